@@ -1,0 +1,8 @@
+"""treasure: replay captured event traffic through YAML parser backends and measure it."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("treasure")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"

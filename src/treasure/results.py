@@ -1,0 +1,215 @@
+"""Typed, versioned run results: what replay writes and compare, report and gate read.
+
+Every figure is an integer in base units (nanoseconds, bytes) unless its name says
+otherwise. A result file holds one `RunResult` or one `CompareResult`, told apart by `kind`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from treasure.errors import ResultError
+
+SCHEMA_VERSION = 1
+
+
+class Distribution(msgspec.Struct, kw_only=True):
+    """A summary of one figure over many messages."""
+
+    count: int
+    mean: float
+    p50: float
+    p90: float
+    p99: float
+    p999: float
+    max: float
+    min: float = 0.0
+
+
+class LatencySummary(msgspec.Struct, kw_only=True):
+    """Per-message latency in ns. `corrected` counts from each message's intended send time
+    (coordinated omission); `uncorrected` from when it was actually handed to the backend."""
+
+    uncorrected: Distribution
+    corrected: Distribution | None = None
+    # [percentile, value_ns] pairs for percentile plots
+    percentile_curve: list[tuple[float, int]] = []
+    corrected_curve: list[tuple[float, int]] = []
+    # [upper_bound_ns, count] buckets for histograms
+    histogram: list[tuple[int, int]] = []
+
+
+class GcSummary(msgspec.Struct, kw_only=True):
+    collections: int
+    by_generation: list[int]
+    collections_per_1k: float
+    pause_total_ns: int
+    pause_p99_ns: int
+    pause_max_ns: int
+    pauses_ns: list[int] = []  # the slowest pauses, for plots (bounded)
+
+
+class RssSummary(msgspec.Struct, kw_only=True):
+    start_bytes: int
+    end_bytes: int
+    peak_bytes: int  # peak RSS of the pass process (VmHWM)
+    growth_per_message_bytes: float  # least-squares slope after warm-up
+    samples: list[tuple[int, int]] = []  # [message_index, rss_bytes]
+
+
+class HeapSummary(msgspec.Struct, kw_only=True):
+    """Heap per message from the memray pass (native allocations included)."""
+
+    measurable: bool
+    reason: str = ""  # why not measurable, when it is not
+    traced_messages: int = 0
+    traced_selection: str = ""  # which messages were traced, e.g. "every 3rd of 12000"
+    allocated_bytes: Distribution | None = None
+    allocations: Distribution | None = None
+    peak_bytes: Distribution | None = None
+    retained_bytes: Distribution | None = None
+    native_allocated_bytes: Distribution | None = None
+    amplification: Distribution | None = None  # peak_bytes / payload bytes
+    peak_heap_at_users_bytes: int | None = None  # run peak with the session model's state
+    users: int = 0
+    timeline: list[tuple[int, int]] = []  # [message_index, live heap bytes]
+    capture_bytes: int = 0
+    pass_seconds: float = 0.0
+    artefacts: dict[str, str] = {}  # name -> path (memray capture, flamegraph HTML)
+
+
+class CpuSummary(msgspec.Struct, kw_only=True):
+    """CPU profile from the py-spy pass."""
+
+    profiled: bool
+    reason: str = ""
+    samples: int = 0
+    backend_share: float = 0.0  # fraction of samples inside the backend
+    rate_hz: int = 0
+    pass_seconds: float = 0.0
+    timing_pass_seconds: float = 0.0
+    artefacts: dict[str, str] = {}
+
+
+class ErrorSample(msgspec.Struct, kw_only=True):
+    frame_index: int
+    category: str
+    message: str
+
+
+class ReplayConfig(msgspec.Struct, kw_only=True):
+    """How a replay was run; enough to run it again."""
+
+    backend: str
+    recording: str
+    limit: int | None = None
+    warmup: int = 0
+    pace: str = "max"  # max | original | original:K | rate:N/s
+    users: int = 0  # 0: as many as the recording has
+    keep: Literal["nothing", "record", "document"] = "nothing"
+    in_flight: int = 1
+    fail_fast: bool = False
+
+
+class RecordingInfo(msgspec.Struct, kw_only=True):
+    path: str
+    frames: int
+    payload_bytes: int
+    users: int
+    scenario: str = ""
+
+
+class HostInfo(msgspec.Struct, kw_only=True):
+    python: str
+    platform: str
+    cpus: int
+    treasure: str
+
+
+class RunResult(msgspec.Struct, kw_only=True, tag_field="kind", tag="run"):
+    schema_version: int = SCHEMA_VERSION
+    created_at: str
+    backend: str
+    backend_kind: str
+    library: str
+    library_version: str
+    config: ReplayConfig
+    recording: RecordingInfo
+    host: HostInfo
+    messages: int  # measured messages (after warm-up), errors included
+    errors: dict[str, int] = {}  # category -> count
+    error_samples: list[ErrorSample] = []
+    stopped_early: str = ""  # why the run stopped before the end, if it did
+    duration_ns: int = 0
+    throughput_per_s: float = 0.0
+    payload_size: Distribution | None = None
+    latency: LatencySummary | None = None
+    gc: GcSummary | None = None
+    rss: RssSummary | None = None
+    heap: HeapSummary | None = None
+    cpu: CpuSummary | None = None
+    artefacts: dict[str, str] = {}
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+
+class CompareResult(msgspec.Struct, kw_only=True, tag_field="kind", tag="compare"):
+    schema_version: int = SCHEMA_VERSION
+    created_at: str
+    recording: RecordingInfo
+    baseline: str
+    runs: list[RunResult]
+    failed: dict[str, str] = {}  # backend -> why its pass failed
+
+
+Result = RunResult | CompareResult
+
+
+def save(result: Result, path: Path) -> None:
+    """Write atomically: a crash mid-write leaves the previous file, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(msgspec.json.format(msgspec.json.encode(result), indent=2))
+    tmp.replace(path)
+
+
+def to_json(result: Result) -> str:
+    return msgspec.json.format(msgspec.json.encode(result), indent=2).decode()
+
+
+def loads(data: bytes, source: str = "<bytes>") -> Result:
+    try:
+        header = msgspec.json.decode(data, type=dict[str, object])
+    except msgspec.DecodeError as exc:
+        raise ResultError(f"{source}: not a treasure result ({exc})") from exc
+    found = header.get("schema_version")
+    if found != SCHEMA_VERSION:
+        raise ResultError(
+            f"{source}: result schema version {found!r}, this treasure reads {SCHEMA_VERSION}"
+        )
+    try:
+        return msgspec.json.decode(data, type=Result)  # type: ignore[arg-type]
+    except msgspec.ValidationError as exc:
+        raise ResultError(f"{source}: invalid result: {exc}") from exc
+
+
+def load(path: Path) -> Result:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ResultError(f"cannot read result {path}: {exc.strerror}") from exc
+    return loads(data, str(path))
+
+
+def runs_of(result: Result) -> list[RunResult]:
+    return list(result.runs) if isinstance(result, CompareResult) else [result]
+
+
+def json_schema() -> dict[str, object]:
+    """JSON Schema of a result file, generated from the types above."""
+    return msgspec.json.schema(Result)  # type: ignore[arg-type]
