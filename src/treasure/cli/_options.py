@@ -1,0 +1,41 @@
+"""Options shared by several commands, as reusable decorators."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(func: F) -> F:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of tables."
+    )(func)
+
+
+def output_option(help_text: str = "Write the result to this JSON file.") -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        return click.option(
+            "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help=help_text
+        )(func)
+
+    return decorate
+
+
+def existing_file(**kwargs: Any) -> click.Path:
+    return click.Path(exists=True, dir_okay=False, path_type=Path, **kwargs)
+
+
+def console() -> Console:
+    """The console commands print tables to (stdout); progress goes to stderr."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def progress_console() -> Console:
+    return Console(file=sys.stderr, highlight=False)
