@@ -40,6 +40,10 @@ class LatencySummary(msgspec.Struct, kw_only=True):
     corrected_curve: list[tuple[float, int]] = []
     # [upper_bound_ns, count] buckets for histograms
     histogram: list[tuple[int, int]] = []
+    # medians of consecutive blocks of `block_size` messages: the repeated samples that
+    # regression checks bootstrap over
+    block_size: int = 0
+    block_medians_ns: list[int] = []
 
 
 class GcSummary(msgspec.Struct, kw_only=True):
