@@ -197,7 +197,8 @@ def loads(data: bytes, source: str = "<bytes>") -> Result:
             f"{source}: result schema version {found!r}, this treasure reads {SCHEMA_VERSION}"
         )
     try:
-        return msgspec.json.decode(data, type=Result)  # type: ignore[arg-type]
+        result: Result = msgspec.json.decode(data, type=Result)
+        return result
     except msgspec.ValidationError as exc:
         raise ResultError(f"{source}: invalid result: {exc}") from exc
 
@@ -216,4 +217,5 @@ def runs_of(result: Result) -> list[RunResult]:
 
 def json_schema() -> dict[str, object]:
     """JSON Schema of a result file, generated from the types above."""
-    return msgspec.json.schema(Result)  # type: ignore[arg-type]
+    schema: dict[str, object] = msgspec.json.schema(Result)
+    return schema

@@ -12,8 +12,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any, Literal
 
-from treasure.parsers import Backend, DocumentBackend, ParseError, route_from_document
 from treasure.errors import BackendError
+from treasure.parsers import Backend, DocumentBackend, ParseError, route_from_document
 
 Keep = Literal["nothing", "record", "document"]
 

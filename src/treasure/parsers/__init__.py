@@ -164,7 +164,7 @@ def discover() -> dict[str, BackendInfo]:
             found[ep.name] = BackendInfo(
                 name=ep.name,
                 problem=f"not installed: module {exc.name!r} is missing",
-                install_hint=INSTALL_HINTS.get(ep.name, f"install the package providing {exc.name}"),
+                install_hint=INSTALL_HINTS.get(ep.name, f"install the package of {exc.name}"),
             )
             continue
         except Exception as exc:  # a broken plugin is reported, never fatal
