@@ -1,0 +1,165 @@
+"""`treasure gate`: check saved results against budgets and a baseline; exit 4 when broken."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from treasure.budgets import (
+    BudgetError,
+    Budgets,
+    Unit,
+    find_budget_file,
+    format_quantity,
+    load_budgets,
+    parse_quantity,
+)
+from treasure.cli._options import console, existing_file, json_option
+from treasure.errors import ExitCode
+from treasure.gate import GateReport, Status, run_gate
+from treasure.gate.render import junit_xml, markdown
+from treasure.results import load
+
+METRICS_HELP = (
+    "\b\nMetrics (budgets are upper limits; STAT is p50, p90, p99, max or mean):\n"
+    "  heap_allocated_STAT heap_peak_STAT heap_retained_STAT   bytes per message\n"
+    "  amplification_STAT                                     peak heap / payload\n"
+    "  peak_heap_at_users                                     bytes\n"
+    "  latency_STAT latency_corrected_STAT (and _p999)        time\n"
+    "  gc_per_1k gc_pause_p99 gc_pause_max                    count, time\n"
+    "  error_rate rss_growth_per_message rss_peak             %, bytes"
+)
+_STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.ERROR: "bold yellow"}
+
+
+def _percent(value: str | None, option: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_quantity(value, Unit.FRACTION)
+    except ValueError as exc:
+        raise BudgetError(f"{option} {value!r}: {exc}") from None
+
+
+@click.command("gate", epilog=METRICS_HELP)
+@click.argument("results", nargs=-1, required=True, type=existing_file())
+@click.option(
+    "--budgets",
+    "budgets_file",
+    type=existing_file(),
+    help="Budget file (default: ./treasure.toml, else [tool.treasure] of ./pyproject.toml).",
+)
+@click.option("--baseline", type=existing_file(), help="Also check for regressions against it.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML.")
+@click.option(
+    "--markdown",
+    "markdown_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set).",
+)
+@click.option("--heap-tolerance", help="Allowed heap growth vs the baseline, e.g. 2%.")
+@click.option("--latency-threshold", help="Noise threshold for latency vs the baseline, e.g. 10%.")
+@click.option("--seed", type=int, help="Seed of the bootstrap (default 0: reproducible).")
+@json_option
+def command(
+    results: tuple[Path, ...],
+    budgets_file: Path | None,
+    baseline: Path | None,
+    junit: Path | None,
+    markdown_file: Path | None,
+    heap_tolerance: str | None,
+    latency_threshold: str | None,
+    seed: int | None,
+    as_json: bool,
+) -> None:
+    """Check saved results (from replay or compare) against budgets and, with --baseline,
+    against a stored result. Exit 0 when every check holds, 4 when any budget breaks or a
+    figure a budget needs was not measured.
+
+    \b
+    Example:
+      treasure compare recordings/smoke.trec -o cmp.json
+      treasure gate cmp.json --budgets treasure.toml --junit report.xml
+      treasure gate run.json --baseline baselines/smoke.json
+    """
+    budgets = _budgets(budgets_file, baseline is not None)
+    settings = budgets.regression
+    tolerance = _percent(heap_tolerance, "--heap-tolerance")
+    threshold = _percent(latency_threshold, "--latency-threshold")
+    settings = replace(
+        settings,
+        heap_tolerance=settings.heap_tolerance if tolerance is None else tolerance,
+        latency_threshold=settings.latency_threshold if threshold is None else threshold,
+        seed=settings.seed if seed is None else seed,
+    )
+    budgets = replace(budgets, regression=settings)
+    loaded = [(str(path), load(path)) for path in results]
+    report = run_gate(loaded, budgets, (str(baseline), load(baseline)) if baseline else None)
+    _write_outputs(report, junit, markdown_file)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        _print_table(report)
+    if not report.passed:
+        raise SystemExit(int(ExitCode.BUDGET_BROKEN))
+
+
+def _budgets(path: Path | None, has_baseline: bool) -> Budgets:
+    found = path or find_budget_file(Path.cwd())
+    if found is not None:
+        budgets = load_budgets(found)
+    elif has_baseline:
+        budgets = Budgets()
+    else:
+        raise BudgetError(
+            "no budgets: pass --budgets FILE, add ./treasure.toml or [tool.treasure] to "
+            "./pyproject.toml, or give --baseline"
+        )
+    if budgets.empty and not has_baseline:
+        raise BudgetError(f"{budgets.source}: no budgets under [budgets]: nothing to check")
+    return budgets
+
+
+def _write_outputs(report: GateReport, junit: Path | None, markdown_file: Path | None) -> None:
+    if junit is not None:
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_text(junit_xml(report), encoding="utf-8")
+    summary = markdown(report)
+    if markdown_file is not None:
+        markdown_file.parent.mkdir(parents=True, exist_ok=True)
+        markdown_file.write_text(summary, encoding="utf-8")
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as out:
+            out.write(summary + "\n")
+
+
+def _print_table(report: GateReport) -> None:
+    table = Table(title=f"treasure gate: {report.summary()}", title_justify="left")
+    table.add_column("")
+    table.add_column("backend")
+    table.add_column("scenario")
+    table.add_column("check")
+    table.add_column("measured", justify="right")
+    table.add_column("allowed", justify="right")
+    table.add_column("note")
+    ordered = sorted(report.checks, key=lambda check: check.status is Status.PASS)
+    for check in ordered:
+        table.add_row(
+            f"[{_STYLE[check.status]}]{check.status.value.upper()}[/]",
+            check.backend,
+            check.scenario,
+            check.name,
+            "" if check.measured is None else format_quantity(check.measured, check.unit),
+            "" if check.allowed is None else format_quantity(check.allowed, check.unit),
+            f"not measured: {check.detail}" if check.status is Status.ERROR else check.detail,
+        )
+    out = console()
+    out.print(table)
+    for check in report.broken:
+        out.print(f"BROKEN {check.backend} on {check.scenario}: {check.title}: {check.verdict}")

@@ -1,0 +1,45 @@
+"""The CI gate: saved results against budgets and a baseline, as checks that pass or break."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from treasure.budgets import Budgets
+from treasure.gate.checks import Check, GateReport, GateRun, Status, check_budgets, gate_runs
+from treasure.gate.regression import (
+    RatioEstimate,
+    bootstrap_ratio_of_medians,
+    check_regressions,
+)
+from treasure.results import Result, runs_of
+
+__all__ = [
+    "Check",
+    "GateReport",
+    "GateRun",
+    "RatioEstimate",
+    "Status",
+    "bootstrap_ratio_of_medians",
+    "check_budgets",
+    "check_regressions",
+    "gate_runs",
+    "run_gate",
+]
+
+
+def run_gate(
+    results: Sequence[tuple[str, Result]],
+    budgets: Budgets,
+    baseline: tuple[str, Result] | None = None,
+) -> GateReport:
+    """Every budget check, then every regression check when a baseline is given."""
+    runs = gate_runs(results)
+    checks = check_budgets(runs, budgets)
+    if baseline is not None:
+        checks += check_regressions(runs, runs_of(baseline[1]), budgets.regression)
+    return GateReport(
+        checks=checks,
+        sources=[source for source, _ in results],
+        budgets=budgets.source,
+        baseline=baseline[0] if baseline else "",
+    )

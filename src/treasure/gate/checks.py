@@ -1,0 +1,160 @@
+"""Checks of saved results against budgets: one `Check` per budget per backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from treasure.budgets import Budgets, Limit, Unit, Unmeasured, format_quantity
+from treasure.results import CompareResult, Result, RunResult
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"  # measured and over what is allowed
+    ERROR = "error"  # not measured, so the budget cannot hold
+
+
+@dataclass(frozen=True)
+class Check:
+    kind: Literal["budget", "regression"]
+    name: str  # the metric, e.g. heap_peak_p99
+    title: str
+    backend: str
+    scenario: str
+    status: Status
+    unit: Unit
+    measured: float | None = None
+    allowed: float | None = None
+    detail: str = ""  # why it could not be judged, or how it was judged
+    source: str = ""  # the result file it came from
+
+    @property
+    def verdict(self) -> str:
+        """One line a person reads in a CI log: measured vs allowed, or why not measured."""
+        if self.status is Status.ERROR:
+            return f"not measured: {self.detail}"
+        if self.measured is None or self.allowed is None:
+            return self.detail
+        relation = ">" if self.status is Status.FAIL else "<="
+        line = (
+            f"measured {format_quantity(self.measured, self.unit)} {relation} "
+            f"allowed {format_quantity(self.allowed, self.unit)}"
+        )
+        return f"{line} ({self.detail})" if self.detail else line
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "title": self.title,
+            "backend": self.backend,
+            "scenario": self.scenario,
+            "status": self.status.value,
+            "unit": self.unit.value,
+            "measured": self.measured,
+            "allowed": self.allowed,
+            "verdict": self.verdict,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class GateReport:
+    checks: list[Check]
+    sources: list[str] = field(default_factory=list)
+    budgets: str = ""
+    baseline: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return all(check.status is Status.PASS for check in self.checks)
+
+    @property
+    def broken(self) -> list[Check]:
+        return [check for check in self.checks if check.status is not Status.PASS]
+
+    def summary(self) -> str:
+        total = len(self.checks)
+        if self.passed:
+            return f"all {total} checks hold"
+        return f"{len(self.broken)} of {total} checks broken"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "passed": self.passed,
+            "summary": self.summary(),
+            "budgets": self.budgets,
+            "baseline": self.baseline,
+            "sources": self.sources,
+            "checks": [check.to_dict() for check in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class GateRun:
+    """One backend's run from a result file, or why that backend has no run."""
+
+    source: str
+    backend: str
+    scenario: str
+    run: RunResult | None
+    failure: str = ""
+
+
+def scenario_of(run: RunResult) -> str:
+    """The recording's scenario name, else the recording's file name without extension."""
+    return run.recording.scenario or Path(run.recording.path).stem
+
+
+def gate_runs(results: Iterable[tuple[str, Result]]) -> list[GateRun]:
+    """Every run of every result, plus each backend a compare could not run."""
+    found: list[GateRun] = []
+    for source, result in results:
+        if isinstance(result, CompareResult):
+            scenario = result.recording.scenario or Path(result.recording.path).stem
+            found += [GateRun(source, run.backend, scenario_of(run), run) for run in result.runs]
+            found += [
+                GateRun(source, backend, scenario, None, f"the backend's run failed: {why}")
+                for backend, why in result.failed.items()
+            ]
+        else:
+            found.append(GateRun(source, result.backend, scenario_of(result), result))
+    return found
+
+
+def check_budgets(runs: Iterable[GateRun], budgets: Budgets) -> list[Check]:
+    return [
+        check_limit(gate_run, limit)
+        for gate_run in runs
+        for limit in budgets.for_run(gate_run.backend, gate_run.scenario)
+    ]
+
+
+def check_limit(gate_run: GateRun, limit: Limit) -> Check:
+    measured: float | None = None
+    try:
+        if gate_run.run is None:
+            raise Unmeasured(gate_run.failure)
+        measured = limit.metric.read(gate_run.run)
+    except Unmeasured as exc:
+        status, detail = Status.ERROR, exc.reason
+    else:
+        status = Status.PASS if measured <= limit.allowed else Status.FAIL
+        detail = ""
+    return Check(
+        kind="budget",
+        name=limit.metric.name,
+        title=limit.metric.title,
+        backend=gate_run.backend,
+        scenario=gate_run.scenario,
+        status=status,
+        unit=limit.metric.unit,
+        measured=measured,
+        allowed=limit.allowed,
+        detail=detail,
+        source=gate_run.source,
+    )
