@@ -1,0 +1,52 @@
+"""`treasure backends`: what can parse, and what to install for what cannot."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.table import Table
+
+from treasure.cli._options import console, json_option
+from treasure.parsers import discover
+
+
+@click.command(name="backends")
+@json_option
+def command(as_json: bool) -> None:
+    """List the parser backends: kind, library and version, whether each is available
+    (or how to install it) and whether its native heap is measurable.
+
+    \b
+    Examples:
+      treasure backends
+      treasure backends --json | jq '.[] | select(.available) | .name'
+    """
+    infos = discover().values()
+    if as_json:
+        rows = [
+            {
+                "name": i.name,
+                "kind": i.kind,
+                "library": i.library,
+                "version": i.version,
+                "available": i.available,
+                "problem": i.problem,
+                "install": i.install_hint,
+                "heap_measurable": i.heap_measurable,
+                "heap_note": i.heap_note,
+                "source": i.source,
+            }
+            for i in infos
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="parser backends (entry-point group treasure.parsers)")
+    for header in ("backend", "kind", "library", "status", "native heap"):
+        table.add_column(header)
+    for i in infos:
+        status = "available" if i.available else f"{i.problem}; install: {i.install_hint}"
+        heap = "measurable" if i.heap_measurable else f"not measurable: {i.heap_note}"
+        library = f"{i.library} {i.version}".strip() or "-"
+        table.add_row(i.name, i.kind, library, status, heap if i.available else "-")
+    console().print(table)

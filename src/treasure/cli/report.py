@@ -1,0 +1,43 @@
+"""`treasure report`: render saved results again, as tables, JSON or one HTML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from treasure.cli._options import console, existing_file, json_option
+from treasure.report.terminal import render
+from treasure.results import load, to_json
+
+
+@click.command(name="report")
+@click.argument("results", nargs=-1, required=True, type=existing_file())
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one self-contained HTML report here instead of printing tables.",
+)
+@json_option
+def command(results: tuple[Path, ...], output: Path | None, as_json: bool) -> None:
+    """Re-render saved RESULTS (from replay or compare -o).
+
+    \b
+    Examples:
+      treasure report runs/cmp.json
+      treasure report runs/cmp.json -o runs/report.html
+      treasure report runs/a.json runs/b.json --json
+    """
+    loaded = [load(path) for path in results]
+    if output is not None:
+        from treasure.report.html import render_html
+
+        render_html(loaded, output)
+        click.echo(f"report written to {output}")
+        return
+    for result in loaded:
+        if as_json:
+            click.echo(to_json(result))
+        else:
+            render(result, console())

@@ -1,0 +1,171 @@
+"""The timing pass: one backend, one recording, no tracer attached.
+
+Only `handler(payload)` sits between the two clock reads; everything else the loop does
+(reading frames, the session model, sampling RSS) happens outside them. Raw latencies go
+into preallocated arrays and are summarised after the loop.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import sys
+import time
+from array import array
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from treasure import __version__
+from treasure.pacing import Pacer, wait_until
+from treasure.parsers import ParseError, create, resolve
+from treasure.probes.gc import GcProbe
+from treasure.probes.latency import distribution_of, histogram_of, summarize
+from treasure.probes.rss import RssSampler, reset_peak
+from treasure.recordings import open_recording
+from treasure.results import ErrorSample, HostInfo, RecordingInfo, ReplayConfig, RunResult
+from treasure.sessions import SessionModel, handler_for
+
+Progress = Callable[[int], None]
+MAX_ERROR_SAMPLES = 20
+SAMPLE_EVERY = 1000  # messages between RSS samples and progress reports
+CORRUPT_FRAME = "corrupt-frame"
+UNCLASSIFIED = "unclassified"  # a backend raised something other than ParseError: a bug
+
+
+def host_info() -> HostInfo:
+    return HostInfo(
+        python=platform.python_version(),
+        platform=platform.platform(),
+        cpus=os.cpu_count() or 0,
+        treasure=__version__,
+    )
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class _Tally:
+    """Errors by category, with the first few kept as samples."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.samples: list[ErrorSample] = []
+
+    def add(self, frame_index: int, category: str, message: str) -> None:
+        self.counts[category] += 1
+        if len(self.samples) < MAX_ERROR_SAMPLES:
+            self.samples.append(
+                ErrorSample(frame_index=frame_index, category=category, message=message[:300])
+            )
+
+
+def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> RunResult:
+    info = resolve(config.backend)
+    backend = create(config.backend)
+    handler = handler_for(backend, config.keep)
+    session = SessionModel(config.users, config.keep, config.in_flight)
+    pacer = Pacer.parse(config.pace)
+    limit = config.limit if config.limit is not None else sys.maxsize
+    latencies: array[int] = array("q")
+    corrected: array[int] | None = array("q") if pacer.paced else None
+    sizes: array[int] = array("q")
+    tally = _Tally()
+    rss = RssSampler(SAMPLE_EVERY)
+    clock = time.perf_counter_ns
+    admit = session.admit
+    users: set[str] = set()
+    stopped_early = ""
+    measured = 0
+    gc.collect()
+    reset_peak()
+    with open_recording(Path(config.recording), on_corrupt="skip") as reader, GcProbe() as gcp:
+        frames = iter(reader)
+        for frame in frames:  # warm-up: through the handler, not measured
+            if frame.index >= config.warmup:
+                break
+            try:
+                admit(frame.user_id, handler(frame.payload))
+            except Exception:  # counted when measured; warm-up only heats caches
+                admit(frame.user_id, None)
+        else:
+            frame = None
+        pacer.start()
+        started = clock()
+        while frame is not None and measured < limit:
+            payload = frame.payload
+            if corrected is not None:
+                intended = pacer.intended(measured, frame.timestamp_ns)
+                wait_until(intended)
+            t0 = clock()
+            try:
+                handled = handler(payload)
+                t1 = clock()
+            except ParseError as exc:
+                t1 = clock()
+                handled = None
+                tally.add(frame.index, exc.category.value, exc.detail)
+                if config.fail_fast:
+                    stopped_early = f"--fail-fast: frame {frame.index}: {exc}"
+            except Exception as exc:
+                t1 = clock()
+                handled = None
+                tally.add(frame.index, UNCLASSIFIED, f"{type(exc).__name__}: {exc}")
+                if config.fail_fast:
+                    stopped_early = f"--fail-fast: frame {frame.index}: {exc!r}"
+            latencies.append(t1 - t0)
+            if corrected is not None:
+                corrected.append(t1 - intended)
+            sizes.append(len(payload))
+            admit(frame.user_id, handled)
+            users.add(frame.user_id)
+            measured += 1
+            if stopped_early:
+                break
+            if measured % SAMPLE_EVERY == 0:
+                rss.sample(measured)
+                if progress is not None:
+                    progress(measured)
+            frame = next(frames, None)
+        duration = clock() - started
+        rss.sample(measured)
+        integrity = reader.integrity
+        metadata = reader.header.metadata
+    rss.close()
+    for index in integrity.corrupt_frames:
+        tally.add(index, CORRUPT_FRAME, "checksum mismatch: frame skipped")
+    if integrity.unreadable_from is not None and not stopped_early:
+        stopped_early = f"recording unreadable from frame {integrity.unreadable_from}"
+    if integrity.torn_tail and not stopped_early:
+        stopped_early = f"recording ends in a torn frame at byte {integrity.torn_offset}"
+    if progress is not None:
+        progress(measured)
+    return RunResult(
+        created_at=now_iso(),
+        backend=info.name,
+        backend_kind=info.kind,
+        library=info.library,
+        library_version=info.version,
+        config=config,
+        recording=RecordingInfo(
+            path=config.recording,
+            frames=measured,
+            payload_bytes=sum(sizes),
+            users=int(str(metadata.get("users", 0) or 0)) or len(users),
+            scenario=str(metadata.get("scenario", "") or ""),
+        ),
+        host=host_info(),
+        messages=measured,
+        errors=dict(tally.counts),
+        error_samples=tally.samples,
+        stopped_early=stopped_early,
+        duration_ns=duration,
+        throughput_per_s=measured / (duration / 1e9) if duration else 0.0,
+        payload_size=distribution_of(histogram_of(sizes)) if sizes else None,
+        latency=summarize(latencies, corrected) if latencies else None,
+        gc=gcp.summary(measured),
+        rss=rss.summary(),
+    )

@@ -1,0 +1,1 @@
+"""Renderers of saved results: terminal tables (terminal.py) and HTML (html.py)."""
