@@ -159,7 +159,7 @@ def _print_table(report: GateReport) -> None:
             "" if check.allowed is None else format_quantity(check.allowed, check.unit),
             f"not measured: {check.detail}" if check.status is Status.ERROR else check.detail,
         )
-    out = console()
-    out.print(table)
+    console().print(table)
+    # plain lines, never wrapped, so a CI log can be searched for them
     for check in report.broken:
-        out.print(f"BROKEN {check.backend} on {check.scenario}: {check.title}: {check.verdict}")
+        click.echo(f"BROKEN {check.backend} on {check.scenario}: {check.title}: {check.verdict}")

@@ -1,0 +1,212 @@
+"""`treasure gate` and `treasure baseline` driven through the CLI."""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from treasure.cli import cli
+from treasure.errors import ExitCode
+from treasure.results import (
+    CompareResult,
+    Distribution,
+    HeapSummary,
+    HostInfo,
+    LatencySummary,
+    RecordingInfo,
+    ReplayConfig,
+    RunResult,
+    load,
+    save,
+)
+
+KIB = 1024
+
+
+def distribution(samples: list[float]) -> Distribution:
+    ordered = sorted(samples)
+
+    def rank(p: float) -> float:
+        return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered)) - 1))]
+
+    return Distribution(count=len(ordered), mean=statistics.fmean(ordered), min=ordered[0],
+                        p50=rank(50), p90=rank(90), p99=rank(99), p999=rank(99.9),
+                        max=ordered[-1])  # fmt: skip
+
+
+def run_of(backend: str, heap_bytes: float | None, latency_ns: float = 200_000) -> RunResult:
+    rng = random.Random(backend)
+    medians = [int(rng.gauss(latency_ns, latency_ns * 0.05)) for _ in range(40)]
+    heap = None
+    if heap_bytes is not None:
+        peaks = [heap_bytes] * 100
+        heap = HeapSummary(measurable=True, traced_messages=100, peak_bytes=distribution(peaks),
+                           allocated_bytes=distribution(peaks),
+                           timeline=[(i, 4096 + i) for i in range(2000)])  # fmt: skip
+    return RunResult(
+        created_at="2026-01-01T00:00:00+00:00",
+        backend=backend,
+        backend_kind="test",
+        library="groundtruth",
+        library_version="0",
+        config=ReplayConfig(backend=backend, recording="recordings/smoke.trec"),
+        recording=RecordingInfo(path="recordings/smoke.trec", frames=2000,
+                                payload_bytes=2000 * 512, users=10, scenario="smoke"),
+        host=HostInfo(python="3.11", platform="linux", cpus=2, treasure="0.1.0"),
+        messages=2000,
+        latency=LatencySummary(uncorrected=distribution([float(m) for m in medians]),
+                               percentile_curve=[(i / 10, 1000 + i) for i in range(1000)],
+                               histogram=[(1000 + i, 3) for i in range(60)],
+                               block_size=50, block_medians_ns=medians),
+        heap=heap,
+    )  # fmt: skip
+
+
+def compare_of(*runs: RunResult) -> CompareResult:
+    return CompareResult(
+        created_at="2026-01-01T00:00:00+00:00",
+        recording=runs[0].recording,
+        baseline=runs[0].backend,
+        runs=list(runs),
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    (tmp_path / "treasure.toml").write_text('[budgets]\nheap_peak_p50 = "32 KiB"\n')
+    return tmp_path
+
+
+def saved(path: Path, result: RunResult | CompareResult) -> str:
+    save(result, path)
+    return str(path)
+
+
+def test_a_result_within_budget_exits_0(workdir: Path) -> None:
+    # given a backend at 16 KiB per message against a 32 KiB budget in ./treasure.toml
+    result = saved(workdir / "run.json", run_of("lean", 16 * KIB))
+    # when gated
+    outcome = CliRunner().invoke(cli, ["gate", result])
+    # then it passes and says so
+    assert outcome.exit_code == ExitCode.OK, outcome.output
+    assert "all 1 checks hold" in outcome.stdout
+    assert outcome.stderr == ""
+
+
+def test_a_broken_budget_exits_4_with_junit_markdown_and_the_step_summary(workdir: Path) -> None:
+    # given a compare where one backend allocates twice its budget, and a GitHub step summary
+    result = saved(workdir / "cmp.json", compare_of(run_of("lean", 16 * KIB),
+                                                    run_of("greedy", 64 * KIB)))  # fmt: skip
+    step_summary = workdir / "summary.md"
+    step_summary.write_text("earlier step\n")
+    # when gated with every CI output
+    outcome = CliRunner().invoke(
+        cli,
+        ["gate", result, "--budgets", "treasure.toml", "--junit", "out/report.xml",
+         "--markdown", "out/gate.md"],
+        env={"GITHUB_STEP_SUMMARY": str(step_summary)},
+    )  # fmt: skip
+    # then the exit code says a budget broke, and the broken one is named with its figures
+    assert outcome.exit_code == ExitCode.BUDGET_BROKEN
+    assert "BROKEN greedy on smoke: heap per message, peak p50: measured 64.0 KiB > allowed " \
+           "32.0 KiB" in outcome.stdout  # fmt: skip
+    assert outcome.stderr == ""
+    suite = ET.parse(workdir / "out/report.xml").getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    markdown = (workdir / "out/gate.md").read_text()
+    assert "1 of 2 checks broken" in markdown
+    assert step_summary.read_text() == "earlier step\n" + markdown + "\n"
+
+
+def test_json_output_holds_every_check(workdir: Path) -> None:
+    result = saved(workdir / "run.json", run_of("greedy", 64 * KIB))
+    outcome = CliRunner().invoke(cli, ["gate", result, "--json"])
+    assert outcome.exit_code == ExitCode.BUDGET_BROKEN
+    report = json.loads(outcome.stdout)
+    assert report["passed"] is False
+    [check] = report["checks"]
+    assert (check["backend"], check["name"], check["status"]) == ("greedy", "heap_peak_p50", "fail")
+    assert (check["measured"], check["allowed"]) == (64 * KIB, 32 * KIB)
+
+
+def test_a_heap_budget_without_a_heap_pass_breaks_the_gate(workdir: Path) -> None:
+    result = saved(workdir / "run.json", run_of("timing-only", None))
+    outcome = CliRunner().invoke(cli, ["gate", result])
+    assert outcome.exit_code == ExitCode.BUDGET_BROKEN
+    assert "not measured: no heap pass" in outcome.stdout
+
+
+@pytest.mark.parametrize(
+    ("budget_text", "complaint"),
+    [
+        ('[budgets]\nheap_peek_p50 = "32 KiB"\n', "unknown metric 'heap_peek_p50'"),
+        ('[budgets]\nlatency_p99 = "12 parsecs"\n', "unknown unit 'parsecs'"),
+        ("[regression]\nseed = 1\n", "no budgets under [budgets]"),
+    ],
+)
+def test_a_bad_budget_file_is_one_line_and_exit_3(
+    workdir: Path, budget_text: str, complaint: str
+) -> None:
+    (workdir / "treasure.toml").write_text(budget_text)
+    result = saved(workdir / "run.json", run_of("lean", 16 * KIB))
+    outcome = CliRunner().invoke(cli, ["gate", result])
+    assert outcome.exit_code == ExitCode.BAD_INPUT
+    assert outcome.stdout == ""
+    assert complaint in outcome.stderr
+    assert len(outcome.stderr.strip().splitlines()) == 1
+
+
+def test_no_budgets_and_no_baseline_is_a_usage_error(workdir: Path) -> None:
+    (workdir / "treasure.toml").unlink()
+    result = saved(workdir / "run.json", run_of("lean", 16 * KIB))
+    outcome = CliRunner().invoke(cli, ["gate", result])
+    assert outcome.exit_code == ExitCode.BAD_INPUT
+    assert "no budgets" in outcome.stderr
+
+
+def test_baseline_save_strips_and_gate_catches_a_slowdown(workdir: Path) -> None:
+    # given a full result saved as a baseline
+    full = saved(workdir / "cmp.json", compare_of(run_of("a", 16 * KIB), run_of("b", 16 * KIB)))
+    saving = CliRunner().invoke(cli, ["baseline", "save", full, "-o", "base/smoke.json"])
+    assert saving.exit_code == ExitCode.OK, saving.output
+    assert "wrote base/smoke.json" in saving.stdout
+    assert (workdir / "base/smoke.json").stat().st_size < (workdir / "cmp.json").stat().st_size / 2
+    # when the same figures are gated / then they pass
+    same = CliRunner().invoke(cli, ["gate", full, "--baseline", "base/smoke.json"])
+    assert same.exit_code == ExitCode.OK, same.output
+    # when one backend is twice as slow / then the gate names it
+    slower_b = compare_of(run_of("a", 16 * KIB), run_of("b", 16 * KIB, latency_ns=400_000))
+    slow = saved(workdir / "slow.json", slower_b)
+    outcome = CliRunner().invoke(cli, ["gate", slow, "--baseline", "base/smoke.json"])
+    assert outcome.exit_code == ExitCode.BUDGET_BROKEN
+    assert "BROKEN b on smoke: latency vs baseline" in outcome.stdout
+    assert "BROKEN a" not in outcome.stdout
+
+
+def test_baseline_update_replaces_one_backend(workdir: Path) -> None:
+    full = saved(workdir / "cmp.json", compare_of(run_of("a", 16 * KIB), run_of("b", 16 * KIB)))
+    assert CliRunner().invoke(cli, ["baseline", "save", full, "-o", "base.json"]).exit_code == 0
+    rerun = saved(workdir / "b.json", run_of("b", 20 * KIB))
+    outcome = CliRunner().invoke(cli, ["baseline", "update", rerun, "-o", "base.json"])
+    assert outcome.exit_code == ExitCode.OK, outcome.output
+    baseline = load(workdir / "base.json")
+    assert isinstance(baseline, CompareResult)
+    peaks = {run.backend: run.heap.peak_bytes.p50 for run in baseline.runs}  # type: ignore[union-attr]
+    assert peaks == {"a": 16 * KIB, "b": 20 * KIB}
+
+
+@pytest.mark.parametrize("args", [["gate", "--help"], ["baseline", "save", "--help"],
+                                  ["baseline", "update", "--help"]])  # fmt: skip
+def test_help_shows_an_example(args: list[str]) -> None:
+    outcome = CliRunner().invoke(cli, args)
+    assert outcome.exit_code == ExitCode.OK
+    assert "Example:" in outcome.stdout
