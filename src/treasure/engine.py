@@ -93,6 +93,7 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
                 admit(frame.user_id, None)
         else:
             frame = None
+        gcp.reset()
         pacer.start()
         started = clock()
         while frame is not None and measured < limit:

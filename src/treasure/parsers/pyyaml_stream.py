@@ -87,7 +87,7 @@ def _route(walk: _Walk) -> RoutedEvent:
         event = walk.next_event()
     event = walk.next_event()
     if not isinstance(event, yaml.MappingStartEvent):
-        kind = type(event).__name__.removesuffix("Event").lower()
+        kind = type(event).__name__.removesuffix("Event").removesuffix("Start").lower()
         raise ParseError(ErrorCategory.SCHEMA, f"top level is a {kind}, not a mapping")
     depth = 1
     expect_key = True

@@ -18,6 +18,11 @@ class GcProbe:
         self.by_generation = [0, 0, 0]
         self._started = 0
 
+    def reset(self) -> None:
+        """Forget what warm-up collected."""
+        del self.pauses[:]
+        self.by_generation = [0, 0, 0]
+
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._started = time.perf_counter_ns()

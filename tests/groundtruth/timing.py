@@ -1,0 +1,99 @@
+"""Ground-truth backends for the latency probe: each spends a known time per message.
+
+They spin on the same clock the probe reads, so a message can never take less than its
+known spend; the probe is right when its median sits just above it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from treasure.parsers import BackendKind, ErrorCategory, Limits, ParseError, RoutedEvent
+
+_RECORD = RoutedEvent("ground.truth", "p-0", "s-0")
+
+
+class _Spin:
+    name: ClassVar[str] = "spin"
+    kind: ClassVar[BackendKind] = BackendKind.PLUGIN
+    library: ClassVar[str] = ""
+    spend_ns: ClassVar[int] = 0
+
+    def __init__(self, *, limits: Limits) -> None:
+        self.limits = limits
+
+    def route(self, payload: bytes) -> RoutedEvent:
+        deadline = time.perf_counter_ns() + self.spend_ns
+        while time.perf_counter_ns() < deadline:
+            pass
+        return _RECORD
+
+
+class Spin100us(_Spin):
+    name = "spin-100us"
+    spend_ns = 100_000
+
+
+class Spin200us(_Spin):
+    name = "spin-200us"
+    spend_ns = 200_000
+
+
+class Spin400us(_Spin):
+    name = "spin-400us"
+    spend_ns = 400_000
+
+
+class NoOp(_Spin):
+    """Does nothing: what remains is the harness's own cost per message."""
+
+    name = "no-op"
+
+    def route(self, payload: bytes) -> RoutedEvent:
+        return _RECORD
+
+
+class RejectEveryThird(_Spin):
+    """Raises a classified error on every third frame (by payload), routes the rest."""
+
+    name = "reject-every-third"
+
+    def route(self, payload: bytes) -> RoutedEvent:
+        if payload.endswith(b"#reject"):
+            raise ParseError(ErrorCategory.SYNTAX, "rejected on purpose")
+        return _RECORD
+
+
+class Crash(_Spin):
+    """Kills its process on the first message: a target that dies."""
+
+    name = "crash"
+
+    def route(self, payload: bytes) -> RoutedEvent:
+        import os
+
+        os.abort()
+
+
+class CollectEveryMessage(_Spin):
+    """Runs one full collection per message: the GC probe must count exactly that."""
+
+    name = "collect-every-message"
+
+    def route(self, payload: bytes) -> RoutedEvent:
+        import gc
+
+        gc.collect()
+        return _RECORD
+
+
+class Leak100KiB(_Spin):
+    """Keeps 100 KiB (touched, so resident) per message: RSS must grow by that much."""
+
+    name = "leak-100kib"
+    kept: ClassVar[list[bytearray]] = []
+
+    def route(self, payload: bytes) -> RoutedEvent:
+        self.kept.append(bytearray(b"\x01" * 102_400))
+        return _RECORD
