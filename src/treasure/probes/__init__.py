@@ -1,0 +1,1 @@
+"""Probes that measure a replay pass: heap per message (memray) lives in `heap`."""

@@ -1,0 +1,1 @@
+"""Test-only backends that spend, allocate or retain exactly known amounts."""

@@ -1,0 +1,144 @@
+"""Ground-truth backends for the heap probe: each allocates exactly known bytes per message.
+
+The native ones call a tiny C library (gt_alloc.c), compiled on first use into `_build/`
+and loaded with `ctypes.CDLL(path)`: memray hooks that library's malloc/free like any other
+loaded library's. Every backend returns one prebuilt record, so the only Python allocations
+a message makes are ctypes' few argument objects.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import ClassVar
+
+from treasure.parsers import BackendKind, Limits, RoutedEvent
+
+SOURCE = Path(__file__).with_name("gt_alloc.c")
+BUILD_DIR = Path(__file__).with_name("_build")
+_RECORD = RoutedEvent("ground.truth", "p-0", "s-0")
+
+
+def build_library() -> Path:
+    """The compiled library, built once per source version; parallel builders each write
+    their own temporary file and rename it into place, so none sees a half-written one."""
+    source = SOURCE.read_bytes()
+    digest = hashlib.sha256(source + sys.platform.encode()).hexdigest()[:16]
+    target = BUILD_DIR / f"gt_alloc-{digest}.so"
+    if target.exists():
+        return target
+    BUILD_DIR.mkdir(exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=BUILD_DIR, suffix=".so.tmp")
+    os.close(handle)
+    command = ["cc", "-shared", "-fPIC", "-O1", "-fno-builtin", "-o", partial, str(SOURCE)]
+    try:
+        subprocess.run(command, check=True, capture_output=True)
+        os.replace(partial, target)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+    return target
+
+
+@cache
+def library() -> ctypes.CDLL:
+    lib = ctypes.CDLL(str(build_library()))
+    for name in ("gt_churn", "gt_retain", "gt_invisible"):
+        function = getattr(lib, name)
+        function.argtypes = [ctypes.c_size_t]
+        function.restype = ctypes.c_long
+    lib.gt_release.argtypes = []
+    lib.gt_release.restype = ctypes.c_long
+    return lib
+
+
+class _GroundTruth:
+    name: ClassVar[str] = "ground-truth"
+    kind: ClassVar[BackendKind] = BackendKind.PLUGIN
+    library: ClassVar[str] = ""
+
+    def __init__(self, *, limits: Limits) -> None:
+        self.limits = limits
+        self.lib = library()
+        self.calls = 0
+
+    def route(self, payload: bytes) -> RoutedEvent:
+        self.work(self.calls)
+        self.calls += 1
+        return _RECORD
+
+    def work(self, call: int) -> None:
+        raise NotImplementedError
+
+
+class NativeAlloc64K(_GroundTruth):
+    """Allocates 64 KiB natively per message and frees it before returning."""
+
+    name = "native-alloc-64k"
+    allocates = 64 * 1024
+
+    def work(self, call: int) -> None:
+        self.lib.gt_churn(self.allocates)
+
+
+class NativeRetain16K(_GroundTruth):
+    """Keeps 16 KiB of native memory alive per message."""
+
+    name = "native-retain-16k"
+    retains = 16 * 1024
+
+    def work(self, call: int) -> None:
+        self.lib.gt_retain(self.retains)
+
+
+class NativeLeakEvery3rd(_GroundTruth):
+    """Allocates 32 KiB per message and frees it; every 3rd call (0, 3, 6, ...) also leaks
+    24 KiB."""
+
+    name = "native-leak-every-3rd"
+    allocates = 32 * 1024
+    leaks = 24 * 1024
+
+    def work(self, call: int) -> None:
+        self.lib.gt_churn(self.allocates)
+        if call % 3 == 0:
+            self.lib.gt_retain(self.leaks)
+
+
+class PythonBytes48K(_GroundTruth):
+    """Allocates one 48 KiB bytes object per message through Python's allocator, nothing
+    native, and drops it before returning."""
+
+    name = "python-bytes-48k"
+    payload_size = 48 * 1024
+    allocates = sys.getsizeof(bytes(payload_size))
+
+    def work(self, call: int) -> None:
+        block = bytes(self.payload_size)
+        del block
+
+
+class InvisibleMmap1M(_GroundTruth):
+    """Maps, touches and unmaps 1 MiB per message through raw system calls: work memray
+    cannot see, as with a statically linked allocator."""
+
+    name = "invisible-mmap-1m"
+    maps = 1 << 20
+
+    def work(self, call: int) -> None:
+        self.lib.gt_invisible(self.maps)
+
+
+class DeclaredInvisible(_GroundTruth):
+    """A backend that says its heap cannot be traced."""
+
+    name = "declared-invisible"
+    heap_not_measurable = "links its own allocator statically"
+
+    def work(self, call: int) -> None:
+        self.lib.gt_invisible(4096)
