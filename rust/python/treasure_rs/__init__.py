@@ -1,0 +1,37 @@
+"""Rust routing backends for treasure, registered in the `treasure.parsers` entry-point group.
+
+- `rust-serde`: serde-saphyr deserializes straight into a three-field Rust struct; every other
+  key is skipped as `IgnoredAny` on the event stream, never built.
+- `rust-events`: a hand-written walk over the parser's events that stops as soon as the three
+  top-level routing fields are known.
+
+Both subclass their native router, so `route` is the compiled method itself: no Python frame
+per message. The parse runs with the GIL released.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from treasure.parsers import BackendKind
+from treasure_rs._native import EventsRouter, SerdeRouter
+
+__all__ = ["EventsRouter", "RustEventsBackend", "RustSerdeBackend", "SerdeRouter"]
+
+LIBRARY = "treasure-rs"
+
+
+class RustSerdeBackend(SerdeRouter):
+    """serde deserialization into a struct; limits enforced by serde-saphyr's budgets."""
+
+    name: ClassVar[str] = "rust-serde"
+    kind: ClassVar[BackendKind] = BackendKind.RUST
+    library: ClassVar[str] = LIBRARY
+
+
+class RustEventsBackend(EventsRouter):
+    """Parser events walked by hand, stopping at the third top-level routing field."""
+
+    name: ClassVar[str] = "rust-events"
+    kind: ClassVar[BackendKind] = BackendKind.RUST
+    library: ClassVar[str] = LIBRARY

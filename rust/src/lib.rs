@@ -1,0 +1,121 @@
+//! Routing backends for treasure: pick `event_type`, `player_id` and `session_id` out of one
+//! YAML event message without building a document tree.
+//!
+//! - [`serde_route`]: serde deserialization straight into [`Routing`] with serde-saphyr; every
+//!   other key is skipped as `IgnoredAny`, under serde-saphyr's budgets.
+//! - [`events_route`]: a hand-written walk over the parser's event stream that stops as soon
+//!   as the three depth-1 routing fields are known.
+//!
+//! The core is plain Rust (tested by `cargo test`); the Python layer lives behind the
+//! `python` feature.
+
+pub mod events_route;
+pub mod scalars;
+pub mod serde_route;
+
+#[cfg(feature = "python")]
+mod python;
+
+use std::fmt;
+
+/// The keys a router needs, in the order `RoutedEvent` takes them.
+pub const ROUTING_FIELDS: [&str; 3] = ["event_type", "player_id", "session_id"];
+
+/// What a router needs from one message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Routing {
+    pub event_type: String,
+    pub player_id: String,
+    pub session_id: String,
+}
+
+/// Mirrors `treasure.parsers.ErrorCategory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    Syntax,
+    Limit,
+    UnsafeTag,
+    Encoding,
+    Schema,
+}
+
+impl Category {
+    /// The value of the matching `treasure.parsers.ErrorCategory` member.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Syntax => "syntax",
+            Category::Limit => "limit",
+            Category::UnsafeTag => "unsafe-tag",
+            Category::Encoding => "encoding",
+            Category::Schema => "schema",
+        }
+    }
+}
+
+/// A classified failure; becomes `treasure.parsers.ParseError` in Python.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteError {
+    pub category: Category,
+    pub message: String,
+}
+
+impl RouteError {
+    pub fn new(category: Category, message: impl Into<String>) -> Self {
+        Self { category, message: message.into() }
+    }
+}
+
+impl fmt::Display for RouteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.category.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for RouteError {}
+
+/// Mirrors `treasure.parsers.Limits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest payload accepted, in bytes.
+    pub max_bytes: usize,
+    /// Deepest nesting of sequences and mappings (the top-level mapping is depth 1).
+    pub max_depth: usize,
+    /// Nodes a document may expand to through aliases.
+    pub max_alias_expansion: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_bytes: 1 << 20, max_depth: 64, max_alias_expansion: 10_000 }
+    }
+}
+
+/// The checks both backends run before any parsing: size first (cheapest, and bounds the
+/// UTF-8 scan), then UTF-8.
+pub fn checked_text<'a>(payload: &'a [u8], limits: &Limits) -> Result<&'a str, RouteError> {
+    if payload.len() > limits.max_bytes {
+        return Err(RouteError::new(
+            Category::Limit,
+            format!("payload is {} bytes, over the limit of {}", payload.len(), limits.max_bytes),
+        ));
+    }
+    std::str::from_utf8(payload).map_err(|err| {
+        RouteError::new(Category::Encoding, format!("payload is not valid UTF-8: {err}"))
+    })
+}
+
+/// Run a router, turning a panic into a labelled error instead of unwinding into the caller.
+/// A last resort: the hardening tests check that no input reaches it.
+pub fn guarded<F>(route: F) -> Result<Routing, RouteError>
+where
+    F: FnOnce() -> Result<Routing, RouteError> + std::panic::UnwindSafe,
+{
+    std::panic::catch_unwind(route).unwrap_or_else(|panic| {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-string panic payload".to_owned());
+        Err(RouteError::new(Category::Syntax, format!("internal panic in treasure-rs: {detail}")))
+    })
+}

@@ -1,0 +1,172 @@
+//! `treasure_rs._native`: the routers as Python classes.
+//!
+//! `route` builds `treasure.parsers.RoutedEvent` itself and raises
+//! `treasure.parsers.ParseError`; both classes (and the five `ErrorCategory` members) are
+//! imported once and cached. The parse runs with the GIL released: the payload is a `bytes`
+//! object, immutable and kept alive by the caller's reference for the whole call, so the
+//! parser reads it in place without a copy while other Python threads run.
+
+use std::panic::AssertUnwindSafe;
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyString, PyTuple, PyType};
+
+use crate::events_route::EventsRouter as EventsCore;
+use crate::serde_route::SerdeRouter as SerdeCore;
+use crate::{Category, Limits, RouteError, Routing, guarded};
+
+const CONTRACT: &str = "treasure.parsers";
+static ROUTED_EVENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static PARSE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static CATEGORIES: PyOnceLock<[Py<PyAny>; 5]> = PyOnceLock::new();
+
+/// Payloads below this many bytes are parsed without releasing the GIL: for them the
+/// release/re-acquire round trip costs more than the parse it would overlap.
+const DEFAULT_RELEASE_GIL_MIN_BYTES: usize = 0;
+
+fn limits_from(limits: Option<&Bound<'_, PyAny>>) -> PyResult<Limits> {
+    let defaults = Limits::default();
+    let Some(limits) = limits.filter(|l| !l.is_none()) else { return Ok(defaults) };
+    Ok(Limits {
+        max_bytes: limits.getattr("max_bytes")?.extract()?,
+        max_depth: limits.getattr("max_depth")?.extract()?,
+        max_alias_expansion: limits.getattr("max_alias_expansion")?.extract()?,
+    })
+}
+
+fn limits_to_python<'py>(py: Python<'py>, limits: &Limits) -> PyResult<Bound<'py, PyAny>> {
+    py.import(CONTRACT)?.getattr("Limits")?.call1((
+        limits.max_bytes,
+        limits.max_depth,
+        limits.max_alias_expansion,
+    ))
+}
+
+fn category_member(py: Python<'_>, category: Category) -> PyResult<&Py<PyAny>> {
+    let members = CATEGORIES.get_or_try_init(py, || -> PyResult<[Py<PyAny>; 5]> {
+        let enum_type = py.import(CONTRACT)?.getattr("ErrorCategory")?;
+        let member = |c: Category| enum_type.call1((c.as_str(),)).map(Bound::unbind);
+        Ok([
+            member(Category::Syntax)?,
+            member(Category::Limit)?,
+            member(Category::UnsafeTag)?,
+            member(Category::Encoding)?,
+            member(Category::Schema)?,
+        ])
+    })?;
+    let index = match category {
+        Category::Syntax => 0,
+        Category::Limit => 1,
+        Category::UnsafeTag => 2,
+        Category::Encoding => 3,
+        Category::Schema => 4,
+    };
+    Ok(&members[index])
+}
+
+fn parse_error(py: Python<'_>, err: RouteError) -> PyErr {
+    let raised = (|| -> PyResult<PyErr> {
+        let category = category_member(py, err.category)?;
+        let exc_type = PARSE_ERROR.import(py, CONTRACT, "ParseError")?;
+        Ok(PyErr::from_value(exc_type.call1((category, err.message))?))
+    })();
+    raised.unwrap_or_else(|import_failure| import_failure)
+}
+
+fn routed_event(py: Python<'_>, routing: Routing) -> PyResult<Py<PyAny>> {
+    let cls = ROUTED_EVENT.import(py, CONTRACT, "RoutedEvent")?;
+    let args = (
+        PyString::new(py, &routing.event_type),
+        PyString::new(py, &routing.player_id),
+        PyString::new(py, &routing.session_id),
+    );
+    Ok(cls.call1(args)?.unbind())
+}
+
+/// Run `route` on the payload's bytes in place, with the GIL released when worth it.
+fn run<F>(py: Python<'_>, payload: &Bound<'_, PyBytes>, min_bytes: usize, route: F) -> Result<Routing, RouteError>
+where
+    F: Fn(&[u8]) -> Result<Routing, RouteError> + Sync,
+{
+    let bytes: &[u8] = payload.as_bytes();
+    let call = || guarded(AssertUnwindSafe(|| route(bytes)));
+    if bytes.len() >= min_bytes { py.detach(call) } else { call() }
+}
+
+fn as_tuple<'py>(py: Python<'py>, routing: Routing) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, [routing.event_type, routing.player_id, routing.session_id])
+}
+
+macro_rules! router_class {
+    ($name:ident, $core:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[pyclass(subclass, frozen, module = "treasure_rs._native")]
+        pub struct $name {
+            core: $core,
+            release_gil_min_bytes: usize,
+        }
+
+        #[pymethods]
+        impl $name {
+            #[new]
+            #[pyo3(signature = (*, limits = None, release_gil_min_bytes = DEFAULT_RELEASE_GIL_MIN_BYTES))]
+            fn new(limits: Option<&Bound<'_, PyAny>>, release_gil_min_bytes: usize) -> PyResult<Self> {
+                Ok(Self { core: $core::new(limits_from(limits)?), release_gil_min_bytes })
+            }
+
+            /// Route one message: a `RoutedEvent`, or `ParseError` with its category.
+            fn route(&self, py: Python<'_>, payload: &Bound<'_, PyBytes>) -> PyResult<Py<PyAny>> {
+                match run(py, payload, self.release_gil_min_bytes, |b| self.core.route(b)) {
+                    Ok(routing) => routed_event(py, routing),
+                    Err(err) => Err(parse_error(py, err)),
+                }
+            }
+
+            /// The routing fields as a plain tuple (for callers building their own record).
+            fn route_tuple<'py>(
+                &self,
+                py: Python<'py>,
+                payload: &Bound<'py, PyBytes>,
+            ) -> PyResult<Bound<'py, PyTuple>> {
+                match run(py, payload, self.release_gil_min_bytes, |b| self.core.route(b)) {
+                    Ok(routing) => as_tuple(py, routing),
+                    Err(err) => Err(parse_error(py, err)),
+                }
+            }
+
+            #[getter]
+            fn limits<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                limits_to_python(py, self.core.limits())
+            }
+
+            #[getter]
+            fn release_gil_min_bytes(&self) -> usize {
+                self.release_gil_min_bytes
+            }
+        }
+    };
+}
+
+router_class!(SerdeRouter, SerdeCore, "serde-saphyr deserialization into a three-field struct.");
+router_class!(EventsRouter, EventsCore, "A walk over parser events that stops at the third routing field.");
+
+/// Panic on purpose, through the same guard as `route`: proves a panic becomes a
+/// labelled `ParseError` instead of unwinding into Python.
+#[pyfunction]
+fn _panic_for_test(py: Python<'_>, message: &str) -> PyResult<()> {
+    let outcome = guarded(AssertUnwindSafe(|| -> Result<Routing, RouteError> { panic!("{message}") }));
+    match outcome {
+        Ok(_) => Ok(()),
+        Err(err) => Err(parse_error(py, err)),
+    }
+}
+
+#[pymodule]
+fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<SerdeRouter>()?;
+    module.add_class::<EventsRouter>()?;
+    module.add_function(wrap_pyfunction!(_panic_for_test, module)?)?;
+    module.add("DEFAULT_RELEASE_GIL_MIN_BYTES", DEFAULT_RELEASE_GIL_MIN_BYTES)?;
+    Ok(())
+}
