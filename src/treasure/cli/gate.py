@@ -110,7 +110,7 @@ def command(
 
 
 def _budgets(path: Path | None, has_baseline: bool) -> Budgets:
-    found = path or find_budget_file(Path.cwd())
+    found = path or find_budget_file(Path())
     if found is not None:
         budgets = load_budgets(found)
     elif has_baseline:
@@ -142,19 +142,19 @@ def _write_outputs(report: GateReport, junit: Path | None, markdown_file: Path |
 def _print_table(report: GateReport) -> None:
     table = Table(title=f"treasure gate: {report.summary()}", title_justify="left")
     table.add_column("")
-    table.add_column("backend")
-    table.add_column("scenario")
-    table.add_column("check")
-    table.add_column("measured", justify="right")
-    table.add_column("allowed", justify="right")
-    table.add_column("note")
+    table.add_column("backend", no_wrap=True)
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("check", no_wrap=True)
+    table.add_column("measured", justify="right", no_wrap=True)
+    table.add_column("allowed", justify="right", no_wrap=True)
+    table.add_column("note", overflow="fold", ratio=1)
     ordered = sorted(report.checks, key=lambda check: check.status is Status.PASS)
     for check in ordered:
         table.add_row(
             f"[{_STYLE[check.status]}]{check.status.value.upper()}[/]",
             check.backend,
             check.scenario,
-            check.name,
+            check.label,
             "" if check.measured is None else format_quantity(check.measured, check.unit),
             "" if check.allowed is None else format_quantity(check.allowed, check.unit),
             f"not measured: {check.detail}" if check.status is Status.ERROR else check.detail,

@@ -33,6 +33,10 @@ class Check:
     source: str = ""  # the result file it came from
 
     @property
+    def label(self) -> str:
+        return self.name if self.kind == "budget" else f"{self.name} vs baseline"
+
+    @property
     def verdict(self) -> str:
         """One line a person reads in a CI log: measured vs allowed, or why not measured."""
         if self.status is Status.ERROR:

@@ -19,7 +19,7 @@ from treasure.budgets import METRICS, RegressionSettings, Unit, Unmeasured, form
 from treasure.gate.checks import Check, GateRun, Status
 from treasure.results import RunResult
 
-LATENCY_CHECK = "latency_block_median_ratio"
+LATENCY_CHECK = "latency_block_medians"
 
 
 @dataclass(frozen=True)
