@@ -33,8 +33,10 @@ def existing_file(**kwargs: Any) -> click.Path:
 
 
 def console() -> Console:
-    """The console commands print tables to (stdout); progress goes to stderr."""
-    return Console(highlight=False, soft_wrap=False)
+    """The console commands print tables to (stdout); progress goes to stderr. Piped
+    output (CI logs, files) gets a wide fixed width so no column is cut."""
+    width = None if sys.stdout.isatty() else 200
+    return Console(highlight=False, soft_wrap=False, width=width)
 
 
 def progress_console() -> Console:

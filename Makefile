@@ -1,0 +1,51 @@
+# treasure — every target is listed by `make help`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_RECORDING := runs/blowup-12k.trec
+RUST_SOURCES := $(wildcard rust/Cargo.toml rust/Cargo.lock rust/pyproject.toml rust/src/*.rs rust/python/treasure_rs/*.py)
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-test-deps demo test test-python test-rust lint bench clean
+
+help: ## Show every target with what it does
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+		awk 'BEGIN {FS = ":.*## "} {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml $(RUST_SOURCES)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	if [ -f rust/Cargo.toml ]; then $(BIN)/python -m pip install --quiet ./rust; fi
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install treasure, its dev tools and the Rust backend
+
+install-test-deps: ## Install what only some tests need (headless Chromium for the HTML report)
+	bash scripts/install-chromium.sh
+
+$(DEMO_RECORDING): | $(STAMP)
+	$(BIN)/treasure generate blowup-12k -o $(DEMO_RECORDING)
+
+demo: $(STAMP) $(DEMO_RECORDING) ## Set up, then compare every backend on the blowup-12k recording
+	$(BIN)/treasure compare $(DEMO_RECORDING) -o runs/demo.json
+
+test-rust: $(STAMP) ## Rust unit tests of the treasure-rs backend
+	if [ -f rust/Cargo.toml ]; then cargo test --quiet --manifest-path rust/Cargo.toml; fi
+
+test-python: $(STAMP) ## The pytest suite (unit, CLI, contract, integration)
+	$(BIN)/pytest
+
+test: test-rust test-python ## Set up, then run every test (Rust, then Python)
+
+lint: $(STAMP) ## ruff and mypy --strict over src and tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+bench: $(STAMP) $(DEMO_RECORDING) ## Benchmarks on the blowup-12k recording: ratios measured side by side
+	$(BIN)/python benchmarks/run.py $(DEMO_RECORDING)
+
+clean: ## Remove the venv, runs and caches
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache rust/target
