@@ -1,0 +1,122 @@
+"""`make bench`: every figure measured side by side in one run, reported as medians and
+ratios (the machine is shared and noisy; absolute times move, ratios much less).
+
+    python benchmarks/run.py RECORDING [--limit N] [--heap-messages N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from treasure.compare import run_compare
+from treasure.parsers import available_names
+from treasure.replay import run_replay
+from treasure.report.units import format_bytes
+from treasure.results import CompareResult, ReplayConfig, RunResult, save
+
+ROOT = Path(__file__).resolve().parents[1]
+NOOP = "benchmarks.noop:NoOpBackend"
+
+
+def p50_us(run: RunResult) -> float:
+    assert run.latency is not None
+    return run.latency.uncorrected.p50 / 1000
+
+
+def peak_p50(run: RunResult) -> float | None:
+    heap = run.heap
+    if heap is None or not heap.measurable or heap.peak_bytes is None:
+        return None
+    return heap.peak_bytes.p50
+
+
+def speed_table(result: CompareResult, noop: RunResult) -> Table:
+    cheapest = min(result.runs, key=p50_us)
+    base = next((r for r in result.runs if r.backend == result.baseline), cheapest)
+    table = Table(title="µs per message (timing pass, median) and heap per message (memray pass)")
+    for header in ("backend", "µs/msg p50", "vs pyyaml-dom", "peak heap/msg p50", "vs pyyaml-dom"):
+        table.add_column(header, justify="left" if header == "backend" else "right")
+    for run in sorted(result.runs, key=p50_us):
+        peak, base_peak = peak_p50(run), peak_p50(base)
+        table.add_row(
+            run.backend,
+            f"{p50_us(run):.1f}",
+            f"{p50_us(base) / p50_us(run):.1f}× faster",
+            format_bytes(peak),
+            f"{base_peak / peak:.1f}× less" if peak and base_peak else "-",
+        )
+    floor = p50_us(noop)
+    loop = 1e6 / noop.throughput_per_s / 1000 if noop.throughput_per_s else 0.0
+    table.caption = (
+        f"harness: no-op backend median {floor * 1000:.0f} ns inside the timing window = "
+        f"{100 * floor / p50_us(cheapest):.2f} % of the cheapest backend ({cheapest.backend}, "
+        f"{p50_us(cheapest):.1f} µs); whole loop per message {loop:.2f} µs"
+    )
+    return table
+
+
+def heap_pass_table(result: CompareResult) -> Table:
+    table = Table(title="heap pass (memray) cost against the timing pass")
+    for header in (
+        "backend",
+        "traced",
+        "heap pass µs/msg",
+        "timing µs/msg",
+        "slowdown",
+        "capture bytes/msg",
+    ):
+        table.add_column(header, justify="left" if header == "backend" else "right")
+    for run in result.runs:
+        heap = run.heap
+        if heap is None or not heap.traced_messages:
+            continue
+        per_traced = heap.pass_seconds * 1e6 / heap.traced_messages
+        timing = run.duration_ns / 1000 / run.messages
+        table.add_row(
+            run.backend,
+            str(heap.traced_messages),
+            f"{per_traced:.0f}",
+            f"{timing:.1f}",
+            f"{per_traced / timing:.1f}×",
+            f"{heap.capture_bytes / heap.traced_messages:,.0f}",
+        )
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("recording", type=Path)
+    parser.add_argument("--limit", type=int, default=12_000)
+    parser.add_argument("--heap-messages", type=int, default=1000)
+    args = parser.parse_args()
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+    )
+    sys.path.insert(0, str(ROOT))
+    console = Console(width=160)
+    template = ReplayConfig(backend="", recording=str(args.recording), limit=args.limit, warmup=500)
+    console.print(f"backends: {', '.join(available_names())}; {args.limit} messages each")
+    result = run_compare(
+        template,
+        heap=True,
+        heap_messages=args.heap_messages,
+        artefact_dir=ROOT / "runs" / "bench-artefacts",
+    )
+    noop = run_replay(
+        ReplayConfig(backend=NOOP, recording=str(args.recording), limit=args.limit, warmup=500)
+    )
+    save(result, ROOT / "runs" / "bench.json")
+    console.print(speed_table(result, noop))
+    console.print(heap_pass_table(result))
+    for name, why in result.failed.items():
+        console.print(f"{name} failed: {why}")
+
+
+if __name__ == "__main__":
+    main()
