@@ -193,9 +193,9 @@ def read_sources(paths: Iterable[Path], options: ImportOptions) -> Iterator[Sour
                 yield from split_yaml_stream(stream, str(path))
 
 
-def resolved(messages: Iterable[SourceMessage], options: ImportOptions) -> Iterator[
-    tuple[int, str, bytes]
-]:
+def resolved(
+    messages: Iterable[SourceMessage], options: ImportOptions
+) -> Iterator[tuple[int, str, bytes]]:
     """Give every message a timestamp and a user id: its own, or found, or made up."""
     try:
         pattern = re.compile(options.user_pattern.encode("utf-8"))

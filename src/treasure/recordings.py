@@ -151,9 +151,7 @@ class RecordingWriter:
         self.frames = 0
         self.payload_bytes = 0
         self._header = encode_header(metadata, created_at=created_at, compress=compress)
-        self._compressor = (
-            zstandard.ZstdCompressor(level=level).compressobj() if compress else None
-        )
+        self._compressor = zstandard.ZstdCompressor(level=level).compressobj() if compress else None
         self._fd: int | None = None
 
     def __enter__(self) -> RecordingWriter:
@@ -302,9 +300,7 @@ class RecordingReader:
 
     def __iter__(self) -> Iterator[Frame]:
         self._raw.seek(self.header.data_offset)
-        source: _Source = (
-            _ZstdSource(self._raw, self.path) if self.header.compressed else self._raw
-        )
+        source: _Source = _ZstdSource(self._raw, self.path) if self.header.compressed else self._raw
         self.integrity = Integrity()
         return self._frames(source)
 

@@ -1,0 +1,88 @@
+"""`treasure inspect`: what a recording holds, and whether it is intact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from treasure.cli._options import console, json_option
+from treasure.errors import RecordingError
+from treasure.recordings import RecordingStats, scan
+
+
+def _table(stats: RecordingStats) -> Table:
+    table = Table(title=f"recording {stats.path}", show_header=False)
+    table.add_column("field")
+    table.add_column("value", justify="right")
+    meta = stats.metadata
+    rows = [
+        ("format", f"version {stats.version}" + (", zstd" if stats.compressed else "")),
+        ("created", stats.created_at),
+        ("scenario", str(meta.get("scenario") or "-")),
+        ("users (header)", f"{meta.get('users', 0):,}"),
+        ("frames", f"{stats.frames:,}"),
+        ("payload bytes", f"{stats.payload_bytes:,}"),
+        ("file bytes", f"{stats.file_bytes:,}"),
+        ("duration", f"{stats.duration_ns / 1e9:,.3f} s"),
+        ("rate", f"{stats.rate_per_s:,.1f} msg/s"),
+        (
+            "payload p50 / p90 / p99 / max",
+            f"{stats.payload_p50:,} / {stats.payload_p90:,} / {stats.payload_p99:,} / "
+            f"{stats.payload_max:,} B",
+        ),
+        ("distinct users", f"{stats.distinct_users:,}"),
+        ("integrity", _integrity_line(stats)),
+    ]
+    for field, value in rows:
+        table.add_row(field, value)
+    return table
+
+
+def _integrity_line(stats: RecordingStats) -> str:
+    integrity = stats.integrity
+    parts = [f"{integrity.frames_ok:,} frames ok"]
+    if integrity.corrupt_frames:
+        listed = ", ".join(str(i) for i in integrity.corrupt_frames[:5])
+        more = "" if len(integrity.corrupt_frames) <= 5 else ", ..."
+        parts.append(f"{len(integrity.corrupt_frames)} corrupt (frames {listed}{more})")
+    if integrity.unreadable_from is not None:
+        parts.append(f"unreadable from byte {integrity.unreadable_from:,}")
+    if integrity.torn_tail:
+        parts.append(f"torn tail at byte {integrity.torn_offset:,}")
+    return ", ".join(parts)
+
+
+@click.command(name="inspect")
+@click.argument("recording", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+def command(recording: Path, as_json: bool) -> None:
+    """Show what RECORDING holds: frames, bytes, duration, payload size distribution,
+    distinct users, rate and an integrity check of every frame's checksum.
+
+    A corrupt recording prints what was readable, then fails with one line (exit 3).
+    A torn tail (the writer was killed mid-frame) is reported but is not a failure.
+
+    \b
+    Examples:
+      treasure inspect recordings/smoke.trec
+      treasure inspect runs/capture.trec --json | jq .payload_size
+    """
+    stats = scan(recording)
+    if as_json:
+        click.echo(json.dumps(stats.to_dict(), indent=2))
+    else:
+        console().print(_table(stats))
+    integrity = stats.integrity
+    if integrity.torn_tail and integrity.ok:
+        click.echo(
+            f"warning: {recording}: torn tail at byte {integrity.torn_offset} "
+            "(an interrupted write); every complete frame before it is intact",
+            err=True,
+        )
+    if not integrity.ok:
+        first = integrity.problems[0] if integrity.problems else f"{recording}: corrupt"
+        extra = len(integrity.corrupt_frames) - 1
+        raise RecordingError(first + (f" (and {extra} more damaged frames)" if extra > 0 else ""))
