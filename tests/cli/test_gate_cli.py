@@ -8,6 +8,7 @@ import statistics
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import msgspec
 import pytest
 from click.testing import CliRunner
 
@@ -210,3 +211,105 @@ def test_help_shows_an_example(args: list[str]) -> None:
     outcome = CliRunner().invoke(cli, args)
     assert outcome.exit_code == ExitCode.OK
     assert "Example:" in outcome.stdout
+
+
+# --- end to end: real replays of ground-truth backends, then the gate ------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+MESSAGE = b"""event_type: move
+player_id: p-000001
+session_id: s-000001
+ts: 1700000000
+position: {x: 1.5, y: 2.5, z: 0.0}
+inventory: [{item: sword, qty: 1}, {item: potion, qty: 3}]
+tags: [a, b, c]
+"""
+
+
+@pytest.fixture
+def recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A small recording, and ground-truth backends importable by the worker processes."""
+    from treasure.recordings import RecordingWriter
+
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    path = tmp_path / "e2e.trec"
+    with RecordingWriter(path, metadata={"scenario": "e2e", "users": 4}) as writer:
+        for index in range(1050):
+            writer.write(index * 1_000_000, f"p-{index % 4}", MESSAGE)
+    return path
+
+
+def replay(recording: Path, backend: str, out: Path, *extra: str) -> None:
+    outcome = CliRunner().invoke(
+        cli, ["replay", str(recording), "-b", backend, "--warmup", "50", "-o", str(out), "--json",
+              *extra],
+    )  # fmt: skip
+    assert outcome.exit_code == ExitCode.OK, outcome.output
+
+
+@pytest.mark.integration
+def test_a_native_backend_allocating_twice_its_budget_fails_the_gate(
+    recording: Path, tmp_path: Path
+) -> None:
+    native = pytest.importorskip("tests.groundtruth.native")
+    # given a ground-truth backend that allocates a known amount per message, budgeted at half
+    known = native.NativeAlloc64K.allocates
+    spec = f"tests.groundtruth.native:{native.NativeAlloc64K.__name__}"
+    replay(recording, spec, tmp_path / "run.json", "--heap", "--heap-messages", "300")
+    budgets = tmp_path / "treasure.toml"
+    budgets.write_text(f'[budgets]\nheap_allocated_p50 = "{known // 2} B"\n')
+    # when gated
+    junit = tmp_path / "report.xml"
+    args = ["gate", str(tmp_path / "run.json"), "--budgets", str(budgets), "--junit", str(junit)]
+    outcome = CliRunner().invoke(cli, [*args, "--json"])
+    # then the build breaks on the known allocation, and JUnit says measured vs allowed
+    assert outcome.exit_code == ExitCode.BUDGET_BROKEN
+    [check] = json.loads(outcome.stdout)["checks"]
+    assert (check["status"], check["allowed"]) == ("fail", known // 2)
+    assert known <= check["measured"] < known * 1.05  # the harness adds a few hundred bytes
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    [case] = list(suite.iter("testcase"))
+    assert case.get("classname") == f"treasure.{native.NativeAlloc64K.name}.e2e"
+    failure = case.find("failure")
+    assert failure is not None
+    assert failure.get("message") == check["verdict"]
+    assert " > allowed 32.0 KiB" in check["verdict"]
+
+
+@pytest.mark.integration
+def test_unchanged_timing_passes_and_a_twofold_slowdown_fails(
+    recording: Path, tmp_path: Path
+) -> None:
+    # given a baseline of a backend spending 200 µs per message
+    replay(recording, "tests.groundtruth.timing:Spin200us", tmp_path / "base-full.json")
+    saving = CliRunner().invoke(
+        cli, ["baseline", "save", str(tmp_path / "base-full.json"), "-o", str(tmp_path / "b.json")]
+    )
+    assert saving.exit_code == ExitCode.OK, saving.output
+    # when the same backend runs again / then the gate holds
+    replay(recording, "tests.groundtruth.timing:Spin200us", tmp_path / "same.json")
+    same = CliRunner().invoke(
+        cli, ["gate", str(tmp_path / "same.json"), "--baseline", str(tmp_path / "b.json")]
+    )
+    assert same.exit_code == ExitCode.OK, same.output
+    # when that backend becomes twice as slow (the 400 µs spinner under the same name)
+    replay(recording, "tests.groundtruth.timing:Spin400us", tmp_path / "slow.json")
+    slow = load(tmp_path / "slow.json")
+    assert isinstance(slow, RunResult)
+    save(msgspec.structs.replace(slow, backend=load_run(tmp_path / "b.json").backend),
+         tmp_path / "slow.json")  # fmt: skip
+    outcome = CliRunner().invoke(
+        cli, ["gate", str(tmp_path / "slow.json"), "--baseline", str(tmp_path / "b.json")]
+    )
+    # then the gate fails on latency against the baseline
+    assert outcome.exit_code == ExitCode.BUDGET_BROKEN
+    assert "latency vs baseline" in outcome.stdout
+
+
+def load_run(path: Path) -> RunResult:
+    result = load(path)
+    assert isinstance(result, RunResult)
+    return result
