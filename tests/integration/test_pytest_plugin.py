@@ -1,0 +1,76 @@
+"""The pytest plugin: a team's own test suite holds a heap budget through a marker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+MESSAGE = b"""event_type: move
+player_id: p-000001
+session_id: s-000001
+ts: 1700000000
+position: {x: 1.5, y: 2.5, z: 0.0}
+inventory: [{item: sword, qty: 1}, {item: potion, qty: 3}]
+tags: [a, b, c]
+"""
+
+
+def test_a_misspelled_limit_is_reported_before_anything_runs(pytester: pytest.Pytester) -> None:
+    # given a marker with a unit nobody writes
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.mark.limit_heap_per_message("32 parsecs", backend="pyyaml-dom",
+                                            recording="none.trec")
+        def test_heap():
+            pass
+    """)
+    # when run with --strict-markers / then the marker is known and its argument refused
+    outcome = pytester.runpytest("--strict-markers")
+    outcome.assert_outcomes(errors=1)
+    outcome.stdout.fnmatch_lines(["*limit_heap_per_message: unknown unit 'parsecs'*"])
+
+
+def test_the_marker_is_documented(pytester: pytest.Pytester) -> None:
+    outcome = pytester.runpytest("--markers")
+    assert outcome.ret == 0
+    outcome.stdout.fnmatch_lines(["@pytest.mark.limit_heap_per_message(limit, *, backend*"])
+
+
+@pytest.mark.integration
+def test_a_heap_budget_fails_like_an_assertion_and_one_within_passes(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    from treasure.recordings import RecordingWriter
+
+    # given a recording and two budgets on the same backend: one far below, one far above
+    recording = tmp_path / "plugin.trec"
+    with RecordingWriter(recording, metadata={"scenario": "plugin", "users": 2}) as writer:
+        for index in range(400):
+            writer.write(index, f"p-{index % 2}", MESSAGE)
+    pytester.makepyfile(f"""
+        import pytest
+
+        RECORDING = {str(recording)!r}
+
+        @pytest.mark.limit_heap_per_message("1 KiB", backend="pyyaml-dom",
+                                            recording=RECORDING, messages=150)
+        def test_too_tight():
+            pass
+
+        @pytest.mark.limit_heap_per_message("64 MiB", backend="pyyaml-dom",
+                                            recording=RECORDING, messages=150)
+        def test_roomy():
+            pass
+    """)
+    # when the suite runs
+    outcome = pytester.runpytest("--strict-markers")
+    # then the tight budget fails with measured vs allowed, the roomy one passes
+    outcome.assert_outcomes(passed=1, failed=1)
+    outcome.stdout.fnmatch_lines([
+        "*heap budget broken: heap per message, peak p50 of pyyaml-dom on plugin.trec: "
+        "measured * KiB > allowed 1.0 KiB ('1 KiB', * messages traced)*",
+    ])  # fmt: skip
