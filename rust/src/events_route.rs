@@ -24,8 +24,20 @@ use crate::{Category, Limits, ROUTING_FIELDS, RouteError, Routing, checked_text}
 const YAML_TAG_PREFIX: &str = "tag:yaml.org,2002:";
 /// Tags a safe loader resolves; any other tag (`!!python/...`, local `!foo`) is refused.
 const SAFE_TAGS: [&str; 14] = [
-    "str", "int", "float", "bool", "null", "seq", "map", "binary", "timestamp", "set", "omap",
-    "pairs", "merge", "value",
+    "str",
+    "int",
+    "float",
+    "bool",
+    "null",
+    "seq",
+    "map",
+    "binary",
+    "timestamp",
+    "set",
+    "omap",
+    "pairs",
+    "merge",
+    "value",
 ];
 
 /// Routes messages by walking parser events under [`Limits`].
@@ -75,8 +87,14 @@ struct Anchored {
 }
 
 enum Node<'a> {
-    Scalar { value: Cow<'a, str>, style: ScalarStyle, tag: Option<Cow<'a, Tag>> },
-    Collection { kind: &'static str },
+    Scalar {
+        value: Cow<'a, str>,
+        style: ScalarStyle,
+        tag: Option<Cow<'a, Tag>>,
+    },
+    Collection {
+        kind: &'static str,
+    },
     Alias(usize),
 }
 
@@ -86,8 +104,8 @@ struct Walk<'l> {
     anchors: HashMap<usize, Anchored>,
     expanded: u64,
     saw_root: bool,
-    expecting_key: bool,     // state of the top-level mapping
-    pending: Option<usize>,  // index into ROUTING_FIELDS of the key just read
+    expecting_key: bool,    // state of the top-level mapping
+    pending: Option<usize>, // index into ROUTING_FIELDS of the key just read
     found: [Option<String>; 3],
 }
 
@@ -145,7 +163,10 @@ impl<'l> Walk<'l> {
             self.saw_root = true;
             return match node {
                 Node::Collection { kind: "mapping" } => Ok(()),
-                other => Err(schema(format!("top level is a {}, not a mapping", describe(&other)))),
+                other => Err(schema(format!(
+                    "top level is a {}, not a mapping",
+                    describe(&other)
+                ))),
             };
         }
         if self.open.len() != 1 {
@@ -159,7 +180,9 @@ impl<'l> Walk<'l> {
             };
             return Ok(());
         }
-        let Some(field) = self.pending.take() else { return Ok(()) };
+        let Some(field) = self.pending.take() else {
+            return Ok(());
+        };
         let name = ROUTING_FIELDS[field];
         let value = match &node {
             Node::Scalar { value, style, tag } => scalar_string(value, *style, tag.as_deref()),
@@ -171,7 +194,10 @@ impl<'l> Walk<'l> {
                 self.found[field] = Some(value);
                 Ok(())
             }
-            None => Err(schema(format!("routing field {name:?} is a {}", describe(&node)))),
+            None => Err(schema(format!(
+                "routing field {name:?} is a {}",
+                describe(&node)
+            ))),
         }
     }
 
@@ -262,7 +288,11 @@ fn scalar_type(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> &'static s
         let name = tag.suffix_in_namespace(YAML_TAG_PREFIX);
         return match name.as_deref() {
             Some("str") | None => "str",
-            Some(other) => SAFE_TAGS.iter().find(|t| **t == other).copied().unwrap_or("tagged"),
+            Some(other) => SAFE_TAGS
+                .iter()
+                .find(|t| **t == other)
+                .copied()
+                .unwrap_or("tagged"),
         };
     }
     match style {
@@ -280,10 +310,15 @@ fn check_tag(tag: Option<&Tag>) -> Result<(), RouteError> {
     if tag.handle() == "!" && tag.suffix().is_empty() {
         return Ok(()); // the non-specific tag `!`: a plain string
     }
-    let safe = tag.suffix_in_namespace(YAML_TAG_PREFIX).is_some_and(|name| SAFE_TAGS.contains(&&*name));
+    let safe = tag
+        .suffix_in_namespace(YAML_TAG_PREFIX)
+        .is_some_and(|name| SAFE_TAGS.contains(&&*name));
     if safe {
         return Ok(());
     }
     let (handle, suffix) = tag.original_parts();
-    Err(RouteError::new(Category::UnsafeTag, format!("refused tag {handle}{suffix}")))
+    Err(RouteError::new(
+        Category::UnsafeTag,
+        format!("refused tag {handle}{suffix}"),
+    ))
 }

@@ -61,7 +61,10 @@ pub struct RouteError {
 
 impl RouteError {
     pub fn new(category: Category, message: impl Into<String>) -> Self {
-        Self { category, message: message.into() }
+        Self {
+            category,
+            message: message.into(),
+        }
     }
 }
 
@@ -86,7 +89,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_bytes: 1 << 20, max_depth: 64, max_alias_expansion: 10_000 }
+        Self {
+            max_bytes: 1 << 20,
+            max_depth: 64,
+            max_alias_expansion: 10_000,
+        }
     }
 }
 
@@ -96,11 +103,18 @@ pub fn checked_text<'a>(payload: &'a [u8], limits: &Limits) -> Result<&'a str, R
     if payload.len() > limits.max_bytes {
         return Err(RouteError::new(
             Category::Limit,
-            format!("payload is {} bytes, over the limit of {}", payload.len(), limits.max_bytes),
+            format!(
+                "payload is {} bytes, over the limit of {}",
+                payload.len(),
+                limits.max_bytes
+            ),
         ));
     }
     std::str::from_utf8(payload).map_err(|err| {
-        RouteError::new(Category::Encoding, format!("payload is not valid UTF-8: {err}"))
+        RouteError::new(
+            Category::Encoding,
+            format!("payload is not valid UTF-8: {err}"),
+        )
     })
 }
 
@@ -116,6 +130,9 @@ where
             .map(|s| (*s).to_owned())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "non-string panic payload".to_owned());
-        Err(RouteError::new(Category::Syntax, format!("internal panic in treasure-rs: {detail}")))
+        Err(RouteError::new(
+            Category::Syntax,
+            format!("internal panic in treasure-rs: {detail}"),
+        ))
     })
 }

@@ -27,7 +27,9 @@ const DEFAULT_RELEASE_GIL_MIN_BYTES: usize = 0;
 
 fn limits_from(limits: Option<&Bound<'_, PyAny>>) -> PyResult<Limits> {
     let defaults = Limits::default();
-    let Some(limits) = limits.filter(|l| !l.is_none()) else { return Ok(defaults) };
+    let Some(limits) = limits.filter(|l| !l.is_none()) else {
+        return Ok(defaults);
+    };
     Ok(Limits {
         max_bytes: limits.getattr("max_bytes")?.extract()?,
         max_depth: limits.getattr("max_depth")?.extract()?,
@@ -85,17 +87,29 @@ fn routed_event(py: Python<'_>, routing: Routing) -> PyResult<Py<PyAny>> {
 }
 
 /// Run `route` on the payload's bytes in place, with the GIL released when worth it.
-fn run<F>(py: Python<'_>, payload: &Bound<'_, PyBytes>, min_bytes: usize, route: F) -> Result<Routing, RouteError>
+fn run<F>(
+    py: Python<'_>,
+    payload: &Bound<'_, PyBytes>,
+    min_bytes: usize,
+    route: F,
+) -> Result<Routing, RouteError>
 where
     F: Fn(&[u8]) -> Result<Routing, RouteError> + Sync,
 {
     let bytes: &[u8] = payload.as_bytes();
     let call = || guarded(AssertUnwindSafe(|| route(bytes)));
-    if bytes.len() >= min_bytes { py.detach(call) } else { call() }
+    if bytes.len() >= min_bytes {
+        py.detach(call)
+    } else {
+        call()
+    }
 }
 
 fn as_tuple<'py>(py: Python<'py>, routing: Routing) -> PyResult<Bound<'py, PyTuple>> {
-    PyTuple::new(py, [routing.event_type, routing.player_id, routing.session_id])
+    PyTuple::new(
+        py,
+        [routing.event_type, routing.player_id, routing.session_id],
+    )
 }
 
 macro_rules! router_class {
@@ -148,14 +162,24 @@ macro_rules! router_class {
     };
 }
 
-router_class!(SerdeRouter, SerdeCore, "serde-saphyr deserialization into a three-field struct.");
-router_class!(EventsRouter, EventsCore, "A walk over parser events that stops at the third routing field.");
+router_class!(
+    SerdeRouter,
+    SerdeCore,
+    "serde-saphyr deserialization into a three-field struct."
+);
+router_class!(
+    EventsRouter,
+    EventsCore,
+    "A walk over parser events that stops at the third routing field."
+);
 
 /// Panic on purpose, through the same guard as `route`: proves a panic becomes a
 /// labelled `ParseError` instead of unwinding into Python.
 #[pyfunction]
 fn _panic_for_test(py: Python<'_>, message: &str) -> PyResult<()> {
-    let outcome = guarded(AssertUnwindSafe(|| -> Result<Routing, RouteError> { panic!("{message}") }));
+    let outcome = guarded(AssertUnwindSafe(|| -> Result<Routing, RouteError> {
+        panic!("{message}")
+    }));
     match outcome {
         Ok(_) => Ok(()),
         Err(err) => Err(parse_error(py, err)),
@@ -167,6 +191,9 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<SerdeRouter>()?;
     module.add_class::<EventsRouter>()?;
     module.add_function(wrap_pyfunction!(_panic_for_test, module)?)?;
-    module.add("DEFAULT_RELEASE_GIL_MIN_BYTES", DEFAULT_RELEASE_GIL_MIN_BYTES)?;
+    module.add(
+        "DEFAULT_RELEASE_GIL_MIN_BYTES",
+        DEFAULT_RELEASE_GIL_MIN_BYTES,
+    )?;
     Ok(())
 }

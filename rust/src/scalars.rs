@@ -28,8 +28,24 @@ fn is_null(value: &str) -> bool {
 fn is_bool(value: &str) -> bool {
     matches!(
         value,
-        "yes" | "Yes" | "YES" | "no" | "No" | "NO" | "true" | "True" | "TRUE" | "false"
-            | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF"
+        "yes"
+            | "Yes"
+            | "YES"
+            | "no"
+            | "No"
+            | "NO"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
     )
 }
 
@@ -96,13 +112,16 @@ fn is_float(value: &str) -> bool {
             return false;
         }
     }
-    let Some(dot) = mantissa.find('.') else { return false };
+    let Some(dot) = mantissa.find('.') else {
+        return false;
+    };
     let (whole, fraction) = (&mantissa[..dot], &mantissa[dot + 1..]);
     let fraction_ok = fraction.is_empty() || is_digits_(fraction);
     if whole.is_empty() {
         // PyYAML's `\.[0-9]...` form takes no sign: `-.5` stays a string.
         return body.len() == value.len()
-            && fraction.starts_with(|c: char| c.is_ascii_digit()) && fraction_ok;
+            && fraction.starts_with(|c: char| c.is_ascii_digit())
+            && fraction_ok;
     }
     let (head, tail) = whole.split_at(whole.find(':').unwrap_or(whole.len()));
     let head_ok = head.starts_with(|c: char| c.is_ascii_digit()) && is_digits_(head);
@@ -122,8 +141,8 @@ fn is_timestamp(value: &str) -> bool {
     let day_len = rest.bytes().take_while(u8::is_ascii_digit).count();
     let month_ok = (1..=2).contains(&month.len()) && all_of(month, |b| b.is_ascii_digit());
     let after_day = &rest[day_len..];
-    let time_ok = after_day.is_empty()
-        || after_day.starts_with(['T', 't', ' ', '\t']) && after_day.len() > 1;
+    let time_ok =
+        after_day.is_empty() || after_day.starts_with(['T', 't', ' ', '\t']) && after_day.len() > 1;
     month_ok && (1..=2).contains(&day_len) && time_ok
 }
 
@@ -133,8 +152,9 @@ mod tests {
 
     #[test]
     fn strings_stay_strings() {
-        for text in ["login", "p-000042", "s-9f3c", "1e5", "0x", "abc123", "12ab", "2024-1", "1.2.3", "-.5"]
-        {
+        for text in [
+            "login", "p-000042", "s-9f3c", "1e5", "0x", "abc123", "12ab", "2024-1", "1.2.3", "-.5",
+        ] {
             assert_eq!(plain_scalar_type(text), None, "{text:?}");
         }
     }

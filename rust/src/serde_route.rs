@@ -13,7 +13,9 @@
 use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::granit_parser::ErrorKind;
 use serde_saphyr::options::AliasLimits;
-use serde_saphyr::{Budget, DuplicateKeyPolicy, Error, ExternalMessageSource, NonFiniteFloatPolicy};
+use serde_saphyr::{
+    Budget, DuplicateKeyPolicy, Error, ExternalMessageSource, NonFiniteFloatPolicy,
+};
 
 use crate::{Category, Limits, RouteError, Routing, checked_text};
 
@@ -35,7 +37,11 @@ impl SerdeRouter {
         budget.max_documents = 1;
         let mut alias_limits = AliasLimits::default();
         alias_limits.max_total_replayed_events = limits.max_alias_expansion;
-        Self { limits, budget, alias_limits }
+        Self {
+            limits,
+            budget,
+            alias_limits,
+        }
     }
 
     pub fn limits(&self) -> &Limits {
@@ -48,14 +54,23 @@ impl SerdeRouter {
         // across threads; it is a handful of plain fields.
         let mut options = serde_saphyr::Options::default();
         options.budget = Some(self.budget.clone());
-        options.alias_limits = self.alias_limits.clone();
+        options.alias_limits = self.alias_limits;
         options.reject_unsupported_tags = true;
         options.no_schema = true; // `player_id: 42` is an int, not a string
         options.duplicate_keys = DuplicateKeyPolicy::PassThrough; // no key set kept per mapping
         options.non_finite_float_policy = NonFiniteFloatPolicy::PassThrough;
         options.with_snippet = false;
         options.crop_radius = 0;
-        serde_saphyr::from_str_with_options::<Routing>(text, options).map_err(|err| classify(&err))
+        // `Option` so an empty document reads as null (a schema error, as for a safe loader)
+        // rather than as an unexpected end of input.
+        match serde_saphyr::from_str_with_options::<Option<Routing>>(text, options) {
+            Ok(Some(routing)) => Ok(routing),
+            Ok(None) => Err(RouteError::new(
+                Category::Schema,
+                "empty document: top level is a null, not a mapping",
+            )),
+            Err(err) => Err(classify(&err)),
+        }
     }
 }
 
