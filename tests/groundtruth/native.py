@@ -142,3 +142,26 @@ class DeclaredInvisible(_GroundTruth):
 
     def work(self, call: int) -> None:
         self.lib.gt_invisible(4096)
+
+
+def _document() -> dict[str, object]:
+    return {"event_type": "e", "player_id": "p", "session_id": "s", "blob": bytes(8192)}
+
+
+def _document_bytes() -> int:
+    document = _document()
+    return sys.getsizeof(document) + sys.getsizeof(document["blob"])
+
+
+class PythonDocument8K(_GroundTruth):
+    """A DOM-like backend whose document is a fresh dict holding an 8 KiB bytes object: a
+    router that keeps documents holds exactly `keeps` bytes of them per user."""
+
+    name = "python-document-8k"
+    keeps = _document_bytes()
+
+    def work(self, call: int) -> None:
+        pass
+
+    def load(self, payload: bytes) -> dict[str, object]:
+        return _document()

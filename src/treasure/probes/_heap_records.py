@@ -99,16 +99,22 @@ class _Tracer:
         size = self.live.pop(address, None)
         if size is None:
             return  # allocated before tracking began
+        rest = address + unmapped
         if 0 < unmapped < size:  # munmap of the front of a mapping: the rest stays
-            self.live[address + unmapped] = size - unmapped
+            self.live[rest] = size - unmapped
             size = unmapped
         self.live_bytes -= size
-        own = self.own.pop(address, None)
-        if own is not None:
-            self.own_live -= own
-            if address in self.own_native:
-                self.own_native.discard(address)
-                self.own_native_live -= own
+        if self.own.pop(address, None) is None:
+            return
+        self.own_live -= size
+        native = address in self.own_native
+        if native:
+            self.own_native.discard(address)
+            self.own_native_live -= size
+        if rest in self.live and unmapped > 0:
+            self.own[rest] = self.live[rest]
+            if native:
+                self.own_native.add(rest)
 
     def allocate(self, address: int, size: int, native: bool, counted: bool) -> None:
         self.live[address] = size
