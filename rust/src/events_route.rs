@@ -74,16 +74,43 @@ impl EventsRouter {
     }
 }
 
-/// An open collection: its expanded node count so far and its anchor, if any.
+/// The routing fields a mapping has named so far (explicitly or through merge keys).
+type Fields = [Option<String>; 3];
+
+/// What the last key read in a mapping announces for its value.
+#[derive(Clone, Copy)]
+enum Pending {
+    Nothing,
+    Field(usize), // index into ROUTING_FIELDS
+    Merge,        // `<<`: the value's mappings supply defaults
+}
+
+/// Why a collection is open, as far as routing cares.
+#[derive(Clone, Copy)]
+enum Role {
+    Plain,
+    MergeSource { target: usize }, // a mapping merged into `open[target]`
+    MergeList { target: usize },   // a sequence of mappings merged into `open[target]`
+}
+
+/// An open collection: its expanded node count so far, its anchor, and for mappings the
+/// key/value state and the routing fields seen at its own level.
 struct Open {
     size: u64,
     anchor: usize,
+    mapping: bool,
+    expecting_key: bool,
+    pending: Pending,
+    role: Role,
+    fields: Fields,
+    merged: Fields,
 }
 
 /// What an anchor stands for, once its node is complete.
 struct Anchored {
     size: u64,
-    string: Option<String>, // kept only for string scalars: a routing value may be an alias
+    string: Option<String>, // string scalars: a routing value may be an alias
+    fields: Option<Box<Fields>>, // mappings naming routing fields: a merge source
 }
 
 enum Node<'a> {
@@ -93,7 +120,7 @@ enum Node<'a> {
         tag: Option<Cow<'a, Tag>>,
     },
     Collection {
-        kind: &'static str,
+        mapping: bool,
     },
     Alias(usize),
 }
@@ -104,9 +131,7 @@ struct Walk<'l> {
     anchors: HashMap<usize, Anchored>,
     expanded: u64,
     saw_root: bool,
-    expecting_key: bool,    // state of the top-level mapping
-    pending: Option<usize>, // index into ROUTING_FIELDS of the key just read
-    found: [Option<String>; 3],
+    outcome: Option<Result<Routing, RouteError>>, // set when the root mapping closes
 }
 
 impl<'l> Walk<'l> {
@@ -117,9 +142,7 @@ impl<'l> Walk<'l> {
             anchors: HashMap::new(),
             expanded: 0,
             saw_root: false,
-            expecting_key: true,
-            pending: None,
-            found: [None, None, None],
+            outcome: None,
         }
     }
 
@@ -128,98 +151,187 @@ impl<'l> Walk<'l> {
             Event::Scalar(value, style, anchor, tag) => {
                 check_tag(tag.as_deref())?;
                 let string = (anchor != 0).then(|| scalar_string(&value, style, tag.as_deref()));
-                self.node(Node::Scalar { value, style, tag })?;
-                self.complete(1, anchor, string.flatten());
+                self.place(Node::Scalar { value, style, tag })?;
+                self.complete(1, anchor, string.flatten(), None);
             }
             Event::SequenceStart(_, anchor, tag) => {
                 check_tag(tag.as_deref())?;
-                self.node(Node::Collection { kind: "sequence" })?;
-                self.open_collection(anchor)?;
+                let role = self.place(Node::Collection { mapping: false })?;
+                self.open_collection(anchor, false, role)?;
             }
             Event::MappingStart(_, anchor, tag) => {
                 check_tag(tag.as_deref())?;
-                self.node(Node::Collection { kind: "mapping" })?;
-                self.open_collection(anchor)?;
+                let role = self.place(Node::Collection { mapping: true })?;
+                self.open_collection(anchor, true, role)?;
             }
-            Event::SequenceEnd | Event::MappingEnd => {
-                if let Some(done) = self.open.pop() {
-                    self.complete(done.size, done.anchor, None);
-                }
-            }
+            Event::SequenceEnd | Event::MappingEnd => self.close_collection(),
             Event::Alias(id) => {
                 let size = self.alias_size(id)?;
-                self.node(Node::Alias(id))?;
-                self.complete(size, 0, None);
+                self.place(Node::Alias(id))?;
+                self.complete(size, 0, None, None);
             }
             _ => {}
         }
-        Ok(self.routing())
+        if let Some(outcome) = self.outcome.take() {
+            return outcome.map(Some);
+        }
+        // Stop at the third explicit field: nothing later can override an explicit key.
+        match self.open.first_mut() {
+            Some(root) if root.fields.iter().all(Option::is_some) => {
+                Ok(Some(routing_from(&std::mem::take(&mut root.fields))))
+            }
+            _ => Ok(None),
+        }
     }
 
-    /// Where a node sits decides what it means: the root must be a mapping; a depth-1 key
-    /// may name a routing field; the value after such a key must be a string.
-    fn node(&mut self, node: Node<'_>) -> Result<(), RouteError> {
+    /// Where a node sits decides what it means: the root must be a mapping; a key may name
+    /// a routing field or `<<`; the value after a routing key must be a string (checked at
+    /// the top level, where it routes).
+    fn place(&mut self, node: Node<'_>) -> Result<Role, RouteError> {
         if !self.saw_root {
             self.saw_root = true;
             return match node {
-                Node::Collection { kind: "mapping" } => Ok(()),
+                Node::Collection { mapping: true } => Ok(Role::Plain),
                 other => Err(schema(format!(
                     "top level is a {}, not a mapping",
                     describe(&other)
                 ))),
             };
         }
-        if self.open.len() != 1 {
-            return Ok(());
-        }
-        self.expecting_key = !self.expecting_key;
-        if !self.expecting_key {
-            self.pending = match node {
-                Node::Scalar { value, .. } => ROUTING_FIELDS.iter().position(|f| *f == value),
-                _ => None,
+        let depth = self.open.len();
+        let Some(parent) = self.open.last_mut() else {
+            return Ok(Role::Plain);
+        };
+        if !parent.mapping {
+            return match (parent.role, &node) {
+                (Role::MergeList { target }, Node::Alias(id)) => {
+                    self.merge_anchor(target, *id);
+                    Ok(Role::Plain)
+                }
+                (Role::MergeList { target }, Node::Collection { mapping: true }) => {
+                    Ok(Role::MergeSource { target })
+                }
+                _ => Ok(Role::Plain),
             };
-            return Ok(());
         }
-        let Some(field) = self.pending.take() else {
-            return Ok(());
-        };
-        let name = ROUTING_FIELDS[field];
-        let value = match &node {
-            Node::Scalar { value, style, tag } => scalar_string(value, *style, tag.as_deref()),
-            Node::Alias(id) => self.anchors.get(id).and_then(|a| a.string.clone()),
-            Node::Collection { .. } => None,
-        };
-        match value {
-            Some(value) => {
-                self.found[field] = Some(value);
-                Ok(())
+        parent.expecting_key = !parent.expecting_key;
+        if !parent.expecting_key {
+            parent.pending = key_meaning(&node);
+            return Ok(Role::Plain);
+        }
+        match std::mem::replace(&mut parent.pending, Pending::Nothing) {
+            Pending::Nothing => Ok(Role::Plain),
+            Pending::Field(field) => {
+                let value = match &node {
+                    Node::Scalar { value, style, tag } => {
+                        scalar_string(value, *style, tag.as_deref())
+                    }
+                    Node::Alias(id) => self.anchors.get(id).and_then(|a| a.string.clone()),
+                    Node::Collection { .. } => None,
+                };
+                match value {
+                    Some(value) => parent.fields[field] = Some(value),
+                    None if depth == 1 => {
+                        let name = ROUTING_FIELDS[field];
+                        return Err(schema(format!(
+                            "routing field {name:?} is a {}",
+                            describe(&node)
+                        )));
+                    }
+                    None => {}
+                }
+                Ok(Role::Plain)
             }
-            None => Err(schema(format!(
-                "routing field {name:?} is a {}",
-                describe(&node)
-            ))),
+            Pending::Merge => match node {
+                Node::Alias(id) => {
+                    self.merge_anchor(depth - 1, id);
+                    Ok(Role::Plain)
+                }
+                Node::Collection { mapping: true } => Ok(Role::MergeSource { target: depth - 1 }),
+                Node::Collection { mapping: false } => Ok(Role::MergeList { target: depth - 1 }),
+                Node::Scalar { .. } => Ok(Role::Plain),
+            },
         }
     }
 
-    fn open_collection(&mut self, anchor: usize) -> Result<(), RouteError> {
+    fn open_collection(
+        &mut self,
+        anchor: usize,
+        mapping: bool,
+        role: Role,
+    ) -> Result<(), RouteError> {
         if self.open.len() >= self.limits.max_depth {
             return Err(RouteError::new(
                 Category::Limit,
                 format!("nesting deeper than the limit of {}", self.limits.max_depth),
             ));
         }
-        self.open.push(Open { size: 1, anchor });
+        self.open.push(Open {
+            size: 1,
+            anchor,
+            mapping,
+            expecting_key: true,
+            pending: Pending::Nothing,
+            role,
+            fields: Fields::default(),
+            merged: Fields::default(),
+        });
         Ok(())
+    }
+
+    fn close_collection(&mut self) {
+        let Some(done) = self.open.pop() else { return };
+        let mut effective = done.fields;
+        for (field, default) in effective.iter_mut().zip(done.merged) {
+            if field.is_none() {
+                *field = default;
+            }
+        }
+        if let Role::MergeSource { target } = done.role {
+            merge_into(&mut self.open[target].merged, &effective);
+        }
+        if self.open.is_empty() {
+            self.outcome = Some(match effective.iter().position(Option::is_none) {
+                None => Ok(routing_from(&effective)),
+                Some(missing) => Err(schema(format!(
+                    "missing routing field {:?}",
+                    ROUTING_FIELDS[missing]
+                ))),
+            });
+            return;
+        }
+        let named = (done.anchor != 0 && effective.iter().any(Option::is_some))
+            .then(|| Box::new(effective));
+        self.complete(done.size, done.anchor, None, named);
+    }
+
+    fn merge_anchor(&mut self, target: usize, id: usize) {
+        if let Some(fields) = self.anchors.get(&id).and_then(|a| a.fields.as_deref()) {
+            merge_into(&mut self.open[target].merged, fields);
+        }
     }
 
     /// A node of `size` expanded nodes is complete: count it in its parent, remember it
     /// under its anchor.
-    fn complete(&mut self, size: u64, anchor: usize, string: Option<String>) {
+    fn complete(
+        &mut self,
+        size: u64,
+        anchor: usize,
+        string: Option<String>,
+        fields: Option<Box<Fields>>,
+    ) {
         if let Some(parent) = self.open.last_mut() {
             parent.size = parent.size.saturating_add(size);
         }
         if anchor != 0 {
-            self.anchors.insert(anchor, Anchored { size, string });
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    size,
+                    string,
+                    fields,
+                },
+            );
         }
     }
 
@@ -244,30 +356,52 @@ impl<'l> Walk<'l> {
         Ok(anchored.size)
     }
 
-    fn routing(&mut self) -> Option<Routing> {
-        if self.found.iter().any(Option::is_none) {
-            return None;
-        }
-        let [event_type, player_id, session_id] = std::mem::take(&mut self.found);
-        Some(Routing {
-            event_type: event_type.unwrap_or_default(),
-            player_id: player_id.unwrap_or_default(),
-            session_id: session_id.unwrap_or_default(),
-        })
-    }
-
-    /// The stream ended before all three fields were seen.
+    /// The stream ended before the root mapping closed.
     fn incomplete(&self) -> RouteError {
         if !self.saw_root {
             return schema("empty document: top level is a null, not a mapping");
         }
-        let missing = ROUTING_FIELDS
-            .iter()
-            .zip(&self.found)
-            .find_map(|(name, value)| value.is_none().then_some(*name))
-            .unwrap_or("?");
-        schema(format!("missing routing field {missing:?}"))
+        schema("document ended before its top-level mapping closed")
     }
+}
+
+/// Earlier merge sources win, as in `<<: [*first, *second]`.
+fn merge_into(target: &mut Fields, source: &Fields) {
+    for (slot, value) in target.iter_mut().zip(source) {
+        if slot.is_none() {
+            slot.clone_from(value);
+        }
+    }
+}
+
+fn routing_from(fields: &Fields) -> Routing {
+    let field = |i: usize| fields[i].clone().unwrap_or_default();
+    Routing {
+        event_type: field(0),
+        player_id: field(1),
+        session_id: field(2),
+    }
+}
+
+fn key_meaning(key: &Node<'_>) -> Pending {
+    let Node::Scalar { value, style, tag } = key else {
+        return Pending::Nothing;
+    };
+    let merge_tag = tag
+        .as_deref()
+        .and_then(|t| t.suffix_in_namespace(YAML_TAG_PREFIX));
+    let is_merge = value == "<<"
+        && match merge_tag {
+            Some(name) => name == "merge",
+            None => tag.is_none() && matches!(style, ScalarStyle::Plain),
+        };
+    if is_merge {
+        return Pending::Merge;
+    }
+    ROUTING_FIELDS
+        .iter()
+        .position(|f| *f == value)
+        .map_or(Pending::Nothing, Pending::Field)
 }
 
 fn schema(message: impl Into<String>) -> RouteError {
@@ -277,7 +411,8 @@ fn schema(message: impl Into<String>) -> RouteError {
 fn describe(node: &Node<'_>) -> &'static str {
     match node {
         Node::Scalar { value, style, tag } => scalar_type(value, *style, tag.as_deref()),
-        Node::Collection { kind } => kind,
+        Node::Collection { mapping: true } => "mapping",
+        Node::Collection { mapping: false } => "sequence",
         Node::Alias(_) => "alias to a non-string node",
     }
 }

@@ -134,6 +134,60 @@ fn a_routing_value_may_be_an_alias_to_a_string() {
 }
 
 #[test]
+fn merge_keys_supply_routing_fields_and_explicit_keys_win() {
+    let cases = [
+        (
+            "base: &ids {player_id: p-7, session_id: s-7}\n<<: *ids\nevent_type: loot.drop\n",
+            "p-7",
+            "s-7",
+        ),
+        (
+            "<<: {player_id: p-1, session_id: s-1}\nevent_type: e\n",
+            "p-1",
+            "s-1",
+        ),
+        (
+            "a: &a {player_id: pa}\nb: &b {player_id: pb, session_id: sb}\n<<: [*a, *b]\nevent_type: e\n",
+            "pa",
+            "sb",
+        ),
+        (
+            "d: &d {player_id: old, session_id: s}\nplayer_id: new\n<<: *d\nevent_type: e\n",
+            "new",
+            "s",
+        ),
+        (
+            "d: &d {player_id: old, session_id: s}\n<<: *d\nevent_type: e\nplayer_id: new\n",
+            "new",
+            "s",
+        ),
+    ];
+    for (doc, player, session) in cases {
+        for (name, route) in routers(Limits::default()) {
+            let routing = route(doc.as_bytes()).unwrap_or_else(|e| panic!("{name}: {doc:?}: {e}"));
+            assert_eq!(
+                (routing.player_id.as_str(), routing.session_id.as_str()),
+                (player, session),
+                "{name}: {doc:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn document_markers_are_accepted() {
+    let doc =
+        b"---\nevent_type: trade.offer\nplayer_id: p-9\nsession_id: s-9\nitems: [1, 2]\n...\n";
+    for (name, route) in routers(Limits::default()) {
+        assert_eq!(
+            route(doc).map(|r| r.event_type),
+            Ok("trade.offer".to_owned()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn schema_errors() {
     for doc in [
         "- a\n- b\n",
