@@ -192,7 +192,7 @@ _RARITIES = ("common", "uncommon", "rare", "epic", "legendary")
 _ENCHANTS = ("fire", "frost", "venom", "thunder", "holy", "shadow", "none")
 _COLORS = ("crimson", "azure", "amber", "jade", "ivory", "onyx", "violet")
 _TAGS = ("pvp", "pve", "guild", "night", "raid", "trade-hub", "event-x", "newbie", "veteran")
-_POOL = 4096  # pre-rendered fragments of each kind; plenty of variety, cheap to pick
+_POOL = 2048  # pre-rendered fragments of each kind; plenty of variety, cheap to pick
 
 
 def _attr_value(key: str, rng: random.Random) -> str:
@@ -290,13 +290,16 @@ class MessageGenerator:
         self._plain_items = [item.plain() for item in self._items]
         self._plain_sizes = [len(text) for text in self._plain_items]
         self._users = scenario.users
-        self._user_ids = [f"p-{user:06d}" for user in range(self._users)]
-        self._player_lines = [f"player_id: {user_id}\n" for user_id in self._user_ids]
-        self._sessions = [
-            f"session_id: s-{zlib.crc32(b'%d:%d' % (self.seed, user)):08x}"
-            f"{zlib.crc32(b'%d:%d' % (user, self.seed)) & 0xFFFF:04x}\n"
-            for user in range(self._users)
-        ]
+
+    def _user(self, user: int) -> tuple[str, str, str]:
+        """(user id, player_id line, session_id line) of one user; rendered per message so
+        memory stays flat however many users a scenario has."""
+        user_id = f"p-{user:06d}"
+        session = (
+            f"s-{zlib.crc32(b'%d:%d' % (self.seed, user)):08x}"
+            f"{zlib.crc32(b'%d:%d' % (user, self.seed)) & 0xFFFF:04x}"
+        )
+        return user_id, f"player_id: {user_id}\n", f"session_id: {session}\n"
 
     def messages(self, count: int | None = None) -> Iterator[tuple[int, str, bytes]]:
         scenario = self.scenario
@@ -311,7 +314,7 @@ class MessageGenerator:
         merge_share = anchor_share + scenario.aliases.merge_keys
         positions, tags, orders = self._positions, self._tags, self._orders
         cumulative, event_lines = self._event_cumulative, self._event_lines
-        player_lines, sessions, user_ids = self._player_lines, self._sessions, self._user_ids
+        render_user = self._user
         inventory = self._inventory
         weight_total = cumulative[-1]
         users, pool, n_orders = self._users, _POOL, len(orders)
@@ -323,10 +326,11 @@ class MessageGenerator:
                 clock = index * interval
             timestamp_ns = start + int(clock)
             user = int(rnd() * users)
+            user_id, player_line, session_line = render_user(user)
             sections = (
                 event_lines[bisect.bisect_right(cumulative, rnd() * weight_total)],
-                player_lines[user],
-                sessions[user],
+                player_line,
+                session_line,
                 f"ts: {timestamp_ns // 1_000_000}\n",
                 positions[int(rnd() * pool)],
                 tags[int(rnd() * pool)],
@@ -338,7 +342,7 @@ class MessageGenerator:
             )
             parts = [sections[i] for i in orders[int(rnd() * n_orders)]]
             parts.insert(int(rnd() * 7), items)
-            yield timestamp_ns, user_ids[user], "".join(parts).encode("ascii")
+            yield timestamp_ns, user_id, "".join(parts).encode("ascii")
 
     def _inventory(self, budget: float, rnd: Callable[[], float], style: int) -> str:
         """The inventory section: items until the size budget; style 1 anchors, 2 merges."""
