@@ -76,11 +76,13 @@ class HeapSummary(msgspec.Struct, kw_only=True):
     peak_bytes: Distribution | None = None
     retained_bytes: Distribution | None = None
     native_allocated_bytes: Distribution | None = None
+    native_retained_bytes: Distribution | None = None  # native share of retained_bytes
     amplification: Distribution | None = None  # peak_bytes / payload bytes
     peak_heap_at_users_bytes: int | None = None  # run peak with the session model's state
     users: int = 0
     timeline: list[tuple[int, int]] = []  # [message_index, live heap bytes]
     capture_bytes: int = 0
+    capture_records: int = 0  # allocation records read from the capture (traced or not)
     pass_seconds: float = 0.0
     artefacts: dict[str, str] = {}  # name -> path (memray capture, flamegraph HTML)
 
@@ -96,6 +98,13 @@ class CpuSummary(msgspec.Struct, kw_only=True):
     pass_seconds: float = 0.0
     timing_pass_seconds: float = 0.0
     artefacts: dict[str, str] = {}
+    native: bool = False  # native (C/Rust) frames sampled too (py-spy --native)
+    loop_samples: int = 0  # samples inside the replay loop: backend_share's denominator
+    backend_samples: int = 0  # loop samples with a backend frame on the stack
+    sample_errors: int = 0  # samples py-spy failed to take
+    loop_ns: int = 0  # the replay loop's duration under py-spy (duration_ns: without)
+    # [function (file), loop samples where it was the innermost frame, inside the backend]
+    hot_functions: list[tuple[str, int, bool]] = []
 
 
 class ErrorSample(msgspec.Struct, kw_only=True):

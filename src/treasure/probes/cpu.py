@@ -1,0 +1,388 @@
+"""CPU pass: the timing worker run again as a child of `py-spy record`, never the timing
+pass itself, so the profiler's cost never reaches a latency figure.
+
+One py-spy run writes a speedscope JSON; the SVG flamegraph is drawn from the same samples
+(py-spy writes one format per run, and a second profiled run would cost a second replay
+and describe different samples).
+
+Sampling: `--native` at DEFAULT_RATE_HZ (100), blocking. `--native` shows libyaml's
+`yaml_parser_*` frames, where most of a C-backed parser's time goes; it cannot combine with
+`--nonblocking`, and non-blocking sampling lost ~35 % of samples to read errors here, so
+the profiled process is paused for each sample. That costs wall time, not accuracy: a
+paused process is sampled exactly (code that waits for a deadline on the wall clock,
+such as a spin or a sleep, loses the pauses and looks cheaper than it is). Measured on
+pyyaml-dom over blowup-12k (2 busy cores): the replay loop took +5-30 % longer at 100 Hz,
+about twice as long at 250 Hz, native or not; each result keeps its own figures
+(loop_ns against duration_ns, pass_seconds against timing_pass_seconds).
+
+The backend's share (CpuSummary.backend_share) counts py-spy's samples, all threads:
+- the denominator is the samples inside the replay loop: those whose stack holds the
+  engine's `run_timing_pass` frame, less those summarising latencies after the loop
+  (under treasure/probes/latency.py; inside the loop the probe only appends to arrays).
+  Start-up, imports and that summary are per pass, not per message, and left out;
+- a loop sample is in the backend when a frame deeper than `run_timing_pass` belongs to
+  the backend: a file of the backend class's module, of treasure/parsers/, of the backend's
+  package when it is not treasure's, or of the import packages of its library distribution
+  (yaml, ruamel, msgspec, fast_yaml, treasure_rs, ...), or a native libyaml symbol
+  (`yaml_*`).
+Native helpers called from there (malloc, the interpreter, a GC the parse triggered) count
+as the backend's: the handler caused them. Reading frames, the session model, clocks,
+RSS sampling and building the latency histogram are the harness's.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from importlib.metadata import packages_distributions
+from inspect import getsourcefile
+from pathlib import Path
+
+import msgspec
+
+from treasure.parsers import resolve
+from treasure.report.flamegraph import Stack, write_flamegraph
+from treasure.results import CpuSummary, ReplayConfig, RunResult
+
+PassProgress = Callable[[str, int, int], None]
+DEFAULT_RATE_HZ = 100
+HOT_FUNCTIONS = 15
+STDERR_TAIL = 2000
+CAP_SYS_PTRACE = 19
+LOOP_FUNCTION = "run_timing_pass"
+LOOP_FILE_SUFFIX = "treasure/engine.py"
+SUMMARY_FILE_SUFFIX = "treasure/probes/latency.py"  # runs after the loop, once per pass
+NATIVE_BACKEND_SYMBOL = re.compile(r"^(yaml_|_?ruamel_yaml|libyaml)")
+PTRACE_FIX = (
+    "give the container --cap-add=SYS_PTRACE (Kubernetes: securityContext capabilities "
+    "add SYS_PTRACE), or on the host run `sysctl kernel.yama.ptrace_scope=1`"
+)
+PERMISSION_MARKERS = ("permission denied", "operation not permitted", "sys_ptrace")
+
+
+class SpeedscopeFrame(msgspec.Struct):
+    name: str
+    file: str = ""
+    line: int | None = None
+
+
+class SpeedscopeProfile(msgspec.Struct):
+    name: str = ""
+    samples: list[list[int]] = []
+
+
+class SpeedscopeShared(msgspec.Struct):
+    frames: list[SpeedscopeFrame]
+
+
+class Speedscope(msgspec.Struct):
+    shared: SpeedscopeShared
+    profiles: list[SpeedscopeProfile]
+
+
+# -- finding py-spy and whether it may attach -------------------------------------------
+
+
+def find_py_spy() -> Path | None:
+    """The py-spy of the running interpreter's environment first, then PATH."""
+    names = ("py-spy.exe", "py-spy") if os.name == "nt" else ("py-spy",)
+    folders = [Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))]
+    user_scheme = f"{os.name}_user"
+    if user_scheme in sysconfig.get_scheme_names():
+        folders.append(Path(sysconfig.get_path("scripts", user_scheme)))
+    for folder in folders:
+        for name in names:
+            candidate = folder / name
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return candidate
+    found = shutil.which("py-spy")
+    return Path(found) if found else None
+
+
+def ptrace_refusal(scope: int | None, capabilities: int) -> str:
+    """Why this machine forbids py-spy from reading its own child, or "" when it may.
+
+    py-spy starts the worker as its child: Yama scopes 0 and 1 allow a parent to trace its
+    child, scope 2 wants CAP_SYS_PTRACE, scope 3 forbids ptrace until reboot."""
+    if scope == 3:
+        return "kernel.yama.ptrace_scope is 3 (ptrace disabled until reboot)"
+    if scope == 2 and not capabilities & (1 << CAP_SYS_PTRACE):
+        return "kernel.yama.ptrace_scope is 2 and this process lacks CAP_SYS_PTRACE"
+    return ""
+
+
+def machine_ptrace_refusal() -> str:
+    try:
+        scope: int | None = int(Path("/proc/sys/kernel/yama/ptrace_scope").read_text())
+    except (OSError, ValueError):
+        scope = None  # no Yama: ordinary ptrace rules
+    capabilities = 0
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("CapEff:"):
+                capabilities = int(line.split()[1], 16)
+    except OSError:
+        pass
+    return ptrace_refusal(scope, capabilities)
+
+
+def not_attached_reason(detail: str) -> str:
+    return f"py-spy cannot attach ({detail}): {PTRACE_FIX}; CPU pass skipped"
+
+
+def explain_failure(py_spy_stderr: str) -> str:
+    """One line for a failed py-spy run: ptrace refusals get the fix."""
+    text = py_spy_stderr.lower()
+    if any(marker in text for marker in PERMISSION_MARKERS):
+        return not_attached_reason("ptrace not permitted")
+    lines = [line.strip() for line in py_spy_stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("Error:")]
+    last = (errors or lines or ["no output"])[0 if errors else -1]
+    return f"py-spy failed: {last}; CPU pass skipped"
+
+
+def native_supported() -> bool:
+    """py-spy unwinds native stacks on x86-64 Linux and Windows."""
+    machine = platform.machine().lower()
+    return sys.platform in ("linux", "win32") and machine in ("x86_64", "amd64")
+
+
+# -- which frames are the backend's -----------------------------------------------------
+
+
+def backend_roots(spec: str) -> tuple[str, ...]:
+    """Path prefixes of the backend's code: its module, its package when it is not
+    treasure's own, treasure/parsers/, and the import packages of its library."""
+    info = resolve(spec)
+    roots: set[Path] = {Path(str(getsourcefile(resolve)).removesuffix("__init__.py"))}
+    if info.factory is not None:
+        module_file = getsourcefile(info.factory)
+        if module_file:
+            roots.add(Path(module_file))
+            top = getattr(info.factory, "__module__", "").partition(".")[0]
+            if top and top != "treasure" and info.source != "module":  # a plugin's package
+                roots.update(_package_dirs([top]))
+    wanted = info.library.lower().replace("_", "-")
+    packages = [
+        package
+        for package, distributions in packages_distributions().items()
+        if any(d.lower().replace("_", "-") == wanted for d in distributions)
+    ]
+    roots.update(_package_dirs(packages))
+    prefixes: set[str] = set()
+    for root in roots:
+        tail = os.sep if root.is_dir() else ""
+        prefixes.update((f"{root}{tail}", f"{os.path.realpath(root)}{tail}"))
+    return tuple(sorted(prefixes))
+
+
+def _package_dirs(packages: Iterable[str]) -> list[Path]:
+    import importlib.util
+
+    dirs: list[Path] = []
+    for package in packages:
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            continue
+        if spec is None:
+            continue
+        if spec.submodule_search_locations:
+            dirs.extend(Path(location) for location in spec.submodule_search_locations)
+        elif spec.origin and spec.origin not in ("built-in", "frozen"):
+            dirs.append(Path(spec.origin))  # a single-file module or extension
+    return dirs
+
+
+def is_backend_frame(frame: SpeedscopeFrame, roots: tuple[str, ...]) -> bool:
+    return frame.file.startswith(roots) or bool(NATIVE_BACKEND_SYMBOL.match(frame.name))
+
+
+def is_loop_frame(frame: SpeedscopeFrame) -> bool:
+    return frame.name == LOOP_FUNCTION and frame.file.replace("\\", "/").endswith(LOOP_FILE_SUFFIX)
+
+
+def is_summary_frame(frame: SpeedscopeFrame) -> bool:
+    return frame.file.replace("\\", "/").endswith(SUMMARY_FILE_SUFFIX)
+
+
+def frame_label(frame: SpeedscopeFrame) -> str:
+    """`function (package/file.py)`: short enough to read, long enough to tell apart."""
+    path = frame.file.replace("\\", "/")
+    for marker in ("/site-packages/", "/dist-packages/", "/src/"):
+        if marker in path:
+            path = path.rpartition(marker)[2]
+            break
+    else:
+        path = "/".join(path.split("/")[-2:])
+    return f"{frame.name} ({path})" if path else frame.name
+
+
+class ProfileFigures(msgspec.Struct, kw_only=True):
+    samples: int
+    loop_samples: int
+    backend_samples: int
+    hot_functions: list[tuple[str, int, bool]]
+
+
+def analyse(profile: Speedscope, roots: tuple[str, ...]) -> ProfileFigures:
+    frames = profile.shared.frames
+    backend = [is_backend_frame(frame, roots) for frame in frames]
+    loop = [is_loop_frame(frame) for frame in frames]
+    summary = [is_summary_frame(frame) for frame in frames]
+    samples = loop_samples = backend_samples = 0
+    hot: Counter[tuple[str, bool]] = Counter()
+    for thread in profile.profiles:
+        for stack in thread.samples:  # root first, leaf last
+            samples += 1
+            depth = next((i for i in range(len(stack) - 1, -1, -1) if loop[stack[i]]), None)
+            if depth is None or any(summary[index] for index in stack[depth + 1 :]):
+                continue
+            loop_samples += 1
+            inside = any(backend[index] for index in stack[depth + 1 :])
+            backend_samples += inside
+            hot[(frame_label(frames[stack[-1]]), inside)] += 1
+    return ProfileFigures(
+        samples=samples,
+        loop_samples=loop_samples,
+        backend_samples=backend_samples,
+        hot_functions=[
+            (label, count, inside) for (label, inside), count in hot.most_common(HOT_FUNCTIONS)
+        ],
+    )
+
+
+def labelled_stacks(profile: Speedscope, roots: tuple[str, ...]) -> Iterator[Stack]:
+    """Every sample as (label, inside the backend) frames, root first, for a flamegraph."""
+    frames = profile.shared.frames
+    labels = [frame_label(frame) for frame in frames]
+    backend = [is_backend_frame(frame, roots) for frame in frames]
+    for thread in profile.profiles:
+        for stack in thread.samples:
+            in_loop = inside = False
+            labelled: list[tuple[str, bool]] = []
+            for index in stack:
+                inside = inside or (in_loop and backend[index])
+                in_loop = in_loop or is_loop_frame(frames[index])
+                labelled.append((labels[index], inside))
+            yield labelled
+
+
+def read_speedscope(path: Path) -> Speedscope:
+    return msgspec.json.decode(path.read_bytes(), type=Speedscope)
+
+
+# -- the pass ---------------------------------------------------------------------------
+
+
+def py_spy_command(
+    py_spy: Path, profile: Path, rate_hz: int, native: bool, target: list[str]
+) -> list[str]:
+    command = [str(py_spy), "record", "--format", "speedscope", "-o", str(profile)]
+    command += ["--rate", str(rate_hz), *(["--native"] if native else []), "--", *target]
+    return command
+
+
+def _run(command: list[str], progress: PassProgress | None) -> tuple[int, str, str]:
+    """Run py-spy; forward the worker's progress lines; return (code, stdout, stderr)."""
+    kept: list[str] = []
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=os.environ.copy()
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == "progress":
+                if progress is not None:
+                    progress("cpu", int(parts[1]), int(parts[2]))
+            elif line.strip():
+                kept.append(line.strip())
+        code = process.wait()
+        stderr.seek(0)
+        tail = stderr.read()[-STDERR_TAIL:].decode(errors="replace")
+    return code, "\n".join(kept), tail
+
+
+def _sample_errors(py_spy_stdout: str) -> int:
+    found = re.search(r"Errors: (\d+)", py_spy_stdout)
+    return int(found.group(1)) if found else 0
+
+
+def run_cpu_pass(
+    config: ReplayConfig,
+    artefact_dir: Path,
+    timing_seconds: float,
+    *,
+    progress: PassProgress | None = None,
+    rate_hz: int = DEFAULT_RATE_HZ,
+    native: bool | None = None,
+) -> CpuSummary:
+    """Replay once more under py-spy; write the profile and flamegraph into artefact_dir."""
+    from treasure.replay import worker_command
+
+    native = native_supported() if native is None else native
+    skipped = CpuSummary(profiled=False, rate_hz=rate_hz, timing_pass_seconds=timing_seconds)
+    py_spy = find_py_spy()
+    if py_spy is None:
+        skipped.reason = "py-spy not found next to this Python or on PATH: pip install py-spy"
+        return skipped
+    refusal = machine_ptrace_refusal()
+    if refusal:
+        skipped.reason = not_attached_reason(refusal)
+        return skipped
+    roots = backend_roots(config.backend)
+    artefact_dir.mkdir(parents=True, exist_ok=True)
+    profile_path = artefact_dir / f"{_slug(config.backend)}-cpu.speedscope.json"
+    svg_path = profile_path.with_name(f"{_slug(config.backend)}-cpu-flamegraph.svg")
+    with tempfile.TemporaryDirectory(prefix="treasure-cpu-") as scratch:
+        config_path, out = Path(scratch) / "config.json", Path(scratch) / "cpu-pass.json"
+        config_path.write_bytes(msgspec.json.encode(config))
+        target = worker_command("timing", config_path, out)
+        started = time.perf_counter()
+        code, stdout, stderr = _run(
+            py_spy_command(py_spy, profile_path, rate_hz, native, target), progress
+        )
+        skipped.pass_seconds = time.perf_counter() - started
+        if code != 0 or not profile_path.exists():
+            skipped.reason = explain_failure(stderr or stdout)
+            return skipped
+        if not out.exists():
+            last = (stderr.strip().splitlines() or ["no output"])[-1]
+            skipped.reason = f"the replay failed under py-spy: {last}"
+            return skipped
+        replay = msgspec.json.decode(out.read_bytes(), type=RunResult)
+    profile = read_speedscope(profile_path)
+    figures = analyse(profile, roots)
+    title = f"{config.backend}: CPU samples at {rate_hz} Hz"
+    write_flamegraph(labelled_stacks(profile, roots), svg_path, title=title)
+    return CpuSummary(
+        profiled=True,
+        samples=figures.samples,
+        backend_share=figures.backend_samples / figures.loop_samples
+        if figures.loop_samples
+        else 0.0,
+        rate_hz=rate_hz,
+        pass_seconds=skipped.pass_seconds,
+        timing_pass_seconds=timing_seconds,
+        artefacts={"cpu_speedscope": str(profile_path), "cpu_flamegraph": str(svg_path)},
+        native=native,
+        loop_samples=figures.loop_samples,
+        backend_samples=figures.backend_samples,
+        sample_errors=_sample_errors(stdout),
+        loop_ns=replay.duration_ns,
+        hot_functions=figures.hot_functions,
+    )
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "backend"

@@ -1,0 +1,128 @@
+"""The CPU pass for real: py-spy records a replay worker, the profile names the backend's
+functions, and the backend share separates a backend's time from the harness's."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from tests.conftest import EVENT_MESSAGE, MakeRecording
+
+from treasure.parsers import BackendKind, Limits, RoutedEvent
+from treasure.probes.cpu import (
+    find_py_spy,
+    frame_label,
+    machine_ptrace_refusal,
+    read_speedscope,
+    run_cpu_pass,
+)
+from treasure.replay import run_replay
+from treasure.results import CpuSummary, ReplayConfig
+
+pytestmark = pytest.mark.integration
+
+BUSY_BACKEND = "tests.integration.test_cpu_pass:FixedWork"
+NO_OP_BACKEND = "tests.groundtruth.timing:NoOp"  # returns at once: the loop is all harness
+RATE_HZ = 250  # more samples from short replays than the default
+RECORD = RoutedEvent("ground.truth", "p-0", "s-0")
+
+
+class FixedWork:
+    """A fixed amount of CPU work per message (~0.3 ms), in this module's own code.
+
+    Not a spin on the clock: py-spy pauses the process for each sample, and a spin that
+    waits for a deadline would spend the pause instead of its work."""
+
+    name: ClassVar[str] = "fixed-work"
+    kind: ClassVar[BackendKind] = BackendKind.PLUGIN
+    library: ClassVar[str] = ""
+
+    def __init__(self, *, limits: Limits) -> None:
+        self.limits = limits
+
+    def route(self, payload: bytes) -> RoutedEvent:
+        for _ in range(10_000):
+            pass
+        return RECORD
+
+
+@pytest.fixture(autouse=True)
+def _needs_py_spy() -> None:
+    if find_py_spy() is None:
+        pytest.skip("py-spy is not installed next to this Python or on PATH")
+    refusal = machine_ptrace_refusal()
+    if refusal:
+        pytest.skip(f"py-spy cannot attach on this machine: {refusal}")
+
+
+@pytest.fixture
+def recording(make_recording: MakeRecording) -> Path:
+    return make_recording([EVENT_MESSAGE] * 1500)
+
+
+def profile(backend: str, recording: Path, artefacts: Path) -> CpuSummary:
+    config = ReplayConfig(backend=backend, recording=str(recording), warmup=50)
+    summary = run_cpu_pass(config, artefacts, timing_seconds=1.0, rate_hz=RATE_HZ)
+    assert summary.profiled, summary.reason
+    return summary
+
+
+def test_profile_names_the_pyyaml_loader_and_constructor(recording: Path, tmp_path: Path) -> None:
+    # given a real DOM backend
+    # when its replay runs under py-spy
+    summary = profile("pyyaml-dom", recording, tmp_path / "artefacts")
+    # then the speedscope profile holds PyYAML's load and construction frames
+    frames = read_speedscope(Path(summary.artefacts["cpu_speedscope"])).shared.frames
+    labels = {frame_label(frame) for frame in frames}
+    assert any(label.startswith("load (yaml/__init__.py)") for label in labels)
+    assert any("construct" in label and "yaml/constructor.py" in label for label in labels)
+    # and most of the loop's samples sit in the backend
+    assert summary.samples >= summary.loop_samples >= summary.backend_samples > 0
+    assert summary.backend_share > 0.5
+    assert any(inside for _, _, inside in summary.hot_functions)
+
+
+def test_flamegraph_is_svg_drawn_from_the_same_samples(recording: Path, tmp_path: Path) -> None:
+    # given a profiled replay
+    summary = profile("pyyaml-dom", recording, tmp_path / "artefacts")
+    # when the flamegraph is read back as XML
+    svg = ET.parse(summary.artefacts["cpu_flamegraph"]).getroot()
+    # then it is an SVG whose root frame counts every sample and shows PyYAML's frames
+    titles = [title.text or "" for title in svg.iter("{http://www.w3.org/2000/svg}title")]
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    assert titles[0].startswith(f"all samples: {summary.samples} samples")
+    assert any("yaml/constructor.py" in title for title in titles)
+
+
+def test_backend_share_tells_a_busy_backend_from_an_idle_one(
+    recording: Path, tmp_path: Path
+) -> None:
+    # given a backend doing ~0.3 ms of work per message and one that returns at once
+    # when both replays are profiled
+    busy = profile(BUSY_BACKEND, recording, tmp_path / "busy")
+    no_op = profile(NO_OP_BACKEND, recording, tmp_path / "no-op")
+    # then the busy backend owns nearly all the loop's samples (the harness costs a few µs
+    # per message) and the idle one a small part
+    assert busy.backend_share > 0.9
+    assert no_op.backend_share < 0.5
+    # and the overhead figures are filled in
+    assert busy.loop_ns > 0
+    assert busy.pass_seconds > 0
+
+
+def test_replay_with_cpu_keeps_the_profile_beside_the_timing_figures(
+    recording: Path, tmp_path: Path
+) -> None:
+    # given a replay asked for a CPU pass
+    config = ReplayConfig(backend="pyyaml-stream", recording=str(recording), warmup=50)
+    # when it runs end to end
+    result = run_replay(config, cpu=True, artefact_dir=tmp_path / "artefacts")
+    # then the CPU pass is a separate pass whose artefacts the result lists
+    assert result.cpu is not None
+    assert result.cpu.profiled, result.cpu.reason
+    assert result.cpu.timing_pass_seconds > 0
+    assert Path(result.artefacts["cpu_speedscope"]).is_file()
+    assert Path(result.artefacts["cpu_flamegraph"]).is_file()
+    assert result.latency is not None
