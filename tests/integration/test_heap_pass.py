@@ -106,6 +106,7 @@ def test_native_retention_is_recovered(heap_pass: HeapPass) -> None:
     expected = NativeRetain16K.retains
     assert summary.measurable, summary.reason
     assert within_one_percent(summary.retained_bytes, expected)
+    assert within_one_percent(summary.native_retained_bytes, expected)
     assert within_one_percent(summary.native_allocated_bytes, expected)
     assert summary.peak_heap_at_users_bytes is not None
     assert summary.peak_heap_at_users_bytes >= 60 * expected

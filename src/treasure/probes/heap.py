@@ -88,6 +88,8 @@ class TracePlan:
         return 0 if not self.stride else min(self.messages, math.ceil(self.measured / self.stride))
 
     def describe(self, warmup: int) -> str:
+        if not self.count:
+            return f"no message traced (of {self.measured})"
         after = f" after {warmup} warm-up" if warmup else ""
         step = "every message" if self.stride == 1 else f"every {_ordinal(self.stride)} message"
         return f"{step} of {self.measured}{after}, from the first: {self.count} traced"
@@ -260,6 +262,7 @@ def summarise(
         users=loop.users,
         timeline=_bounded(analysis.timeline),
         peak_heap_at_users_bytes=analysis.peak_live_bytes,
+        capture_records=analysis.records,
     )
     summary.reason = blind_spot(messages, loop.faulted_pages[: loop.traced])
     if summary.reason:
@@ -273,6 +276,7 @@ def summarise(
         summary.peak_bytes = over("peak_bytes")
         summary.retained_bytes = over("retained_bytes")
         summary.native_allocated_bytes = over("native_allocated_bytes")
+        summary.native_retained_bytes = over("native_retained_bytes")
         summary.amplification = exact_distribution(
             [m.peak_bytes / m.payload_bytes for m in messages if m.payload_bytes]
         )
