@@ -1,0 +1,35 @@
+//! Per-message cost of each router in Rust alone (no Python): `cargo run --release --example cost`.
+use std::time::Instant;
+
+use treasure_rs::Limits;
+use treasure_rs::events_route::EventsRouter;
+use treasure_rs::serde_route::SerdeRouter;
+
+const EVENT: &str = "event_type: player.item_pickup
+player_id: p-000482913
+session_id: s-7f3a9c2e-41d8
+ts: 1717171717123
+position: {x: 1042.75, y: -311.5, z: 12.25, zone: harbor-east}
+inventory:
+  - {item: sword-of-dawn, qty: 1, attrs: {dmg: 42, dur: 0.93, rarity: epic, sockets: [ruby, jade]}}
+  - {item: potion-hp, qty: 3, attrs: {heal: 50, stack: 20}}
+  - {item: arrow-fire, qty: 64, attrs: {dmg: 7, burn: 3, rarity: rare}}
+  - {item: map-fragment, qty: 1, attrs: {region: north-ridge, piece: 3}}
+tags: [pvp, night, ranked, season-7, event-42]
+";
+
+fn main() {
+    let serde = SerdeRouter::new(Limits::default());
+    let events = EventsRouter::new(Limits::default());
+    let calls = 20_000;
+    for (name, route) in [
+        ("rust-serde", &(|p: &[u8]| serde.route(p)) as &dyn Fn(&[u8]) -> _),
+        ("rust-events", &|p: &[u8]| events.route(p)),
+    ] {
+        let start = Instant::now();
+        for _ in 0..calls {
+            route(EVENT.as_bytes()).expect("routes");
+        }
+        println!("{name}: {:.2} us/msg", start.elapsed().as_secs_f64() * 1e6 / calls as f64);
+    }
+}
