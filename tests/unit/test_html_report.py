@@ -1,0 +1,226 @@
+"""The HTML report: self-contained, every figure it has data for, every string escaped."""
+
+from __future__ import annotations
+
+import random
+import re
+from array import array
+from pathlib import Path
+
+import pytest
+
+from treasure.probes.latency import exact_distribution, summarize
+from treasure.report._plots import wilson
+from treasure.report.html import artefact_href, render_html
+from treasure.results import (
+    CompareResult,
+    CpuSummary,
+    ErrorSample,
+    GcSummary,
+    HeapSummary,
+    HostInfo,
+    RecordingInfo,
+    ReplayConfig,
+    RssSummary,
+    RunResult,
+)
+
+RECORDING = RecordingInfo(path="runs/blowup.trec", frames=3000, payload_bytes=1_536_000, users=12)
+HOST = HostInfo(python="3.11.7", platform="Linux", cpus=2, treasure="0.1.0")
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def latencies(seed: int, median_ns: int, count: int = 3000) -> array[int]:
+    rng = random.Random(seed)
+    return array("q", (int(rng.lognormvariate(0, 0.4) * median_ns) for _ in range(count)))
+
+
+def heap_summary(seed: int, peak: int) -> HeapSummary:
+    rng = random.Random(seed)
+    peaks = [rng.gauss(peak, peak / 10) for _ in range(500)]
+    return HeapSummary(
+        measurable=True,
+        traced_messages=500,
+        traced_selection="every 6th of 3000",
+        peak_bytes=exact_distribution(peaks),
+        allocated_bytes=exact_distribution([p * 3 for p in peaks]),
+        retained_bytes=exact_distribution([rng.randrange(0, 4096) for _ in peaks]),
+        amplification=exact_distribution([p / 512 for p in peaks]),
+        timeline=[(i * 100, int(peak + rng.randrange(0, peak))) for i in range(30)],
+        artefacts={"memray_flamegraph": "runs/artefacts/heap-flamegraph.html"},
+    )
+
+
+def run_result(backend: str, *, seed: int, median_ns: int, paced: bool = False) -> RunResult:
+    uncorrected = latencies(seed, median_ns)
+    corrected = array("q", (value + 2 * median_ns for value in uncorrected)) if paced else None
+    rng = random.Random(seed)
+    duration_ns = sum(uncorrected)
+    pauses = [rng.randrange(10_000, 900_000) for _ in range(4)]
+    return RunResult(
+        created_at="2026-01-01T00:00:00+00:00",
+        backend=backend,
+        backend_kind="dom",
+        library="PyYAML",
+        library_version="6.0.2",
+        config=ReplayConfig(backend=backend, recording=RECORDING.path),
+        recording=RECORDING,
+        host=HOST,
+        messages=len(uncorrected),
+        duration_ns=duration_ns,
+        throughput_per_s=len(uncorrected) / (duration_ns / 1e9),
+        latency=summarize(uncorrected, corrected),
+        gc=GcSummary(
+            collections=4,
+            by_generation=[3, 1, 0],
+            collections_per_1k=4 / 3,
+            pause_total_ns=sum(pauses),
+            pause_p99_ns=max(pauses),
+            pause_max_ns=max(pauses),
+            pauses_ns=pauses,
+        ),
+        rss=RssSummary(
+            start_bytes=30 << 20,
+            end_bytes=31 << 20,
+            peak_bytes=32 << 20,
+            growth_per_message_bytes=rng.random() * 100,
+            samples=[(i * 100, (30 << 20) + i * rng.randrange(1, 4096)) for i in range(30)],
+        ),
+        heap=heap_summary(seed, 100_000),
+        cpu=CpuSummary(
+            profiled=True,
+            samples=1200,
+            loop_samples=1000,
+            backend_samples=900 - seed,
+            backend_share=(900 - seed) / 1000,
+            rate_hz=100,
+            native=True,
+            loop_ns=duration_ns + duration_ns // 5,
+            timing_pass_seconds=duration_ns / 1e9 + 0.5,
+            pass_seconds=duration_ns * 1.2 / 1e9 + 0.5,
+            hot_functions=[("construct_object (yaml/constructor.py)", 200, True)],
+            artefacts={"cpu_speedscope": f"runs/artefacts/{backend}-cpu.speedscope.json"},
+        ),
+    )
+
+
+def comparison() -> CompareResult:
+    return CompareResult(
+        created_at="2026-01-01T00:00:00+00:00",
+        recording=RECORDING,
+        baseline="pyyaml-dom",
+        runs=[
+            run_result("pyyaml-dom", seed=1, median_ns=170_000),
+            run_result("pyyaml-stream", seed=2, median_ns=18_000, paced=True),
+        ],
+        failed={"rust-serde": "not installed"},
+    )
+
+
+@pytest.fixture(scope="module")
+def comparison_html(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The comparison rendered once: a render costs about a second of plotly validation."""
+    output = tmp_path_factory.mktemp("report") / "report.html"
+    render_html([comparison()], output)
+    return output.read_text()
+
+
+def plot_ids(html: str) -> set[str]:
+    return set(re.findall(r'id="(plot-[a-z-]+)"', html))
+
+
+def test_report_is_one_file_with_plotly_inlined(comparison_html: str) -> None:
+    # given a comparison of two backends, rendered
+    html = comparison_html
+    # then plotly.js is inside the file and nothing is fetched from elsewhere
+    assert "Plotly" in html
+    assert "<script src" not in html
+    assert "<link" not in html
+    # and every figure the results hold data for is drawn
+    assert plot_ids(html) == {
+        "plot-latency-percentiles",
+        "plot-latency-histogram",
+        "plot-heap-per-message",
+        "plot-heap-over-time",
+        "plot-rss-over-time",
+        "plot-gc-pauses",
+        "plot-cpu-share",
+    }
+
+
+def test_summary_table_has_one_row_per_run_and_lists_failures(comparison_html: str) -> None:
+    # given a comparison with one failed backend, rendered
+    html = comparison_html
+    # then the summary has a row per run and the failure is shown with its reason
+    summary = html.partition("<table class='summary'>")[2].partition("</table>")[0]
+    assert summary.count("<tr>") == 3  # header and two runs
+    assert "pyyaml-stream" in summary
+    assert "rust-serde</b>: not installed" in html
+
+
+def test_corrected_latency_is_plotted_beside_uncorrected_when_paced(comparison_html: str) -> None:
+    # given a comparison whose pyyaml-stream run was paced, rendered
+    html = comparison_html
+    # then its percentile plot holds both curves, and the unpaced run only one
+    assert '"name":"pyyaml-stream (corrected)"' in html
+    assert '"name":"pyyaml-stream"' in html
+    assert '"name":"pyyaml-dom (corrected)"' not in html
+
+
+def test_figures_without_data_are_left_out(tmp_path: Path) -> None:
+    # given a run with no heap pass, no CPU pass and no GC pauses
+    run = run_result("pyyaml-dom", seed=3, median_ns=170_000)
+    run.heap = None
+    run.cpu = None
+    assert run.gc is not None
+    run.gc.pauses_ns = []
+    output = tmp_path / "run.html"
+    # when it is rendered
+    render_html([run], output)
+    # then only latency and RSS are plotted
+    assert plot_ids(output.read_text()) == {
+        "plot-latency-percentiles",
+        "plot-latency-histogram",
+        "plot-rss-over-time",
+    }
+
+
+def test_every_string_from_a_result_is_escaped(tmp_path: Path) -> None:
+    # given a result whose strings carry markup and a script URL
+    run = run_result(HOSTILE, seed=5, median_ns=20_000)
+    run.library = "</table><script>alert(2)</script>"
+    run.error_samples = [ErrorSample(frame_index=7, category="syntax", message=HOSTILE)]
+    run.stopped_early = HOSTILE
+    run.artefacts = {HOSTILE: "javascript:alert(3)"}
+    assert run.heap is not None
+    run.heap.traced_selection = HOSTILE
+    output = tmp_path / "hostile.html"
+    # when it is rendered
+    render_html([run], output)
+    html = output.read_text()
+    # then no string from the result reaches the page as markup
+    assert HOSTILE not in html
+    assert "<script>alert(2)" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    # and the artefact link is a relative path, not a script URL
+    assert "href='javascript:" not in html
+    assert re.search(r"href='[./]*[^':]*javascript%3Aalert%283%29'", html)
+
+
+def test_artefact_links_are_relative_to_the_report(tmp_path: Path) -> None:
+    # given an artefact beside a report in another folder
+    artefact = tmp_path / "runs" / "pyyaml-dom-artefacts" / "cpu flame.svg"
+    # when its link is made for a report in tmp_path/reports
+    href = artefact_href(str(artefact), tmp_path / "reports")
+    # then it climbs out of the report's folder, percent-encoded
+    assert href == "../runs/pyyaml-dom-artefacts/cpu%20flame.svg"
+
+
+def test_wilson_interval_holds_the_share_and_narrows_with_samples() -> None:
+    # given the same share from few and from many samples
+    few = wilson(70, 100)
+    many = wilson(7000, 10000)
+    # then both intervals hold it and the larger sample's is narrower
+    assert few[0] < 0.7 < few[1]
+    assert many[0] < 0.7 < many[1]
+    assert many[1] - many[0] < few[1] - few[0]
