@@ -30,7 +30,7 @@ $(DEMO_RECORDING): | $(STAMP)
 	$(BIN)/treasure generate blowup-12k -o $(DEMO_RECORDING)
 
 demo: $(STAMP) $(DEMO_RECORDING) ## Set up, then compare every backend on the blowup-12k recording
-	$(BIN)/treasure compare $(DEMO_RECORDING) -o runs/demo.json
+	$(BIN)/treasure compare $(DEMO_RECORDING) --limit 5000 --heap-messages 500 -o runs/demo.json
 
 test-rust: $(STAMP) ## Rust unit tests of the treasure-rs backend
 	if [ -f rust/Cargo.toml ]; then cargo test --quiet --manifest-path rust/Cargo.toml; fi
