@@ -1,6 +1,7 @@
 """Ground-truth backends for the heap probe: each allocates exactly known bytes per message.
 
-The native ones call a tiny C library (gt_alloc.c), compiled on first use into `_build/`
+The native ones call tiny C libraries (gt_alloc.c; gt_arena.c, a private allocator), compiled
+on first use into `_build/`
 and loaded with `ctypes.CDLL(path)`: memray hooks that library's malloc/free like any other
 loaded library's. Every backend returns one prebuilt record, so the only Python allocations
 a message makes are ctypes' few argument objects.
@@ -20,23 +21,23 @@ from typing import ClassVar
 
 from treasure.parsers import BackendKind, Limits, RoutedEvent
 
-SOURCE = Path(__file__).with_name("gt_alloc.c")
-BUILD_DIR = Path(__file__).with_name("_build")
+HERE = Path(__file__).parent
+BUILD_DIR = HERE / "_build"
 _RECORD = RoutedEvent("ground.truth", "p-0", "s-0")
 
 
-def build_library() -> Path:
-    """The compiled library, built once per source version; parallel builders each write
-    their own temporary file and rename it into place, so none sees a half-written one."""
-    source = SOURCE.read_bytes()
-    digest = hashlib.sha256(source + sys.platform.encode()).hexdigest()[:16]
-    target = BUILD_DIR / f"gt_alloc-{digest}.so"
+def build_library(name: str = "gt_alloc") -> Path:
+    """The compiled library `name`.c, built once per source version; parallel builders each
+    write their own temporary file and rename it into place, so none sees a half-written one."""
+    source = HERE / f"{name}.c"
+    digest = hashlib.sha256(source.read_bytes() + sys.platform.encode()).hexdigest()[:16]
+    target = BUILD_DIR / f"{name}-{digest}.so"
     if target.exists():
         return target
     BUILD_DIR.mkdir(exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=BUILD_DIR, suffix=".so.tmp")
     os.close(handle)
-    command = ["cc", "-shared", "-fPIC", "-O1", "-fno-builtin", "-o", partial, str(SOURCE)]
+    command = ["cc", "-shared", "-fPIC", "-O1", "-fno-builtin", "-o", partial, str(source)]
     try:
         subprocess.run(command, check=True, capture_output=True)
         os.replace(partial, target)
@@ -54,6 +55,14 @@ def library() -> ctypes.CDLL:
         function.restype = ctypes.c_long
     lib.gt_release.argtypes = []
     lib.gt_release.restype = ctypes.c_long
+    return lib
+
+
+@cache
+def arena_library() -> ctypes.CDLL:
+    lib = ctypes.CDLL(str(build_library("gt_arena")))
+    lib.gt_arena_churn.argtypes = [ctypes.c_size_t]
+    lib.gt_arena_churn.restype = ctypes.c_long
     return lib
 
 
@@ -132,6 +141,22 @@ class InvisibleMmap1M(_GroundTruth):
 
     def work(self, call: int) -> None:
         self.lib.gt_invisible(self.maps)
+
+
+class PrivateArena64K(_GroundTruth):
+    """Works in 64 KiB of a private arena per message (gt_arena.c: pages from mmap once, no
+    malloc), as a statically linked mimalloc does: after the first message nothing is
+    mapped, faulted or allocated where memray or the kernel could see it."""
+
+    name = "private-arena-64k"
+    uses = 64 * 1024
+
+    def __init__(self, *, limits: Limits) -> None:
+        super().__init__(limits=limits)
+        self.arena = arena_library()
+
+    def work(self, call: int) -> None:
+        self.arena.gt_arena_churn(self.uses)
 
 
 class DeclaredInvisible(_GroundTruth):

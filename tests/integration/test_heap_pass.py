@@ -160,6 +160,19 @@ def test_invisible_allocator_is_not_measurable(heap_pass: HeapPass) -> None:
     assert summary.peak_heap_at_users_bytes is None
 
 
+def test_statically_linked_allocator_is_not_measurable(heap_pass: HeapPass) -> None:
+    # given a backend whose library hands out memory from pages it mapped itself, so that
+    # after the first message neither memray nor the kernel sees any of it
+    # when its heap pass runs
+    summary = heap_pass(
+        "tests.groundtruth.native:PrivateArena64K", frames=20, messages=20, name="arena"
+    )
+    # then the pass names the library and reports no figure
+    assert not summary.measurable
+    assert "gt_arena" in summary.reason
+    assert summary.allocated_bytes is None
+
+
 def test_state_kept_for_users_is_in_the_run_peak(heap_pass: HeapPass) -> None:
     # given a router that keeps each user's whole document, at 10 and at 40 users
     keep: dict[str, object] = {"keep": "document", "in_flight": 1}

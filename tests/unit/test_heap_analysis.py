@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 from memray import AllocatorType
+from tests.groundtruth.native import build_library
 
+from treasure.parsers import available_names, create
+from treasure.probes._heap_libraries import (
+    imported_symbols,
+    invisible_libraries,
+    mapped_libraries,
+    private_allocator,
+)
 from treasure.probes._heap_records import (
     CaptureMismatch,
     MessageHeap,
@@ -218,3 +226,35 @@ def test_declared_not_measurable_backend_is_reported_with_its_reason(tmp_path: P
     assert not summary.measurable
     assert summary.reason == "links its own allocator statically"
     assert summary.allocated_bytes is None
+
+
+def test_a_library_with_its_own_arena_is_found_by_its_imports() -> None:
+    # given a C library that carves allocations out of pages it maps itself, and one that
+    # uses malloc
+    arena, plain = build_library("gt_arena"), build_library("gt_alloc")
+    # when their dynamic imports are read
+    arena_imports, plain_imports = imported_symbols(arena), imported_symbols(plain)
+    # then the arena maps pages without any allocator memray hooks; the other is visible
+    assert arena_imports is not None
+    assert plain_imports is not None
+    assert "mmap" in arena_imports
+    assert "malloc" in plain_imports
+    assert private_allocator(arena)
+    assert not private_allocator(plain)
+
+
+def test_no_library_of_the_registered_backends_hides_its_heap() -> None:
+    # given every available registered backend started in this process
+    for name in available_names():
+        create(name)
+    # when the process's libraries are checked, then none hands out memory of its own
+    assert invisible_libraries(mapped_libraries(), frozenset()) == []
+
+
+def test_a_file_that_is_not_elf_says_nothing(tmp_path: Path) -> None:
+    # given a file that is no shared library
+    path = tmp_path / "not-a-library.so"
+    path.write_bytes(b"#!/bin/sh\n")
+    # then no imports are claimed and it is not taken for an allocator
+    assert imported_symbols(path) is None
+    assert not private_allocator(path)

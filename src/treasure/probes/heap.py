@@ -32,6 +32,7 @@ import memray
 
 from treasure.parsers import create, resolve
 from treasure.probes import _sentinel
+from treasure.probes._heap_libraries import invisible_libraries, mapped_libraries
 from treasure.probes._heap_records import (
     AllocationRecord,
     CaptureAnalysis,
@@ -264,12 +265,6 @@ def summarise(
         peak_heap_at_users_bytes=analysis.peak_live_bytes,
         capture_records=analysis.records,
     )
-    summary.reason = blind_spot(messages, loop.faulted_pages[: loop.traced])
-    if summary.reason:
-        summary.measurable = False
-        summary.peak_heap_at_users_bytes = None
-        summary.timeline = []
-        return summary
     if messages:
         summary.allocated_bytes = over("allocated_bytes")
         summary.allocations = over("allocations")
@@ -283,6 +278,44 @@ def summarise(
     return summary
 
 
+def withhold(summary: HeapSummary, reason: str) -> HeapSummary:
+    """No figure at all rather than a false one: what memray saw of a backend whose heap it
+    cannot see would read as a low heap."""
+    return HeapSummary(
+        measurable=False,
+        reason=reason,
+        traced_messages=summary.traced_messages,
+        traced_selection=summary.traced_selection,
+        users=summary.users,
+        capture_bytes=summary.capture_bytes,
+        capture_records=summary.capture_records,
+        pass_seconds=summary.pass_seconds,
+        artefacts=summary.artefacts,
+    )
+
+
+def private_allocator_reason(libraries: Sequence[str]) -> str:
+    names = ", ".join(Path(path).name for path in libraries)
+    return (
+        f"{names} maps its own pages and imports no allocator memray hooks (a statically "
+        "linked allocator): memray cannot see its heap"
+    )
+
+
+def _keep_artefacts(summary: HeapSummary, capture: Path, messages: Sequence[MessageHeap]) -> None:
+    summary.capture_bytes = capture.stat().st_size
+    summary.artefacts = {"memray_capture": str(capture)}
+    table = capture.with_name(MESSAGES_NAME)
+    write_messages_csv(messages, table)
+    summary.artefacts["heap_per_message_csv"] = str(table)
+    flamegraph = capture.with_name(FLAMEGRAPH_NAME)
+    problem = write_flamegraph(capture, flamegraph)
+    if problem:
+        log.warning("memray flamegraph failed: %s", problem)
+    else:
+        summary.artefacts["memray_flamegraph"] = str(flamegraph)
+
+
 def run_heap_pass(
     config: ReplayConfig,
     frames: Iterable[FrameLike],
@@ -294,13 +327,19 @@ def run_heap_pass(
     """Replay `frames` under memray and summarise heap per message.
 
     `total_frames` is how many frames will be measured (after warm-up, within the limit);
-    `messages` bounds how many of them are traced, spread evenly over them.
+    `messages` bounds how many of them are traced, spread evenly over them. Meant for a
+    fresh process: the libraries loaded from here on are taken to be the backend's.
     """
     started = time.perf_counter()
+    before = mapped_libraries()
     info = resolve(config.backend)
     if not info.heap_measurable:
         return HeapSummary(measurable=False, reason=info.heap_note, users=config.users)
     backend = create(config.backend)
+    unseen = invisible_libraries(mapped_libraries(), before)
+    if unseen:
+        reason = private_allocator_reason(unseen)
+        return HeapSummary(measurable=False, reason=reason, users=config.users)
     handler = handler_for(backend, config.keep)
     model = SessionModel(config.users, config.keep, config.in_flight)
     measured = total_frames if config.limit is None else min(total_frames, config.limit)
@@ -314,16 +353,10 @@ def run_heap_pass(
     model.clear()
     analysis = analyse_capture(capture, loop.messages())
     summary = summarise(analysis, loop, plan, config)
-    summary.capture_bytes = capture.stat().st_size
-    summary.artefacts = {"memray_capture": str(capture)}
-    table = artefact_dir / MESSAGES_NAME
-    write_messages_csv(analysis.messages, table)
-    summary.artefacts["heap_per_message_csv"] = str(table)
-    flamegraph = artefact_dir / FLAMEGRAPH_NAME
-    problem = write_flamegraph(capture, flamegraph)
-    if problem:
-        log.warning("memray flamegraph failed: %s", problem)
-    else:
-        summary.artefacts["memray_flamegraph"] = str(flamegraph)
+    _keep_artefacts(summary, capture, analysis.messages)
     summary.pass_seconds = time.perf_counter() - started
+    unseen = invisible_libraries(mapped_libraries(), before)  # some load on first use
+    reason = blind_spot(analysis.messages, loop.faulted_pages[: loop.traced])
+    if unseen or reason:
+        return withhold(summary, private_allocator_reason(unseen) if unseen else reason)
     return summary
