@@ -1,10 +1,9 @@
 """Ground-truth backends for the heap probe: each allocates exactly known bytes per message.
 
-The native ones call tiny C libraries (gt_alloc.c; gt_arena.c, a private allocator), compiled
-on first use into `_build/`
-and loaded with `ctypes.CDLL(path)`: memray hooks that library's malloc/free like any other
-loaded library's. Every backend returns one prebuilt record, so the only Python allocations
-a message makes are ctypes' few argument objects.
+The native ones call tiny C libraries (gt_alloc.c; gt_arena.c, a private allocator),
+compiled on first use into `_build/` and loaded with `ctypes.CDLL(path)`: memray hooks a
+loaded library's malloc/free like any other's. Every backend returns one prebuilt record,
+so the only Python allocations a message makes are ctypes' few argument objects.
 """
 
 from __future__ import annotations

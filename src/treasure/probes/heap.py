@@ -5,11 +5,21 @@ both traced), so everything the session model keeps alive for its users is in th
 and the run's peak heap is the real one. Only every k-th message is *traced*: bracketed by
 sentinels and split out afterwards. The messages in between go through the same handler
 and session model, tracked but not split, so traced message 900 sees the state 899
-messages built; reading a capture costs ~250 ns per record, which is why the traced
-sample is bounded while the run is not.
+messages built. Every message costs the tracker's overhead and its records in the capture
+(reading costs ~1 µs per record, several thousand records per DOM message), so the heap
+pass should be given a bounded recording (--limit) as well as a bounded traced sample.
 
-A backend whose allocations memray cannot see is reported as not measurable (see
-`blind_spot`), never as 0 bytes.
+A message's figures count only blocks the handler allocated between its sentinels
+(beneath `call_handler`): freeing older memory never makes a message look cheaper, and
+the loop's own allocations never make it look dearer. Its result stays referenced until
+the end sentinel, so what the handler hands back counts as retained.
+
+A backend whose allocations memray cannot see is reported as not measurable, never as
+0 bytes. Three witnesses, none of them memray: the backend says so (`heap_not_measurable`,
+or `HEAP_NOT_MEASURABLE` in the registry); a library it loaded maps its own pages and
+imports no allocator memray hooks (`_heap_libraries`); or while it ran the kernel faulted
+in far more fresh pages than memray saw allocated, or memray saw nothing at all
+(`blind_spot`).
 """
 
 from __future__ import annotations
@@ -200,7 +210,7 @@ def blind_spot(messages: Sequence[MessageHeap], faulted_pages: Sequence[int]) ->
     allocation at all, or the kernel faulted in far more fresh pages during the messages
     than memray saw allocated (an allocator that maps memory through raw syscalls or keeps
     growing a private arena). An allocator that only reuses a private arena leaves neither
-    trace after warm-up; such a backend must declare `heap_not_measurable`.
+    trace after warm-up: `_heap_libraries` finds its library by its imports instead.
     """
     if not messages:
         return ""
