@@ -51,6 +51,10 @@ def run(argv: list[str]) -> int:
         from treasure.recordings import open_recording
 
         args.artefact_dir.mkdir(parents=True, exist_ok=True)
+        if config.keep == "nothing":
+            # No per-user state to build up: every message outside the traced sample
+            # would cost the tracer's full price for no figure, so trace a prefix.
+            total = min(total, args.heap_messages)
         with open_recording(Path(config.recording), on_corrupt="skip") as reader:
             figures = run_heap_pass(
                 config,
