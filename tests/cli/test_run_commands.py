@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-
 from tests.conftest import EVENT_MESSAGE, MakeRecording
+
 from treasure.cli import cli
 from treasure.errors import ExitCode
 from treasure.results import CompareResult, RunResult, load

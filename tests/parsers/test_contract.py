@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.conftest import EVENT_MESSAGE
 
 from treasure.parsers import (
     Backend,
@@ -19,7 +20,6 @@ from treasure.parsers import (
     available_names,
     create,
 )
-from tests.conftest import EVENT_MESSAGE
 
 BACKENDS = available_names()
 C = ErrorCategory

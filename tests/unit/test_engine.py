@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import EVENT_MESSAGE, MakeRecording
+
 from treasure.engine import CORRUPT_FRAME, run_timing_pass
 from treasure.results import ReplayConfig
 
