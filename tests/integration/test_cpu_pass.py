@@ -12,16 +12,22 @@ from tests.conftest import EVENT_MESSAGE, MakeRecording
 
 from treasure.parsers import BackendKind, Limits, RoutedEvent
 from treasure.probes.cpu import (
+    Speedscope,
+    SpeedscopeFrame,
+    SpeedscopeProfile,
+    SpeedscopeShared,
+    analyse,
+    explain_failure,
     find_py_spy,
     frame_label,
+    function_name,
     machine_ptrace_refusal,
+    ptrace_refusal,
     read_speedscope,
     run_cpu_pass,
 )
 from treasure.replay import run_replay
 from treasure.results import CpuSummary, ReplayConfig
-
-pytestmark = pytest.mark.integration
 
 BUSY_BACKEND = "tests.integration.test_cpu_pass:FixedWork"
 NO_OP_BACKEND = "tests.groundtruth.timing:NoOp"  # returns at once: the loop is all harness
@@ -48,8 +54,8 @@ class FixedWork:
         return RECORD
 
 
-@pytest.fixture(autouse=True)
-def _needs_py_spy() -> None:
+@pytest.fixture
+def py_spy_may_attach() -> None:
     if find_py_spy() is None:
         pytest.skip("py-spy is not installed next to this Python or on PATH")
     refusal = machine_ptrace_refusal()
@@ -69,6 +75,8 @@ def profile(backend: str, recording: Path, artefacts: Path) -> CpuSummary:
     return summary
 
 
+@pytest.mark.integration
+@pytest.mark.usefixtures("py_spy_may_attach")
 def test_profile_names_the_pyyaml_loader_and_constructor(recording: Path, tmp_path: Path) -> None:
     # given a real DOM backend
     # when its replay runs under py-spy
@@ -84,6 +92,8 @@ def test_profile_names_the_pyyaml_loader_and_constructor(recording: Path, tmp_pa
     assert any(inside for _, _, inside in summary.hot_functions)
 
 
+@pytest.mark.integration
+@pytest.mark.usefixtures("py_spy_may_attach")
 def test_flamegraph_is_svg_drawn_from_the_same_samples(recording: Path, tmp_path: Path) -> None:
     # given a profiled replay
     summary = profile("pyyaml-dom", recording, tmp_path / "artefacts")
@@ -96,6 +106,8 @@ def test_flamegraph_is_svg_drawn_from_the_same_samples(recording: Path, tmp_path
     assert any("yaml/constructor.py" in title for title in titles)
 
 
+@pytest.mark.integration
+@pytest.mark.usefixtures("py_spy_may_attach")
 def test_backend_share_tells_a_busy_backend_from_an_idle_one(
     recording: Path, tmp_path: Path
 ) -> None:
@@ -112,6 +124,8 @@ def test_backend_share_tells_a_busy_backend_from_an_idle_one(
     assert busy.pass_seconds > 0
 
 
+@pytest.mark.integration
+@pytest.mark.usefixtures("py_spy_may_attach")
 def test_replay_with_cpu_keeps_the_profile_beside_the_timing_figures(
     recording: Path, tmp_path: Path
 ) -> None:
@@ -126,3 +140,91 @@ def test_replay_with_cpu_keeps_the_profile_beside_the_timing_figures(
     assert Path(result.artefacts["cpu_speedscope"]).is_file()
     assert Path(result.artefacts["cpu_flamegraph"]).is_file()
     assert result.latency is not None
+
+
+# -- without py-spy: the rules it is judged by -------------------------------------------
+
+ROOTS = ("/venv/site-packages/yaml/",)
+
+
+def frame(name: str, file: str) -> SpeedscopeFrame:
+    return SpeedscopeFrame(name=name, file=file, line=1)
+
+
+def test_backend_share_counts_loop_samples_with_a_backend_frame() -> None:
+    # given frames of start-up, the loop, the latency summary, the harness and the backend
+    frames = [
+        frame("<module>", "/src/treasure/worker.py"),
+        frame("run_timing_pass", "/src/treasure/engine.py"),
+        frame("summarize", "/src/treasure/probes/latency.py"),
+        frame("_frames", "/src/treasure/recordings.py"),
+        frame("load", "/venv/site-packages/yaml/__init__.py"),
+        frame("yaml_parser_parse", "/io/libyaml/src/parser.c"),
+        frame("PyObject_Malloc", "libpython3.11.so"),
+    ]
+    stacks = [
+        [0],  # start-up: left out
+        [0, 1, 2],  # summarising after the loop: left out
+        [0, 1, 3],  # reading a frame: harness
+        [0, 1],  # the loop's own line: harness
+        [0, 1, 4, 6],  # malloc called by the backend: backend
+        [0, 1, 5],  # a native libyaml symbol: backend
+        [],  # an empty stack: left out
+    ]
+    profile = Speedscope(
+        shared=SpeedscopeShared(frames=frames), profiles=[SpeedscopeProfile(samples=stacks)]
+    )
+    # when the samples are analysed
+    figures = analyse(profile, ROOTS)
+    # then 2 of the 4 loop samples are the backend's
+    assert (figures.samples, figures.loop_samples, figures.backend_samples) == (7, 4, 2)
+    assert ("_frames (treasure/recordings.py)", 1, False) in figures.hot_functions
+
+
+@pytest.mark.parametrize(
+    ("scope", "capabilities", "refused"),
+    [
+        (None, 0, False),  # no Yama: a parent may trace its child
+        (1, 0, False),  # restricted: py-spy is the worker's parent
+        (2, 0, True),  # admin-only without CAP_SYS_PTRACE
+        (2, 1 << 19, False),  # admin-only with CAP_SYS_PTRACE
+        (3, 1 << 19, True),  # no attach at all
+    ],
+)
+def test_ptrace_refusal_follows_yama_and_capabilities(
+    scope: int | None, capabilities: int, refused: bool
+) -> None:
+    # given a Yama scope and effective capabilities
+    # when asked whether py-spy may attach
+    reason = ptrace_refusal(scope, capabilities)
+    # then it is refused exactly where the kernel would refuse
+    assert bool(reason) is refused
+
+
+def test_a_permission_error_from_py_spy_says_how_to_fix_it() -> None:
+    # given what py-spy prints when the kernel refuses it (py-spy's main.rs)
+    stderr = "Permission Denied: Try running again with elevated permissions by going 'sudo !!'"
+    # when it is explained
+    reason = explain_failure(stderr)
+    # then the one line names ptrace and the fix
+    assert "\n" not in reason
+    assert "ptrace" in reason
+    assert "SYS_PTRACE" in reason
+    assert "ptrace_scope" in reason
+
+
+def test_other_py_spy_errors_keep_their_first_error_line() -> None:
+    # given a py-spy failure that is not about permissions
+    stderr = "Error: Failed to find python version from target process\n\nStack backtrace:\n 0: x"
+    # when it is explained
+    reason = explain_failure(stderr)
+    # then its error line is kept
+    assert reason.startswith("py-spy failed: Error: Failed to find python version")
+
+
+def test_rust_symbols_read_back_without_mangling() -> None:
+    # given a legacy-mangled Rust symbol as py-spy reports it
+    mangled = "granit_parser::scanner::Scanner$LT$T$GT$::fetch_more_tokens::had1a6cbdcbea37cf"
+    # when it is labelled
+    # then generics are restored and the hash dropped
+    assert function_name(mangled) == "granit_parser::scanner::Scanner<T>::fetch_more_tokens"

@@ -215,8 +215,21 @@ def is_summary_frame(frame: SpeedscopeFrame) -> bool:
     return frame.file.replace("\\", "/").endswith(SUMMARY_FILE_SUFFIX)
 
 
+RUST_HASH = re.compile(r"::h[0-9a-f]{16}$")
+RUST_ESCAPES = {"$LT$": "<", "$GT$": ">", "$RF$": "&", "$BP$": "*", "$C$": ",", "$u20$": " "}
+
+
+def function_name(name: str) -> str:
+    """Rust's legacy-mangled names read back: `Scanner$LT$T$GT$::f::h0123..` -> `Scanner<T>::f`."""
+    name = RUST_HASH.sub("", name)
+    for escaped, plain in RUST_ESCAPES.items():
+        name = name.replace(escaped, plain)
+    return name
+
+
 def frame_label(frame: SpeedscopeFrame) -> str:
     """`function (package/file.py)`: short enough to read, long enough to tell apart."""
+    name = function_name(frame.name)
     path = frame.file.replace("\\", "/")
     for marker in ("/site-packages/", "/dist-packages/", "/src/"):
         if marker in path:
@@ -224,7 +237,7 @@ def frame_label(frame: SpeedscopeFrame) -> str:
             break
     else:
         path = "/".join(path.split("/")[-2:])
-    return f"{frame.name} ({path})" if path else frame.name
+    return f"{name} ({path})" if path else name
 
 
 class ProfileFigures(msgspec.Struct, kw_only=True):

@@ -72,7 +72,7 @@ def latency_percentiles(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | No
     if not figure.data:
         return None
     figure.update_xaxes(tickvals=NINES_TICKS, ticktext=NINES_LABELS)
-    figure.update_yaxes(type="log")
+    figure.update_yaxes(type="log", dtick=1)
     return figure
 
 
@@ -95,7 +95,7 @@ def latency_histogram(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | None
         )
     if not figure.data:
         return None
-    figure.update_xaxes(type="log")
+    figure.update_xaxes(type="log", dtick=1)
     return figure
 
 
@@ -111,7 +111,7 @@ def _bars(dist: Distribution) -> tuple[list[str], list[float]]:
 
 def heap_per_message(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | None:
     """Peak heap per message (native included), by percentile, one group per backend."""
-    figure = _figure("Heap per message: peak live bytes", "percentile", "bytes (log)")
+    figure = _figure("Heap per message: peak live bytes", "percentile", "bytes")
     for index, (label, run) in enumerate(runs):
         heap = run.heap
         if heap is None or not heap.measurable or heap.peak_bytes is None:
@@ -127,7 +127,7 @@ def heap_per_message(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | None:
     if not figure.data:
         return None
     figure.update_layout(barmode="group")
-    figure.update_yaxes(type="log")
+    figure.update_yaxes(rangemode="tozero")
     return figure
 
 
@@ -181,7 +181,7 @@ def gc_pauses(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | None:
         )
     if not figure.data:
         return None
-    figure.update_yaxes(type="log")
+    figure.update_yaxes(type="log", dtick=1)
     figure.update_layout(showlegend=False)
     return figure
 

@@ -39,6 +39,9 @@ td.name, th.name, td.text { text-align: left; }
          gap: 12px; }
 .plot { min-width: 0; overflow: hidden; }
 .note { color: #666; font-size: 12px; }
+.hot { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap: 16px; }
+.hot > div { min-width: 0; overflow-x: auto; } .hot h3 { font-size: 15px; margin: 4px 0; }
+table.hot td:first-child { white-space: normal; text-align: left; word-break: break-all; }
 .failed { color: #a00; }
 code { font-size: 12px; }
 """
@@ -296,10 +299,13 @@ def _cpu_details(runs: Labelled) -> str:
             for function, count, inside in cpu.hot_functions
         ]
         blocks.append(
-            f"<h3>{escape(label)}</h3><p class='note'>{escape(overhead)}</p>"
+            f"<div><h3>{escape(label)}</h3><p class='note'>{escape(overhead)}</p>"
             + _table(("innermost frame", "loop samples", "inside"), rows, "hot")
+            + "</div>"
         )
-    return _section("CPU profile: hottest frames", "".join(blocks)) if blocks else ""
+    if not blocks:
+        return ""
+    return _section("CPU profile: hottest frames", f"<div class='hot'>{''.join(blocks)}</div>")
 
 
 def _errors(runs: Labelled) -> str:
