@@ -92,8 +92,8 @@ def heap_pass_table(result: CompareResult) -> Table:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("recording", type=Path)
-    parser.add_argument("--limit", type=int, default=12_000)
-    parser.add_argument("--heap-messages", type=int, default=1000)
+    parser.add_argument("--limit", type=int, default=5_000)
+    parser.add_argument("--heap-messages", type=int, default=500)
     args = parser.parse_args()
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])

@@ -26,7 +26,7 @@ _OPTIONS = [
     click.option(
         "--warmup",
         type=click.IntRange(min=0),
-        default=200,
+        default=50,
         show_default=True,
         help="Messages sent first and not measured (caches, interned strings).",
     ),
