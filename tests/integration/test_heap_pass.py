@@ -131,9 +131,14 @@ def test_python_allocation_is_recovered_and_not_native(heap_pass: HeapPass) -> N
 
 def test_leak_every_third_message_is_found_in_exactly_those(heap_pass: HeapPass) -> None:
     # given a backend leaking 24 KiB natively on every 3rd message, traced every 2nd message
+    # (a router keeping per-user records, so the sample is spread over the whole recording)
     # when its heap pass runs
     summary = heap_pass(
-        "tests.groundtruth.native:NativeLeakEvery3rd", frames=90, messages=45, name="leak"
+        "tests.groundtruth.native:NativeLeakEvery3rd",
+        frames=90,
+        messages=45,
+        name="leak",
+        keep="record",
     )
     # then exactly the traced messages that leaked retain the leak, and no other does
     rows = per_message(summary)
