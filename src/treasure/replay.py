@@ -48,6 +48,32 @@ def worker_command(pass_name: str, config_path: Path, out: Path, *extra: str) ->
     ]
 
 
+def run_streaming(
+    command: list[str], pass_name: str, progress: PassProgress | None
+) -> tuple[int, list[str], str]:
+    """Run a pass's process, forwarding its `progress DONE TOTAL` lines.
+
+    Returns the exit code, the other lines it printed, and the tail of its stderr.
+    """
+    other: list[str] = []
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=os.environ.copy()
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == "progress":
+                if progress is not None:
+                    progress(pass_name, int(parts[1]), int(parts[2]))
+            elif line.strip():
+                other.append(line.strip())
+        code = process.wait()
+        stderr.seek(0)
+        tail = stderr.read()[-STDERR_TAIL:].decode(errors="replace").strip()
+    return code, other, tail
+
+
 def run_worker(
     command: list[str],
     out: Path,
@@ -56,18 +82,7 @@ def run_worker(
     progress: PassProgress | None,
 ) -> bytes:
     """Run one pass; stream its progress; return the figures it wrote."""
-    with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=os.environ.copy()
-        )
-        assert process.stdout is not None
-        for line in process.stdout:
-            parts = line.split()
-            if len(parts) == 3 and parts[0] == "progress" and progress is not None:
-                progress(pass_name, int(parts[1]), int(parts[2]))
-        code = process.wait()
-        stderr.seek(0)
-        tail = stderr.read()[-STDERR_TAIL:].decode(errors="replace").strip()
+    code, _, tail = run_streaming(command, pass_name, progress)
     if code != 0 or not out.exists():
         last = tail.splitlines()[-1] if tail else "no output"
         how = f"died with signal {-code}" if code < 0 else f"exited with {code}"

@@ -36,7 +36,6 @@ import os
 import platform
 import re
 import shutil
-import subprocess
 import sys
 import sysconfig
 import tempfile
@@ -56,7 +55,6 @@ from treasure.results import CpuSummary, ReplayConfig, RunResult
 PassProgress = Callable[[str, int, int], None]
 DEFAULT_RATE_HZ = 100
 HOT_FUNCTIONS = 15
-STDERR_TAIL = 2000
 CAP_SYS_PTRACE = 19
 LOOP_FUNCTION = "run_timing_pass"
 LOOP_FILE_SUFFIX = "treasure/engine.py"
@@ -305,27 +303,6 @@ def py_spy_command(
     return command
 
 
-def _run(command: list[str], progress: PassProgress | None) -> tuple[int, str, str]:
-    """Run py-spy; forward the worker's progress lines; return (code, stdout, stderr)."""
-    kept: list[str] = []
-    with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=os.environ.copy()
-        )
-        assert process.stdout is not None
-        for line in process.stdout:
-            parts = line.split()
-            if len(parts) == 3 and parts[0] == "progress":
-                if progress is not None:
-                    progress("cpu", int(parts[1]), int(parts[2]))
-            elif line.strip():
-                kept.append(line.strip())
-        code = process.wait()
-        stderr.seek(0)
-        tail = stderr.read()[-STDERR_TAIL:].decode(errors="replace")
-    return code, "\n".join(kept), tail
-
-
 def _sample_errors(py_spy_stdout: str) -> int:
     found = re.search(r"Errors: (\d+)", py_spy_stdout)
     return int(found.group(1)) if found else 0
@@ -341,7 +318,7 @@ def run_cpu_pass(
     native: bool | None = None,
 ) -> CpuSummary:
     """Replay once more under py-spy; write the profile and flamegraph into artefact_dir."""
-    from treasure.replay import worker_command
+    from treasure.replay import run_streaming, worker_command
 
     native = native_supported() if native is None else native
     skipped = CpuSummary(profiled=False, rate_hz=rate_hz, timing_pass_seconds=timing_seconds)
@@ -362,9 +339,10 @@ def run_cpu_pass(
         config_path.write_bytes(msgspec.json.encode(config))
         target = worker_command("timing", config_path, out)
         started = time.perf_counter()
-        code, stdout, stderr = _run(
-            py_spy_command(py_spy, profile_path, rate_hz, native, target), progress
+        code, printed, stderr = run_streaming(
+            py_spy_command(py_spy, profile_path, rate_hz, native, target), "cpu", progress
         )
+        stdout = "\n".join(printed)
         skipped.pass_seconds = time.perf_counter() - started
         if code != 0 or not profile_path.exists():
             skipped.reason = explain_failure(stderr or stdout)
