@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import statistics
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -14,9 +13,9 @@ from click.testing import CliRunner
 
 from treasure.cli import cli
 from treasure.errors import ExitCode
+from treasure.probes.latency import exact_distribution as distribution
 from treasure.results import (
     CompareResult,
-    Distribution,
     HeapSummary,
     HostInfo,
     LatencySummary,
@@ -28,17 +27,6 @@ from treasure.results import (
 )
 
 KIB = 1024
-
-
-def distribution(samples: list[float]) -> Distribution:
-    ordered = sorted(samples)
-
-    def rank(p: float) -> float:
-        return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered)) - 1))]
-
-    return Distribution(count=len(ordered), mean=statistics.fmean(ordered), min=ordered[0],
-                        p50=rank(50), p90=rank(90), p99=rank(99), p999=rank(99.9),
-                        max=ordered[-1])  # fmt: skip
 
 
 def run_of(backend: str, heap_bytes: float | None, latency_ns: float = 200_000) -> RunResult:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,8 @@ from treasure.budgets import (
     parse_quantity,
 )
 from treasure.errors import ExitCode
+from treasure.probes.latency import exact_distribution as distribution
 from treasure.results import (
-    Distribution,
     GcSummary,
     HeapSummary,
     HostInfo,
@@ -30,17 +29,6 @@ from treasure.results import (
     RssSummary,
     RunResult,
 )
-
-
-def distribution(samples: list[float]) -> Distribution:
-    ordered = sorted(samples)
-
-    def rank(p: float) -> float:
-        return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered)) - 1))]
-
-    return Distribution(count=len(ordered), mean=statistics.fmean(ordered), min=ordered[0],
-                        p50=rank(50), p90=rank(90), p99=rank(99), p999=rank(99.9),
-                        max=ordered[-1])  # fmt: skip
 
 
 def run_result(heap: HeapSummary | None = None, errors: int = 0) -> RunResult:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import statistics
 import xml.etree.ElementTree as ET
 
 import msgspec
@@ -20,9 +19,9 @@ from treasure.gate import (
 )
 from treasure.gate.baseline import merge, strip
 from treasure.gate.render import junit_xml, markdown
+from treasure.probes.latency import exact_distribution as distribution
 from treasure.results import (
     CompareResult,
-    Distribution,
     HeapSummary,
     HostInfo,
     LatencySummary,
@@ -34,17 +33,6 @@ from treasure.results import (
 KIB = 1024
 BLOCK_SIZE = 50
 BLOCKS = 40
-
-
-def distribution(samples: list[float]) -> Distribution:
-    ordered = sorted(samples)
-
-    def rank(p: float) -> float:
-        return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered)) - 1))]
-
-    return Distribution(count=len(ordered), mean=statistics.fmean(ordered), min=ordered[0],
-                        p50=rank(50), p90=rank(90), p99=rank(99), p999=rank(99.9),
-                        max=ordered[-1])  # fmt: skip
 
 
 def heap_of(bytes_per_message: float, messages: int = 200) -> HeapSummary:
