@@ -9,20 +9,35 @@ from rich.table import Table
 
 from treasure.cli._options import console, json_option
 from treasure.parsers import discover
+from treasure.probes import visibility
 
 
 @click.command(name="backends")
+@click.option(
+    "--check-heap",
+    is_flag=True,
+    help="Load each backend in a fresh process and read the ELF imports of the libraries it "
+    "brings in, to decide whether memray can see its native heap.",
+)
 @json_option
-def command(as_json: bool) -> None:
+def command(check_heap: bool, as_json: bool) -> None:
     """List the parser backends: kind, library and version, whether each is available
     (or how to install it) and whether its native heap is measurable.
 
     \b
     Examples:
       treasure backends
+      treasure backends --check-heap
       treasure backends --json | jq '.[] | select(.available) | .name'
     """
     infos = discover().values()
+    for info in infos:
+        if check_heap and info.available:
+            found = visibility.check(info.name)
+            info.heap_measurable = found["measurable"] is True
+            info.heap_note = str(found["how"])
+        elif info.heap_measurable:
+            info.heap_note = "not checked (declared measurable; --check-heap reads the ELF imports)"
     if as_json:
         rows = [
             {
@@ -46,7 +61,8 @@ def command(as_json: bool) -> None:
         table.add_column(header)
     for i in infos:
         status = "available" if i.available else f"{i.problem}; install: {i.install_hint}"
-        heap = "measurable" if i.heap_measurable else f"not measurable: {i.heap_note}"
+        verdict = "measurable" if i.heap_measurable else "not measurable"
+        heap = f"{verdict}: {i.heap_note}"
         library = f"{i.library} {i.version}".strip() or "-"
         table.add_row(i.name, i.kind, library, status, heap if i.available else "-")
     console().print(table)

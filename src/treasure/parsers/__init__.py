@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, entry_points, version
+from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import msgspec
@@ -154,24 +154,25 @@ def _info_from_class(name: str, cls: Any, source: str) -> BackendInfo:
     return info
 
 
+def _load(ep: EntryPoint) -> BackendInfo:
+    """Load one entry point; a missing dependency or a broken plugin becomes its problem."""
+    try:
+        cls = ep.load()
+    except ModuleNotFoundError as exc:
+        return BackendInfo(
+            name=ep.name,
+            problem=f"not installed: module {exc.name!r} is missing",
+            install_hint=INSTALL_HINTS.get(ep.name, f"install the package of {exc.name}"),
+        )
+    except Exception as exc:  # a broken plugin is reported, never fatal
+        log.warning("parser backend %s failed to load: %s", ep.name, exc)
+        return BackendInfo(name=ep.name, problem=f"broken plugin: {exc!r}")
+    return _info_from_class(ep.name, cls, "entry-point")
+
+
 def discover() -> dict[str, BackendInfo]:
     """Every backend registered in the entry-point group, loaded or with its problem."""
-    found: dict[str, BackendInfo] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            cls = ep.load()
-        except ModuleNotFoundError as exc:
-            found[ep.name] = BackendInfo(
-                name=ep.name,
-                problem=f"not installed: module {exc.name!r} is missing",
-                install_hint=INSTALL_HINTS.get(ep.name, f"install the package of {exc.name}"),
-            )
-            continue
-        except Exception as exc:  # a broken plugin is reported, never fatal
-            log.warning("parser backend %s failed to load: %s", ep.name, exc)
-            found[ep.name] = BackendInfo(name=ep.name, problem=f"broken plugin: {exc!r}")
-            continue
-        found[ep.name] = _info_from_class(ep.name, cls, "entry-point")
+    found = {ep.name: _load(ep) for ep in entry_points(group=ENTRY_POINT_GROUP)}
     for name, hint in INSTALL_HINTS.items():
         found.setdefault(name, BackendInfo(name=name, problem="not installed", install_hint=hint))
     return dict(sorted(found.items()))
@@ -182,7 +183,11 @@ def available_names() -> list[str]:
 
 
 def resolve(spec: str) -> BackendInfo:
-    """Find a backend by registered name, or by `module:Class` for an unpackaged one."""
+    """Find a backend by registered name, or by `module:Class` for an unpackaged one.
+
+    Only that backend's module is imported: a pass's process must not map other backends'
+    libraries (the heap pass reads which libraries its backend brought in).
+    """
     if ":" in spec:
         module_name, _, attr = spec.partition(":")
         try:
@@ -190,10 +195,14 @@ def resolve(spec: str) -> BackendInfo:
         except (ImportError, AttributeError) as exc:
             raise BackendError(f"cannot load backend {spec!r}: {exc}") from exc
         return _info_from_class(str(getattr(cls, "name", spec)), cls, "module")
-    backends = discover()
-    info = backends.get(spec)
-    if info is None:
-        known = ", ".join(backends)
+    registered = entry_points(group=ENTRY_POINT_GROUP)
+    matching = [ep for ep in registered if ep.name == spec]
+    if matching:
+        info = _load(matching[0])
+    elif spec in INSTALL_HINTS:
+        info = BackendInfo(name=spec, problem="not installed", install_hint=INSTALL_HINTS[spec])
+    else:
+        known = ", ".join(sorted({ep.name for ep in registered} | set(INSTALL_HINTS)))
         raise BackendError(f"unknown backend {spec!r} (known: {known})")
     if not info.available:
         hint = f"; to install: {info.install_hint}" if info.install_hint else ""
