@@ -83,7 +83,9 @@ class HeapSummary(msgspec.Struct, kw_only=True):
     timeline: list[tuple[int, int]] = []  # [message_index, live heap bytes]
     capture_bytes: int = 0
     capture_records: int = 0  # allocation records read from the capture (traced or not)
-    pass_seconds: float = 0.0
+    pass_seconds: float = 0.0  # the whole pass: start-up, tracked loop, reading, reports
+    tracked_seconds: float = 0.0  # the replay loop under the tracker alone (warm-up included)
+    tracked_messages: int = 0  # measured messages that went through the tracked loop
     artefacts: dict[str, str] = {}  # name -> path (memray capture, flamegraph HTML)
 
 

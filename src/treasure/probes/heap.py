@@ -357,14 +357,18 @@ def run_heap_pass(
     artefact_dir.mkdir(parents=True, exist_ok=True)
     capture = artefact_dir / CAPTURE_NAME
     destination = memray.FileDestination(capture, overwrite=True)
+    tracked_started = time.perf_counter()
     with memray.Tracker(destination=destination, trace_python_allocators=True, native_traces=False):
         loop = _replay(frames, handler, model, plan, config.warmup)
+    tracked_seconds = time.perf_counter() - tracked_started
     loop.users = config.users or len(model.state)
     model.clear()
     analysis = analyse_capture(capture, loop.messages())
     summary = summarise(analysis, loop, plan, config)
     _keep_artefacts(summary, capture, analysis.messages)
     summary.pass_seconds = time.perf_counter() - started
+    summary.tracked_seconds = tracked_seconds
+    summary.tracked_messages = loop.measured
     unseen = invisible_libraries(mapped_libraries(), before)  # some load on first use
     reason = blind_spot(analysis.messages, loop.faulted_pages[: loop.traced])
     if unseen or reason:
