@@ -8,7 +8,7 @@ DEMO_RECORDING := runs/blowup-12k.trec
 RUST_SOURCES := $(wildcard rust/Cargo.toml rust/Cargo.lock rust/pyproject.toml rust/src/*.rs rust/python/treasure_rs/*.py)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-test-deps demo test test-python test-rust lint bench clean
+.PHONY: help install install-test-deps demo gate test test-python test-rust lint bench clean
 
 help: ## Show every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -31,6 +31,11 @@ $(DEMO_RECORDING): | $(STAMP)
 
 demo: $(STAMP) $(DEMO_RECORDING) ## Set up, then compare every backend on the blowup-12k recording
 	$(BIN)/treasure compare $(DEMO_RECORDING) --limit 5000 --heap-messages 500 -o runs/demo.json
+
+gate: $(STAMP) ## Compare on the committed smoke recording and gate it against treasure.toml
+	$(BIN)/treasure compare recordings/smoke.trec -b pyyaml-dom,pyyaml-stream,rust-serde,rust-events \
+		--heap-messages 150 -o runs/ci/smoke.json
+	$(BIN)/treasure gate runs/ci/smoke.json --junit runs/ci/gate.xml --markdown runs/ci/gate.md
 
 test-rust: $(STAMP) ## Rust unit tests of the treasure-rs backend
 	if [ -f rust/Cargo.toml ]; then cargo test --quiet --manifest-path rust/Cargo.toml; fi
