@@ -28,6 +28,14 @@ def heap_cells(run: RunResult) -> tuple[str, str, str, str, str]:
     )
 
 
+def cpu_cell(run: RunResult) -> str:
+    if run.cpu is None:
+        return "-"
+    if not run.cpu.profiled:
+        return "not profiled"
+    return f"{run.cpu.backend_share:.0%} of {run.cpu.samples} samples"
+
+
 def render_compare(result: CompareResult, console: Console) -> None:
     rec = result.recording
     table = Table(
@@ -40,6 +48,9 @@ def render_compare(result: CompareResult, console: Console) -> None:
         table.add_column(header, justify="left" if header in ("backend", "kind") else "right")
     for header in ("heap/msg p50", "p99", "ampl.", "retained", "peak @users", "GC/1k", "errors"):
         table.add_column(header, justify="right")
+    profiled = any(run.cpu is not None for run in result.runs)
+    if profiled:
+        table.add_column("CPU in backend", justify="right")
     base = next((r for r in result.runs if r.backend == result.baseline), None)
     base_p50 = _p(base.latency.uncorrected, "p50") if base and base.latency else None
     for run in result.runs:
@@ -55,6 +66,7 @@ def render_compare(result: CompareResult, console: Console) -> None:
             *heap_cells(run),
             f"{run.gc.collections_per_1k:.2f}" if run.gc else "-",
             str(run.error_count),
+            *([cpu_cell(run)] if profiled else []),
         )
     console.print(table)
     for name, why in result.failed.items():
