@@ -1,4 +1,9 @@
-//! Per-message cost of each router in Rust alone (no Python): `cargo run --release --example cost`.
+//! Per-message cost of each router in Rust alone (no Python):
+//! `cargo run --release --example cost [-- CALLS [BACKEND]]`.
+//!
+//! With a small CALLS and one BACKEND it doubles as a callgrind target, which counts
+//! instructions repeatably on a busy machine:
+//! `valgrind --tool=callgrind target/release/examples/cost 200 rust-serde`.
 use std::time::Instant;
 
 use treasure_rs::Limits;
@@ -19,17 +24,30 @@ tags: [pvp, night, ranked, season-7, event-42]
 ";
 
 fn main() {
+    let mut args = std::env::args().skip(1);
+    let calls: u32 = args
+        .next()
+        .map_or(20_000, |n| n.parse().expect("CALLS is a number"));
+    let only = args.next();
     let serde = SerdeRouter::new(Limits::default());
     let events = EventsRouter::new(Limits::default());
-    let calls = 20_000;
     for (name, route) in [
-        ("rust-serde", &(|p: &[u8]| serde.route(p)) as &dyn Fn(&[u8]) -> _),
+        (
+            "rust-serde",
+            &(|p: &[u8]| serde.route(p)) as &dyn Fn(&[u8]) -> _,
+        ),
         ("rust-events", &|p: &[u8]| events.route(p)),
     ] {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let start = Instant::now();
         for _ in 0..calls {
             route(EVENT.as_bytes()).expect("routes");
         }
-        println!("{name}: {:.2} us/msg", start.elapsed().as_secs_f64() * 1e6 / calls as f64);
+        println!(
+            "{name}: {:.2} us/msg",
+            start.elapsed().as_secs_f64() * 1e6 / f64::from(calls)
+        );
     }
 }

@@ -15,11 +15,10 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use serde_saphyr::granit_parser::{self, Event, Parser, ScalarStyle, Tag};
+use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span, StrInput, Tag};
 
 use crate::scalars::plain_scalar_type;
-use crate::serde_route::scan_category;
-use crate::{Category, Limits, ROUTING_FIELDS, RouteError, Routing, checked_text};
+use crate::{Category, Limits, ROUTING_FIELDS, RouteError, Routing, checked_text, scan_category};
 
 const YAML_TAG_PREFIX: &str = "tag:yaml.org,2002:";
 /// Tags a safe loader resolves; any other tag (`!!python/...`, local `!foo`) is refused.
@@ -57,21 +56,32 @@ impl EventsRouter {
 
     pub fn route(&self, payload: &[u8]) -> Result<Routing, RouteError> {
         let text = checked_text(payload, &self.limits)?;
-        let nesting = self.limits.max_depth.saturating_add(1);
-        let mut options = granit_parser::Options::default();
-        options.flow_nesting_limit = nesting;
-        options.block_nesting_limit = nesting;
         let mut walk = Walk::new(&self.limits);
-        for item in Parser::new_from_str_with_options(text, options) {
-            let (event, _span) = item.map_err(|err| {
-                RouteError::new(scan_category(err.kind()), format!("YAML parser: {err}"))
-            })?;
-            if let Some(routing) = walk.feed(event)? {
+        for item in parser(text, &self.limits) {
+            if let Some(routing) = walk.feed(parsed(item)?)? {
                 return Ok(routing);
             }
         }
         Err(walk.incomplete())
     }
+}
+
+/// granit-parser over `text`, its flow and block nesting guards one above `max_depth` so the
+/// walk, not the parser, reports a breach of the limit.
+pub(crate) fn parser<'a>(text: &'a str, limits: &Limits) -> Parser<'a, StrInput<'a>> {
+    let nesting = limits.max_depth.saturating_add(1);
+    let mut options = granit_parser::Options::default();
+    options.flow_nesting_limit = nesting;
+    options.block_nesting_limit = nesting;
+    Parser::new_from_str_with_options(text, options)
+}
+
+/// One parser item: the event, or its error classified.
+pub(crate) fn parsed<'a>(
+    item: Result<(Event<'a>, Span), ScanError>,
+) -> Result<Event<'a>, RouteError> {
+    item.map(|(event, _span)| event)
+        .map_err(|err| RouteError::new(scan_category(err.kind()), format!("YAML parser: {err}")))
 }
 
 /// The routing fields a mapping has named so far (explicitly or through merge keys).
@@ -125,8 +135,9 @@ enum Node<'a> {
     Alias(usize),
 }
 
-struct Walk<'l> {
+pub(crate) struct Walk<'l> {
     limits: &'l Limits,
+    explicit: Option<usize>, // a depth-1 routing field just named explicitly
     open: Vec<Open>,
     anchors: HashMap<usize, Anchored>,
     expanded: u64,
@@ -135,9 +146,10 @@ struct Walk<'l> {
 }
 
 impl<'l> Walk<'l> {
-    fn new(limits: &'l Limits) -> Self {
+    pub(crate) fn new(limits: &'l Limits) -> Self {
         Self {
             limits,
+            explicit: None,
             open: Vec::new(),
             anchors: HashMap::new(),
             expanded: 0,
@@ -146,7 +158,9 @@ impl<'l> Walk<'l> {
         }
     }
 
-    fn feed(&mut self, event: Event<'_>) -> Result<Option<Routing>, RouteError> {
+    /// Take in one event: `Some` once the routing is known (the third explicit field, or the
+    /// root mapping's end with merged fields filled in).
+    pub(crate) fn feed(&mut self, event: Event<'_>) -> Result<Option<Routing>, RouteError> {
         match event {
             Event::Scalar(value, style, anchor, tag) => {
                 check_tag(tag.as_deref())?;
@@ -230,7 +244,12 @@ impl<'l> Walk<'l> {
                     Node::Collection { .. } => None,
                 };
                 match value {
-                    Some(value) => parent.fields[field] = Some(value),
+                    Some(value) => {
+                        parent.fields[field] = Some(value);
+                        if depth == 1 {
+                            self.explicit = Some(field);
+                        }
+                    }
                     None if depth == 1 => {
                         let name = ROUTING_FIELDS[field];
                         return Err(schema(format!(
@@ -252,6 +271,13 @@ impl<'l> Walk<'l> {
                 Node::Scalar { .. } => Ok(Role::Plain),
             },
         }
+    }
+
+    /// The depth-1 routing field the last event named explicitly, with its value.
+    pub(crate) fn take_explicit(&mut self) -> Option<(usize, String)> {
+        let field = self.explicit.take()?;
+        let value = self.open.first()?.fields[field].clone()?;
+        Some((field, value))
     }
 
     fn open_collection(
@@ -357,7 +383,7 @@ impl<'l> Walk<'l> {
     }
 
     /// The stream ended before the root mapping closed.
-    fn incomplete(&self) -> RouteError {
+    pub(crate) fn incomplete(&self) -> RouteError {
         if !self.saw_root {
             return schema("empty document: top level is a null, not a mapping");
         }

@@ -1,8 +1,8 @@
 //! Routing backends for treasure: pick `event_type`, `player_id` and `session_id` out of one
 //! YAML event message without building a document tree.
 //!
-//! - [`serde_route`]: serde deserialization straight into [`Routing`] with serde-saphyr; every
-//!   other key is skipped as `IgnoredAny`, under serde-saphyr's budgets.
+//! - [`serde_route`]: serde's derived `Deserialize` for [`Routing`], fed by a streaming serde
+//!   `Deserializer` over the parser's events; other keys are skipped on the stream.
 //! - [`events_route`]: a hand-written walk over the parser's event stream that stops as soon
 //!   as the three depth-1 routing fields are known.
 //!
@@ -17,6 +17,8 @@ pub mod serde_route;
 mod python;
 
 use std::fmt;
+
+use granit_parser::ErrorKind;
 
 /// The keys a router needs, in the order `RoutedEvent` takes them.
 pub const ROUTING_FIELDS: [&str; 3] = ["event_type", "player_id", "session_id"];
@@ -135,4 +137,17 @@ where
             format!("internal panic in treasure-rs: {detail}"),
         ))
     })
+}
+
+/// Parser errors are syntax, except the parser's own guards, which are limits.
+pub fn scan_category(kind: &ErrorKind) -> Category {
+    match kind {
+        ErrorKind::RecursionLimitExceeded
+        | ErrorKind::InputByteLimitExceeded { .. }
+        | ErrorKind::DirectiveByteLimitExceeded { .. }
+        | ErrorKind::TooManyReservedDirectiveParams { .. }
+        | ErrorKind::AnchorCountOverflow => Category::Limit,
+        ErrorKind::InputDecoding { .. } => Category::Encoding,
+        _ => Category::Syntax,
+    }
 }

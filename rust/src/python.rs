@@ -165,7 +165,7 @@ macro_rules! router_class {
 router_class!(
     SerdeRouter,
     SerdeCore,
-    "serde-saphyr deserialization into a three-field struct."
+    "serde deserialization into a three-field struct, streamed from parser events."
 );
 router_class!(
     EventsRouter,

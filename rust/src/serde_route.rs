@@ -1,47 +1,42 @@
-//! `rust-serde`: serde deserialization straight into [`Routing`] with serde-saphyr.
+//! `rust-serde`: serde's derived `Deserialize` for [`Routing`], fed by a streaming serde
+//! `Deserializer` over granit-parser's events.
 //!
-//! serde's derive skips every key that is not a field as `IgnoredAny`: the value is walked
-//! on the parser's event stream and dropped, never built. Limits map onto serde-saphyr's
-//! budgets, which it checks while streaming:
-//! - `max_bytes`: checked on the payload before parsing (serde-saphyr's own input cap only
-//!   applies to readers), and as the cap on total scalar bytes.
-//! - `max_depth`: `Budget::max_depth` (block and flow collections alike) plus the parser's
-//!   flow nesting limit, one above it so the budget, not the parser, reports the breach.
-//! - `max_alias_expansion`: `AliasLimits::max_total_replayed_events` (events replayed from
-//!   anchors, ignored keys included) and `Budget::max_aliases`.
+//! The deserializer hands the struct visitor a `MapAccess` over the top-level mapping: each
+//! routing key and its string value as the event stream reaches it, every other key skipped
+//! on the stream and never built. Skipping runs through the same hardened walk as
+//! `rust-events` ([`crate::events_route`]), so both enforce the limits identically:
+//! - `max_bytes`: checked on the payload before parsing.
+//! - `max_depth`: every collection start past it is refused; the parser's own flow and block
+//!   nesting guards sit one above it.
+//! - `max_alias_expansion`: anchors' expanded node counts add up per alias; nothing is
+//!   replayed, so an alias bomb costs one pass over its text.
+//!
+//! The map ends as soon as the struct's three fields have been delivered: the rest of the
+//! message is never parsed. A field named twice before that is serde's `duplicate field`
+//! error; merge keys (`<<`) supply fields still missing when the mapping closes.
+//!
+//! serde-saphyr, the previous engine, cannot stop early (it walks every ignored value
+//! through its untyped path and checks the document's end), and a full parse of a 512-byte
+//! nested message costs more than the whole budget of this backend: see rust/README.md.
 
-use serde_saphyr::budget::BudgetBreach;
-use serde_saphyr::granit_parser::ErrorKind;
-use serde_saphyr::options::AliasLimits;
-use serde_saphyr::{
-    Budget, DuplicateKeyPolicy, Error, ExternalMessageSource, NonFiniteFloatPolicy,
-};
+use std::fmt;
 
-use crate::{Category, Limits, RouteError, Routing, checked_text};
+use serde::Deserialize;
+use serde::de::value::{StrDeserializer, StringDeserializer};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 
-/// Routes messages with serde-saphyr under budgets built once from [`Limits`].
+use crate::events_route::{Walk, parsed, parser};
+use crate::{Category, Limits, ROUTING_FIELDS, RouteError, Routing, checked_text};
+
+/// Routes messages with serde under [`Limits`].
 #[derive(Debug, Clone)]
 pub struct SerdeRouter {
     limits: Limits,
-    budget: Budget,
-    alias_limits: AliasLimits,
 }
 
 impl SerdeRouter {
     pub fn new(limits: Limits) -> Self {
-        let mut budget = Budget::default();
-        budget.max_depth = limits.max_depth;
-        budget.flow_nesting_limit = limits.max_depth.saturating_add(1);
-        budget.max_total_scalar_bytes = limits.max_bytes;
-        budget.max_aliases = limits.max_alias_expansion;
-        budget.max_documents = 1;
-        let mut alias_limits = AliasLimits::default();
-        alias_limits.max_total_replayed_events = limits.max_alias_expansion;
-        Self {
-            limits,
-            budget,
-            alias_limits,
-        }
+        Self { limits }
     }
 
     pub fn limits(&self) -> &Limits {
@@ -50,88 +45,126 @@ impl SerdeRouter {
 
     pub fn route(&self, payload: &[u8]) -> Result<Routing, RouteError> {
         let text = checked_text(payload, &self.limits)?;
-        // Options holds an Rc (report callback), so it is built per call rather than shared
-        // across threads; it is a handful of plain fields.
-        let mut options = serde_saphyr::Options::default();
-        options.budget = Some(self.budget.clone());
-        options.alias_limits = self.alias_limits;
-        options.reject_unsupported_tags = true;
-        options.no_schema = true; // `player_id: 42` is an int, not a string
-        options.duplicate_keys = DuplicateKeyPolicy::PassThrough; // no key set kept per mapping
-        options.non_finite_float_policy = NonFiniteFloatPolicy::PassThrough;
-        options.with_snippet = false;
-        options.crop_radius = 0;
-        // `Option` so an empty document reads as null (a schema error, as for a safe loader)
-        // rather than as an unexpected end of input.
-        match serde_saphyr::from_str_with_options::<Option<Routing>>(text, options) {
-            Ok(Some(routing)) => Ok(routing),
-            Ok(None) => Err(RouteError::new(
-                Category::Schema,
-                "empty document: top level is a null, not a mapping",
-            )),
-            Err(err) => Err(classify(&err)),
+        let mut de = EventDeserializer {
+            events: parser(text, &self.limits),
+            walk: Walk::new(&self.limits),
+        };
+        Routing::deserialize(&mut de).map_err(|DeError(err)| err)
+    }
+}
+
+/// A serde error carrying the contract's category. serde's own errors (missing or duplicate
+/// field, wrong type) are well-formed YAML that is not a routable message: `schema`.
+#[derive(Debug)]
+pub struct DeError(pub RouteError);
+
+impl fmt::Display for DeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for DeError {}
+
+impl de::Error for DeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        DeError(RouteError::new(Category::Schema, msg.to_string()))
+    }
+}
+
+impl From<RouteError> for DeError {
+    fn from(err: RouteError) -> Self {
+        DeError(err)
+    }
+}
+
+/// The event stream of one message, behind serde's `Deserializer`. Only a mapping of
+/// string fields can be read from it: the routing record.
+pub struct EventDeserializer<'a, 'l> {
+    events: granit_parser::Parser<'a, granit_parser::StrInput<'a>>,
+    walk: Walk<'l>,
+}
+
+impl<'de> Deserializer<'de> for &mut EventDeserializer<'_, '_> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_map(TopLevel {
+            de: self,
+            queue: Vec::with_capacity(3),
+            value: None,
+            delivered: [false; 3],
+            done: false,
+        })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// The top-level mapping as serde's `MapAccess`: routing fields in the order the stream
+/// settles them.
+struct TopLevel<'d, 'a, 'l> {
+    de: &'d mut EventDeserializer<'a, 'l>,
+    queue: Vec<(usize, String)>, // settled, not yet handed to the visitor (last first)
+    value: Option<String>,       // the value of the key just handed over
+    delivered: [bool; 3],
+    done: bool, // the walk has the whole routing: read no further
+}
+
+impl TopLevel<'_, '_, '_> {
+    /// Pull events until the walk settles a field (or the routing).
+    fn advance(&mut self) -> Result<(), RouteError> {
+        while self.queue.is_empty() && !self.done {
+            let Some(item) = self.de.events.next() else {
+                return Err(self.de.walk.incomplete());
+            };
+            if let Some(routing) = self.de.walk.feed(parsed(item)?)? {
+                self.done = true;
+                let Routing {
+                    event_type,
+                    player_id,
+                    session_id,
+                } = routing;
+                for (field, value) in [(2, session_id), (1, player_id), (0, event_type)] {
+                    if !self.delivered[field] {
+                        self.queue.push((field, value));
+                    }
+                }
+            } else if let Some(settled) = self.de.walk.take_explicit() {
+                self.queue.push(settled);
+            }
         }
+        Ok(())
     }
 }
 
-/// Map a serde-saphyr error onto the contract's categories.
-pub fn classify(err: &Error) -> RouteError {
-    let inner = innermost(err);
-    RouteError::new(category_of(inner), inner.to_string())
-}
+impl<'de> MapAccess<'de> for TopLevel<'_, '_, '_> {
+    type Error = DeError;
 
-fn innermost(mut err: &Error) -> &Error {
-    loop {
-        match err {
-            Error::WithSnippet { error, .. } | Error::AliasError { error, .. } => err = error,
-            other => return other,
-        }
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        self.advance()?;
+        let Some((field, value)) = self.queue.pop() else {
+            return Ok(None);
+        };
+        self.delivered[field] = true;
+        self.value = Some(value);
+        let key: StrDeserializer<'_, DeError> = StrDeserializer::new(ROUTING_FIELDS[field]);
+        seed.deserialize(key).map(Some)
     }
-}
 
-fn category_of(err: &Error) -> Category {
-    match err {
-        Error::Budget { breach, .. } => match breach {
-            BudgetBreach::SequenceUnbalanced => Category::Syntax,
-            _ => Category::Limit,
-        },
-        Error::AliasReplayCounterOverflow { .. }
-        | Error::AliasReplayLimitExceeded { .. }
-        | Error::AliasExpansionLimitExceeded { .. }
-        | Error::AliasReplayStackDepthExceeded { .. }
-        | Error::RecursiveReferencesRequireWeakTypes { .. } => Category::Limit,
-        Error::UnsupportedTag { .. } | Error::TaggedStructFieldName { .. } => Category::UnsafeTag,
-        Error::InvalidUtf8Input | Error::BinaryNotUtf8 { .. } => Category::Encoding,
-        Error::ExternalMessage { source, .. } => match source.as_ref() {
-            ExternalMessageSource::Parser(scan) => scan_category(scan.kind()),
-            _ => Category::Syntax,
-        },
-        Error::Eof { .. }
-        | Error::MultipleDocuments { .. }
-        | Error::UnexpectedSequenceEnd { .. }
-        | Error::UnexpectedMappingEnd { .. }
-        | Error::UnexpectedContainerEndWhileSkippingNode { .. }
-        | Error::UnexpectedContainerEndWhileReadingKeyNode { .. }
-        | Error::ContainerEndMismatch { .. }
-        | Error::UnknownAnchor { .. }
-        | Error::FoldedBlockScalarMustIndentContent { .. }
-        | Error::IndentationError { .. }
-        | Error::IOError { .. } => Category::Syntax,
-        // Missing field, wrong type, a number where a string belongs, a non-mapping top
-        // level, duplicate routing field: well-formed YAML that is not a routable message.
-        _ => Category::Schema,
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        let value = self.value.take().unwrap_or_default();
+        seed.deserialize(StringDeserializer::<DeError>::new(value))
     }
-}
 
-/// Parser errors are syntax, except the parser's own nesting guard, which is a limit.
-pub fn scan_category(kind: &ErrorKind) -> Category {
-    match kind {
-        ErrorKind::RecursionLimitExceeded
-        | ErrorKind::InputByteLimitExceeded { .. }
-        | ErrorKind::DirectiveByteLimitExceeded { .. }
-        | ErrorKind::TooManyReservedDirectiveParams { .. }
-        | ErrorKind::AnchorCountOverflow => Category::Limit,
-        ErrorKind::InputDecoding { .. } => Category::Encoding,
-        _ => Category::Syntax,
+    fn size_hint(&self) -> Option<usize> {
+        Some(ROUTING_FIELDS.len())
     }
 }

@@ -362,3 +362,31 @@ fn every_prefix_of_a_message_is_classified_without_panicking() {
         }
     }
 }
+
+#[test]
+fn a_routing_field_named_twice_is_a_schema_error_in_rust_serde() {
+    // Given a field named twice before the third routing field is known
+    let doc = b"event_type: a\nplayer_id: p\nevent_type: b\nsession_id: s\n";
+    // When rust-serde routes it
+    let err = SerdeRouter::new(Limits::default()).route(doc).unwrap_err();
+    // Then serde's duplicate-field check refuses it as a schema error
+    assert_eq!(err.category, Category::Schema, "{err}");
+    assert!(err.message.contains("duplicate field"), "{err}");
+}
+
+#[test]
+fn nothing_after_the_third_routing_field_is_read() {
+    // Given a message whose tail, after all three fields, is hostile or broken
+    for tail in [
+        "x: !!python/object/apply:os.system [\"echo\"]\n",
+        "x: [unclosed\n",
+        "ts: 1\nts: 2\n",
+    ] {
+        let doc = format!("event_type: e\nplayer_id: p\nsession_id: s\n{tail}");
+        for (name, route) in routers(Limits::default()) {
+            // When it is routed, Then the routing is known before the tail is parsed
+            let routing = route(doc.as_bytes()).unwrap_or_else(|err| panic!("{name}: {err}"));
+            assert_eq!(routing.session_id, "s", "{name}");
+        }
+    }
+}
