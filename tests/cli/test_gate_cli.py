@@ -219,7 +219,7 @@ def recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A small recording, and ground-truth backends importable by the worker processes."""
     from treasure.recordings import RecordingWriter
 
-    monkeypatch.chdir(REPO)
+    monkeypatch.chdir(tmp_path)  # away from the repository's own treasure.toml
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     path = tmp_path / "e2e.trec"
