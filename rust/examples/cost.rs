@@ -1,5 +1,8 @@
 //! Per-message cost of each router in Rust alone (no Python):
-//! `cargo run --release --example cost [-- CALLS [BACKEND]]`.
+//! `cargo run --release --example cost [-- CALLS [BACKEND [PAYLOADS]]]`.
+//!
+//! PAYLOADS is a file of messages separated by NUL bytes (for example a recording's payloads,
+//! dumped from Python); without it every call routes one built-in message.
 //!
 //! With a small CALLS and one BACKEND it doubles as a callgrind target, which counts
 //! instructions repeatably on a busy machine:
@@ -28,7 +31,15 @@ fn main() {
     let calls: u32 = args
         .next()
         .map_or(20_000, |n| n.parse().expect("CALLS is a number"));
-    let only = args.next();
+    let only = args.next().filter(|b| b != "all");
+    let payloads: Vec<Vec<u8>> = match args.next() {
+        Some(path) => std::fs::read(path)
+            .expect("PAYLOADS is readable")
+            .split(|b| *b == 0)
+            .map(<[u8]>::to_vec)
+            .collect(),
+        None => vec![EVENT.as_bytes().to_vec()],
+    };
     let serde = SerdeRouter::new(Limits::default());
     let events = EventsRouter::new(Limits::default());
     for (name, route) in [
@@ -42,8 +53,8 @@ fn main() {
             continue;
         }
         let start = Instant::now();
-        for _ in 0..calls {
-            route(EVENT.as_bytes()).expect("routes");
+        for payload in payloads.iter().cycle().take(calls as usize) {
+            route(payload).expect("routes");
         }
         println!(
             "{name}: {:.2} us/msg",
