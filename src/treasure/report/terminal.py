@@ -132,7 +132,9 @@ def _heap_rows(run: RunResult, table: Table) -> None:
     for label, dist, fmt in (
         ("heap peak / msg", heap.peak_bytes, format_bytes),
         ("allocated / msg", heap.allocated_bytes, format_bytes),
+        ("native allocated / msg", heap.native_allocated_bytes, format_bytes),
         ("retained / msg", heap.retained_bytes, format_bytes),
+        ("native retained / msg", heap.native_retained_bytes, format_bytes),
         ("allocations / msg", heap.allocations, lambda v: f"{v:,.0f}"),
         ("amplification", heap.amplification, lambda v: f"{v:,.0f}×"),
     ):
@@ -141,9 +143,8 @@ def _heap_rows(run: RunResult, table: Table) -> None:
                 f"{label} p50 / p99 / max",
                 " / ".join(fmt(getattr(dist, a)) for a in ("p50", "p99", "max")),
             )
-    table.add_row(
-        f"peak heap at {heap.users or 'all'} users", format_bytes(heap.peak_heap_at_users_bytes)
-    )
+    label = f"peak heap at {heap.users} users" if heap.users else "peak heap of the run"
+    table.add_row(label, format_bytes(heap.peak_heap_at_users_bytes))
     table.add_row("traced messages", f"{heap.traced_messages} ({heap.traced_selection})")
 
 
