@@ -1,7 +1,7 @@
 """Rust routing backends for treasure, registered in the `treasure.parsers` entry-point group.
 
-- `rust-serde`: serde-saphyr deserializes straight into a three-field Rust struct; every other
-  key is skipped as `IgnoredAny` on the event stream, never built.
+- `rust-serde`: serde deserializes a three-field Rust struct straight from the parser's event
+  stream; every other key is skipped on the stream, never built.
 - `rust-events`: a hand-written walk over the parser's events that stops as soon as the three
   top-level routing fields are known.
 
@@ -22,7 +22,7 @@ LIBRARY = "treasure-rs"
 
 
 class RustSerdeBackend(SerdeRouter):
-    """serde deserialization into a struct; limits enforced by serde-saphyr's budgets."""
+    """serde deserialization into a struct, streamed from parser events under the limits."""
 
     name: ClassVar[str] = "rust-serde"
     kind: ClassVar[BackendKind] = BackendKind.RUST
