@@ -41,12 +41,13 @@ def render_compare(result: CompareResult, console: Console) -> None:
     table = Table(
         title=f"{rec.path}: {rec.frames} messages, {rec.users} users"
         + (f", scenario {rec.scenario}" if rec.scenario else ""),
-        caption=f"speed-up against {result.baseline}; heap: peak live bytes above the "
-        "pre-message baseline, native included (memray pass)",
+        caption=f"speed-up against {result.baseline}; heap/msg: peak live bytes above the "
+        "pre-message baseline, native included (memray pass); run peak: live heap with what "
+        "the session model keeps (--users, --keep)",
     )
     for header in ("backend", "kind", "µs/msg p50", "p99", "speed-up", "msg/s"):
         table.add_column(header, justify="left" if header in ("backend", "kind") else "right")
-    for header in ("heap/msg p50", "p99", "ampl.", "retained", "peak @users", "GC/1k", "errors"):
+    for header in ("heap/msg p50", "p99", "ampl.", "retained", "run peak", "GC/1k", "errors"):
         table.add_column(header, justify="right")
     profiled = any(run.cpu is not None for run in result.runs)
     if profiled:
