@@ -116,8 +116,9 @@ def test_backend_share_tells_a_busy_backend_from_an_idle_one(
     busy = profile(BUSY_BACKEND, recording, tmp_path / "busy")
     no_op = profile(NO_OP_BACKEND, recording, tmp_path / "no-op")
     # then the busy backend owns nearly all the loop's samples (the harness costs a few µs
-    # per message) and the idle one a small part
-    assert busy.backend_share > 0.9
+    # per message; on a loaded machine preemption lands some samples in harness frames)
+    # and the idle one a small part
+    assert busy.backend_share > 0.85
     assert no_op.backend_share < 0.5
     # and the overhead figures are filled in
     assert busy.loop_ns > 0
