@@ -39,6 +39,10 @@ class BackendError(TreasureError):
     """An unknown, unavailable or broken parser backend."""
 
 
+class BudgetError(TreasureError):
+    """A budget file that cannot be read: bad TOML, unknown metric, a value without a unit."""
+
+
 class ResultError(TreasureError):
     """A results file that is missing, of the wrong schema version, or not a result."""
 

@@ -21,7 +21,8 @@ from typing import Literal, cast
 
 import pytest
 
-from treasure.budgets import METRICS, Metric, Unmeasured, format_quantity, parse_quantity
+from treasure.metrics import METRICS, Metric, Unmeasured
+from treasure.quantities import format_quantity, parse_quantity
 from treasure.results import ReplayConfig, RunResult
 
 MARKER = "limit_heap_per_message"

@@ -6,19 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from treasure.budgets import (
-    METRICS,
-    BudgetError,
-    RegressionSettings,
-    Unit,
-    Unmeasured,
-    find_budget_file,
-    format_quantity,
-    load_budgets,
-    parse_quantity,
-)
-from treasure.errors import ExitCode
+from treasure.budgets import RegressionSettings, find_budget_file, load_budgets
+from treasure.errors import BudgetError, ExitCode
+from treasure.metrics import METRICS, Unmeasured
 from treasure.probes.latency import exact_distribution as distribution
+from treasure.quantities import Unit, format_quantity, parse_quantity
 from treasure.results import (
     GcSummary,
     HeapSummary,

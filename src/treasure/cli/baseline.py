@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from treasure.budgets import Unit, format_quantity
 from treasure.cli._options import existing_file
 from treasure.gate.baseline import merge, strip
+from treasure.quantities import Unit, format_quantity
 from treasure.results import Result, load, runs_of, save
 
 

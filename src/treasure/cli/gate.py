@@ -10,19 +10,12 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from treasure.budgets import (
-    BudgetError,
-    Budgets,
-    Unit,
-    find_budget_file,
-    format_quantity,
-    load_budgets,
-    parse_quantity,
-)
+from treasure.budgets import Budgets, find_budget_file, load_budgets
 from treasure.cli._options import console, existing_file, json_option
-from treasure.errors import ExitCode
+from treasure.errors import BudgetError, ExitCode
 from treasure.gate import GateReport, Status, run_gate
 from treasure.gate.render import junit_xml, markdown
+from treasure.quantities import Unit, format_quantity, parse_quantity
 from treasure.results import load
 
 METRICS_HELP = (

@@ -8,7 +8,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from treasure.budgets import Budgets, Limit, Unit, Unmeasured, format_quantity
+from treasure.budgets import Budgets, Limit
+from treasure.metrics import Unmeasured
+from treasure.quantities import Unit, format_quantity
 from treasure.results import CompareResult, Result, RunResult
 
 

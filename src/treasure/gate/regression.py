@@ -15,8 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import median
 
-from treasure.budgets import METRICS, RegressionSettings, Unit, Unmeasured, format_quantity
+from treasure.budgets import RegressionSettings
 from treasure.gate.checks import Check, GateRun, Status
+from treasure.metrics import METRICS, Unmeasured
+from treasure.quantities import Unit, format_quantity
 from treasure.results import RunResult
 
 LATENCY_CHECK = "latency_block_medians"

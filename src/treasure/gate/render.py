@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from treasure.budgets import format_quantity
 from treasure.gate.checks import Check, GateReport, Status
+from treasure.quantities import format_quantity
 
 _ICON = {Status.PASS: "✅", Status.FAIL: "❌", Status.ERROR: "⚠️"}
 

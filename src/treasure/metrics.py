@@ -1,0 +1,172 @@
+"""The metrics budgets can hold a run to, and where each is read from a RunResult."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from treasure.errors import BudgetError
+from treasure.quantities import Unit
+from treasure.results import Distribution, HeapSummary, RunResult
+
+
+class Unmeasured(Exception):
+    """A metric a result does not hold; a budget on it fails with this reason, never passes."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    unit: Unit
+    title: str
+    read: Callable[[RunResult], float]  # raises Unmeasured
+
+
+STATS = ("p50", "p90", "p99", "max", "mean")
+
+
+def _stat(dist: Distribution, stat: str) -> float:
+    return float(getattr(dist, stat))
+
+
+def _heap_reader(attr: str, stat: str) -> Callable[[RunResult], float]:
+    def read(run: RunResult) -> float:
+        dist = getattr(_heap(run), attr)
+        if dist is None:
+            raise Unmeasured(f"the heap pass recorded no {attr}")
+        return _stat(dist, stat)
+
+    return read
+
+
+def _heap(run: RunResult) -> HeapSummary:
+    if run.heap is None:
+        raise Unmeasured("no heap pass in this result (replay it with the heap pass on)")
+    if not run.heap.measurable:
+        raise Unmeasured(f"heap not measurable: {run.heap.reason or 'no reason given'}")
+    return run.heap
+
+
+def _peak_at_users(run: RunResult) -> float:
+    peak = _heap(run).peak_heap_at_users_bytes
+    if peak is None:
+        raise Unmeasured("the heap pass recorded no peak heap at N users")
+    return float(peak)
+
+
+def _latency_reader(corrected: bool, stat: str) -> Callable[[RunResult], float]:
+    def read(run: RunResult) -> float:
+        if run.latency is None:
+            raise Unmeasured("no timing pass in this result")
+        dist = run.latency.corrected if corrected else run.latency.uncorrected
+        if dist is None:
+            raise Unmeasured("no corrected latency: the run was not paced (--pace)")
+        return _stat(dist, stat)
+
+    return read
+
+
+def _gc_reader(read_gc: Callable[[RunResult], float]) -> Callable[[RunResult], float]:
+    def read(run: RunResult) -> float:
+        if run.gc is None:
+            raise Unmeasured("no GC figures in this result")
+        return read_gc(run)
+
+    return read
+
+
+def _rss_reader(read_rss: Callable[[RunResult], float]) -> Callable[[RunResult], float]:
+    def read(run: RunResult) -> float:
+        if run.rss is None:
+            raise Unmeasured("no RSS figures in this result")
+        return read_rss(run)
+
+    return read
+
+
+def _error_rate(run: RunResult) -> float:
+    if run.messages <= 0:
+        raise Unmeasured("no messages were measured")
+    return run.error_count / run.messages
+
+
+def _build_metrics() -> dict[str, Metric]:
+    metrics: list[Metric] = []
+    for attr, word, unit in (
+        ("allocated_bytes", "allocated", Unit.BYTES),
+        ("peak_bytes", "peak", Unit.BYTES),
+        ("retained_bytes", "retained", Unit.BYTES),
+        ("amplification", "amplification", Unit.TIMES),
+    ):
+        prefix = "amplification" if word == "amplification" else f"heap_{word}"
+        title = "amplification" if word == "amplification" else f"heap per message, {word}"
+        metrics += [
+            Metric(f"{prefix}_{stat}", unit, f"{title} {stat}", _heap_reader(attr, stat))
+            for stat in STATS
+        ]
+    metrics.append(Metric("peak_heap_at_users", Unit.BYTES, "peak heap at N users", _peak_at_users))
+    for corrected, prefix, title in (
+        (False, "latency", "latency"),
+        (True, "latency_corrected", "latency (from intended send time)"),
+    ):
+        metrics += [
+            Metric(
+                f"{prefix}_{stat}",
+                Unit.NANOSECONDS,
+                f"{title} {stat}",
+                _latency_reader(corrected, stat),
+            )
+            for stat in (*STATS, "p999")
+        ]
+    metrics += [
+        Metric(
+            "gc_per_1k",
+            Unit.COUNT,
+            "GC collections per 1k messages",
+            _gc_reader(lambda run: run.gc.collections_per_1k if run.gc else 0.0),
+        ),
+        Metric(
+            "gc_pause_p99",
+            Unit.NANOSECONDS,
+            "GC pause p99",
+            _gc_reader(lambda run: float(run.gc.pause_p99_ns if run.gc else 0)),
+        ),
+        Metric(
+            "gc_pause_max",
+            Unit.NANOSECONDS,
+            "GC pause max",
+            _gc_reader(lambda run: float(run.gc.pause_max_ns if run.gc else 0)),
+        ),
+        Metric("error_rate", Unit.FRACTION, "error rate", _error_rate),
+        Metric(
+            "rss_growth_per_message",
+            Unit.BYTES,
+            "RSS growth per message",
+            _rss_reader(lambda run: run.rss.growth_per_message_bytes if run.rss else 0.0),
+        ),
+        Metric(
+            "rss_peak",
+            Unit.BYTES,
+            "peak RSS",
+            _rss_reader(lambda run: float(run.rss.peak_bytes if run.rss else 0)),
+        ),
+    ]
+    return {metric.name: metric for metric in metrics}
+
+
+METRICS: dict[str, Metric] = _build_metrics()
+
+
+def metric(name: str) -> Metric:
+    """The metric of this name; a BudgetError suggesting the nearest name otherwise."""
+    found = METRICS.get(name)
+    if found is None:
+        near = difflib.get_close_matches(name, METRICS, n=1)
+        hint = f" (did you mean {near[0]}?)" if near else " (see `treasure gate --help`)"
+        raise BudgetError(f"unknown metric {name!r}{hint}")
+    return found
