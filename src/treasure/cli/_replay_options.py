@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -16,8 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from treasure.cli._options import progress_console
-from treasure.results import ReplayConfig
+from treasure.cli._options import console, progress_console
+from treasure.results import ReplayConfig, Result, save, to_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,6 +66,11 @@ _OPTIONS = [
         help="Messages traced by the heap pass, spread over the recording.",
     ),
     click.option("--cpu", is_flag=True, help="Also profile CPU with py-spy, in its own pass."),
+    click.option(
+        "--artefacts",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Where captures and profiles go (default: beside -o, else runs/).",
+    ),
 ]
 
 
@@ -72,6 +78,20 @@ def replay_options(func: F) -> F:
     for option in reversed(_OPTIONS):
         func = option(func)
     return func
+
+
+def save_and_show(
+    result: Result, output: Path | None, as_json: bool, render: Callable[[Any, Console], None]
+) -> None:
+    """Save the result if asked, then print it as JSON or as tables."""
+    if output is not None:
+        save(result, output)
+    if as_json:
+        click.echo(to_json(result))
+        return
+    render(result, console())
+    if output is not None:
+        click.echo(f"result written to {output}", err=True)
 
 
 def make_config(recording: Path, backend: str, **options: Any) -> ReplayConfig:

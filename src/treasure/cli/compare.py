@@ -7,12 +7,16 @@ from typing import Any
 
 import click
 
-from treasure.cli._options import console, existing_file, json_option, output_option
-from treasure.cli._replay_options import PassProgressBar, make_config, replay_options
+from treasure.cli._options import existing_file, json_option, output_option
+from treasure.cli._replay_options import (
+    PassProgressBar,
+    make_config,
+    replay_options,
+    save_and_show,
+)
 from treasure.compare import DEFAULT_BASELINE, run_compare
 from treasure.errors import ExitCode
 from treasure.report.terminal import render_compare
-from treasure.results import save, to_json
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -25,11 +29,6 @@ def _split(value: str | None) -> list[str] | None:
 @click.option("--baseline", default=DEFAULT_BASELINE, show_default=True, help="Ratios against it.")
 @replay_options
 @click.option("--no-heap", is_flag=True, help="Skip the heap pass (memray).")
-@click.option(
-    "--artefacts",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where captures and profiles go (default: beside -o, else runs/).",
-)
 @output_option()
 @json_option
 def command(
@@ -70,13 +69,6 @@ def command(
             progress=bar.update,
             on_backend=bar.set_backend,
         )
-    if output is not None:
-        save(result, output)
-    if as_json:
-        click.echo(to_json(result))
-    else:
-        render_compare(result, console())
-        if output is not None:
-            click.echo(f"result written to {output}", err=True)
+    save_and_show(result, output, as_json, render_compare)
     if not result.runs:
         raise SystemExit(int(ExitCode.TARGET_FAILED))

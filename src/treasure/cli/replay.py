@@ -7,12 +7,16 @@ from typing import Any
 
 import click
 
-from treasure.cli._options import console, existing_file, json_option, output_option
-from treasure.cli._replay_options import PassProgressBar, make_config, replay_options
+from treasure.cli._options import existing_file, json_option, output_option
+from treasure.cli._replay_options import (
+    PassProgressBar,
+    make_config,
+    replay_options,
+    save_and_show,
+)
 from treasure.errors import ExitCode
 from treasure.replay import run_replay
 from treasure.report.terminal import render_run
-from treasure.results import save, to_json
 
 
 @click.command(name="replay")
@@ -20,11 +24,6 @@ from treasure.results import save, to_json
 @click.option("-b", "--backend", default="pyyaml-dom", show_default=True, help="Backend name.")
 @replay_options
 @click.option("--heap", is_flag=True, help="Also measure heap per message with memray.")
-@click.option(
-    "--artefacts",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where captures and profiles go (default: beside -o, else runs/).",
-)
 @output_option()
 @json_option
 def command(
@@ -61,13 +60,6 @@ def command(
             artefact_dir=artefacts,
             progress=bar.update,
         )
-    if output is not None:
-        save(result, output)
-    if as_json:
-        click.echo(to_json(result))
-    else:
-        render_run(result, console())
-        if output is not None:
-            click.echo(f"result written to {output}", err=True)
+    save_and_show(result, output, as_json, render_run)
     if result.stopped_early.startswith("--fail-fast"):
         raise SystemExit(int(ExitCode.TARGET_FAILED))
