@@ -11,7 +11,7 @@ from treasure.engine import now_iso
 from treasure.errors import BackendError, TargetError
 from treasure.parsers import available_names, resolve
 from treasure.replay import PassProgress, check_inputs, run_replay
-from treasure.results import CompareResult, RecordingInfo, ReplayConfig, RunResult
+from treasure.results import CompareResult, RecordingInfo, ReplayConfig
 
 DEFAULT_BASELINE = "pyyaml-dom"
 
@@ -39,12 +39,19 @@ def run_compare(
     artefact_dir: Path | None = None,
     progress: PassProgress | None = None,
     on_backend: Callable[[str], None] | None = None,
+    on_result: Callable[[CompareResult], None] | None = None,
 ) -> CompareResult:
+    """Each backend in turn; `on_result` sees the comparison so far after every backend, so
+    a caller can keep it on disk and an interrupted comparison loses nothing finished."""
     names = choose_backends(backends)
     if baseline not in names:
         baseline = names[0]
-    runs: list[RunResult] = []
-    failed: dict[str, str] = {}
+    result = CompareResult(
+        created_at=now_iso(),
+        recording=RecordingInfo(path=template.recording, frames=0, payload_bytes=0, users=0),
+        baseline=baseline,
+        runs=[],
+    )
     for name in names:
         config = msgspec.structs.replace(template, backend=name)
         if on_backend is not None:
@@ -52,27 +59,23 @@ def run_compare(
         if config.keep == "document":
             factory = resolve(name).factory
             if factory is not None and not callable(getattr(factory, "load", None)):
-                failed[name] = "cannot return whole documents (--keep document)"
+                result.failed[name] = "cannot return whole documents (--keep document)"
                 continue
         check_inputs(config)
         try:
-            runs.append(
-                run_replay(
-                    config,
-                    heap=heap,
-                    heap_messages=heap_messages,
-                    cpu=cpu,
-                    artefact_dir=(artefact_dir / name) if artefact_dir else None,
-                    progress=progress,
-                )
+            run = run_replay(
+                config,
+                heap=heap,
+                heap_messages=heap_messages,
+                cpu=cpu,
+                artefact_dir=(artefact_dir / name) if artefact_dir else None,
+                progress=progress,
             )
         except TargetError as exc:  # one backend dying does not lose the others' figures
-            failed[name] = str(exc)
-    recording = (
-        runs[0].recording
-        if runs
-        else RecordingInfo(path=template.recording, frames=0, payload_bytes=0, users=0)
-    )
-    return CompareResult(
-        created_at=now_iso(), recording=recording, baseline=baseline, runs=runs, failed=failed
-    )
+            result.failed[name] = str(exc)
+        else:
+            result.runs.append(run)
+            result.recording = result.runs[0].recording
+        if on_result is not None:
+            on_result(result)
+    return result

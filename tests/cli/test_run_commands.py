@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import click
@@ -166,3 +170,27 @@ def test_report_of_a_result_from_another_schema_version_exits_3(
     done = runner.invoke(cli, ["report", str(old)])
     assert done.exit_code == ExitCode.BAD_INPUT
     assert "schema version 99" in done.stderr
+
+
+@pytest.mark.integration
+def test_an_interrupted_compare_keeps_the_backends_it_finished(
+    make_recording: MakeRecording, tmp_path: Path
+) -> None:
+    # given a comparison whose second backend takes seconds
+    recording = make_recording([EVENT_MESSAGE] * 20_000)
+    out = tmp_path / "cmp.json"
+    command = [
+        sys.executable, "-m", "treasure.cli", "compare", str(recording), "--no-heap",
+        "--warmup", "0", "-b", f"pyyaml-dom,{GT}:Spin400us", "-o", str(out), "--json",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # when it is interrupted as soon as the first backend's figures are on disk
+    while not out.exists() and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    # then the file holds the finished backend, whole
+    saved = load(out)
+    assert isinstance(saved, CompareResult)
+    assert [run.backend for run in saved.runs] == ["pyyaml-dom"]
+    assert saved.runs[0].messages == 20_000

@@ -17,6 +17,7 @@ from treasure.cli._replay_options import (
 from treasure.compare import DEFAULT_BASELINE, run_compare
 from treasure.errors import ExitCode
 from treasure.report.terminal import render_compare
+from treasure.results import save
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -68,6 +69,7 @@ def command(
             artefact_dir=artefacts,
             progress=bar.update,
             on_backend=bar.set_backend,
+            on_result=(lambda partial: save(partial, output)) if output else None,
         )
     save_and_show(result, output, as_json, render_compare)
     if not result.runs:

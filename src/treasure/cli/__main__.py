@@ -1,0 +1,5 @@
+"""`python -m treasure.cli`: the same as the `treasure` command."""
+
+from treasure.cli import main
+
+main()
