@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from treasure.errors import RecordingError
+from treasure.recording_stats import percentile_of_counts, scan
 from treasure.recordings import (
     Frame,
     Integrity,
@@ -20,8 +21,6 @@ from treasure.recordings import (
     count_frames,
     encode_frame,
     open_recording,
-    percentile_of_counts,
-    scan,
 )
 
 FRAMES = [

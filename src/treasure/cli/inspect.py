@@ -10,7 +10,7 @@ from rich.table import Table
 
 from treasure.cli._options import console, json_option
 from treasure.errors import RecordingError
-from treasure.recordings import RecordingStats, scan
+from treasure.recording_stats import RecordingStats, scan
 
 
 def _table(stats: RecordingStats) -> Table:
