@@ -10,14 +10,9 @@ import pytest
 import yaml
 
 from treasure.errors import ScenarioError
+from treasure.generator import MessageGenerator, generate_recording
 from treasure.recordings import open_recording
-from treasure.scenarios import (
-    MessageGenerator,
-    generate_recording,
-    load_scenario,
-    parse_scenario,
-    scenario_names,
-)
+from treasure.scenarios import load_scenario, parse_scenario, scenario_names
 
 ROUTING = ("event_type", "player_id", "session_id")
 
@@ -154,6 +149,13 @@ def test_the_same_seed_gives_byte_identical_recordings(tmp_path: Path) -> None:
         assert reader.header.metadata["seed"] == 99
         assert reader.header.metadata["users"] == 12_000
         assert reader.header.metadata["scenario"] == "blowup-12k"
+
+
+def test_the_committed_smoke_recording_is_what_the_generator_makes(tmp_path: Path) -> None:
+    # the sample recording the README, CI gate and tests use must not drift from its scenario
+    committed = Path(__file__).resolve().parents[2] / "recordings" / "smoke.trec"
+    generate_recording(load_scenario("smoke"), tmp_path / "smoke.trec")
+    assert (tmp_path / "smoke.trec").read_bytes() == committed.read_bytes()
 
 
 def peak_while_generating(path: Path, count: int) -> int:

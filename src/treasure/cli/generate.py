@@ -10,7 +10,8 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from treasure.cli._options import json_option, progress_console
-from treasure.scenarios import generate_recording, load_scenario
+from treasure.generator import generate_recording
+from treasure.scenarios import load_scenario
 
 PROGRESS_FROM = 100_000  # shorter runs finish before a bar is worth drawing
 
