@@ -142,7 +142,12 @@ fn is_suspicious_scalar_byte(byte: u8) -> bool {
 #[inline]
 pub(crate) fn find_non_printable(s: &str) -> Option<char> {
     if s.len() < PRINTABLE_ASCII_FAST_PATH_MIN_BYTES {
-        return s.chars().find(|&character| !is_printable(character));
+        // Short scalars are nearly always printable ASCII: a byte scan proves it without
+        // decoding UTF-8; only from the first suspicious byte on are characters decoded.
+        let offset = s.bytes().position(is_suspicious_scalar_byte)?;
+        return s[offset..]
+            .chars()
+            .find(|&character| !is_printable(character));
     }
 
     let bytes = s.as_bytes();
