@@ -64,7 +64,31 @@ struct MarkerOffsets {
     /// The index (in characters) in the source.
     chars: usize,
     /// The offset (in bytes) in the source, if available.
-    bytes: Option<usize>,
+    bytes: ByteOffset,
+}
+
+/// An optional byte offset stored in one word: `usize::MAX` (never a real offset, no input is
+/// that long) stands for "unknown". `Option<usize>` takes two words, which made every
+/// [`Marker`] 40 bytes and every queued token 200; tokens are moved several times each.
+#[derive(Clone, Copy, Debug)]
+struct ByteOffset(usize);
+
+impl Default for ByteOffset {
+    fn default() -> Self {
+        Self(usize::MAX)
+    }
+}
+
+impl ByteOffset {
+    #[inline]
+    fn new(offset: Option<usize>) -> Self {
+        Self(offset.unwrap_or(usize::MAX))
+    }
+
+    #[inline]
+    fn get(self) -> Option<usize> {
+        (self.0 != usize::MAX).then_some(self.0)
+    }
 }
 
 impl PartialEq for MarkerOffsets {
@@ -96,7 +120,7 @@ impl Marker {
         Marker {
             offsets: MarkerOffsets {
                 chars: index,
-                bytes: None,
+                bytes: ByteOffset::default(),
             },
             line,
             col,
@@ -104,9 +128,11 @@ impl Marker {
     }
 
     /// Return a copy of the marker with the given optional byte offset.
+    ///
+    /// `Some(usize::MAX)` is stored as "no byte offset" (no input reaches that offset).
     #[must_use]
     pub fn with_byte_offset(mut self, byte_offset: Option<usize>) -> Marker {
-        self.offsets.bytes = byte_offset;
+        self.offsets.bytes = ByteOffset::new(byte_offset);
         self
     }
 
@@ -119,7 +145,7 @@ impl Marker {
     /// Return the byte offset of the marker in the source, if available.
     #[must_use]
     pub fn byte_offset(&self) -> Option<usize> {
-        self.offsets.bytes
+        self.offsets.bytes.get()
     }
 
     /// Return the line of the marker in the source.
@@ -307,7 +333,12 @@ impl Span {
             start.col().checked_add(length)?,
         )
         .with_byte_offset(match start.byte_offset() {
-            Some(byte_offset) => Some(byte_offset.checked_add(length)?),
+            // `usize::MAX` is the marker's "no byte offset" sentinel: reaching it overflows.
+            Some(byte_offset) => Some(
+                byte_offset
+                    .checked_add(length)
+                    .filter(|&o| o != usize::MAX)?,
+            ),
             None => None,
         });
         Some(Span::new(start, end))
@@ -1437,7 +1468,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
 
         self.mark.offsets.chars += 1;
         self.mark.col += 1;
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
     }
 
     /// Consume the next character. It is assumed the next character is not a blank.
@@ -1447,7 +1478,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
 
         self.mark.offsets.chars += 1;
         self.mark.col += 1;
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
         self.leading_whitespace = false;
     }
 
@@ -1460,7 +1491,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         self.input.skip();
 
         self.mark.offsets.chars += 1;
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
     }
 
     /// Consume one character that belongs to a comment.
@@ -1474,7 +1505,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
 
         self.mark.offsets.chars += 1;
         self.mark.col += 1;
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
     }
 
     /// Consume the next characters. It is assumed none of the next characters are blanks.
@@ -1485,7 +1516,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
             self.mark.offsets.chars += 1;
             self.mark.col += 1;
         }
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
         self.leading_whitespace = false;
     }
 
@@ -1497,7 +1528,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         self.mark.offsets.chars += 1;
         self.mark.col = 0;
         self.mark.line += 1;
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
         self.leading_whitespace = true;
     }
 
@@ -1537,7 +1568,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
             self.mark.offsets.chars += n;
             self.mark.col += n;
             let byte_offset = self.input.byte_offset();
-            self.mark.offsets.bytes = byte_offset;
+            self.mark.offsets.bytes = ByteOffset::new(byte_offset);
             let end = byte_offset.expect("byte_offset must remain available once enabled");
 
             if let Some(slice) = self.try_borrow_slice(start, end) {
@@ -1599,7 +1630,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         let n = self.input.skip_while_non_breakz();
         self.mark.offsets.chars += n;
         self.mark.col += n;
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
         self.ensure_current_char_is_printable()
     }
 
@@ -2197,7 +2228,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
                         let (chars_consumed, _) = self.input.skip_ws_to_eol_blanks(SkipTabs::Yes);
                         self.mark.col += chars_consumed;
                         self.mark.offsets.chars += chars_consumed;
-                        self.mark.offsets.bytes = self.input.byte_offset();
+                        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
 
                         // Let the ordinary comment branch record and yield after this comment.
                         if self.input.look_ch() == '#' {
@@ -2291,7 +2322,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
             let (chars_consumed, _) = self.input.skip_ws_to_eol_blanks(SkipTabs::Yes);
             self.mark.col += chars_consumed;
             self.mark.offsets.chars += chars_consumed;
-            self.mark.offsets.bytes = self.input.byte_offset();
+            self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
             // Blank and comment-only lines do not require key-node indentation.
             if self.input.look_ch() != '#' && !self.input.next_is_breakz() {
                 return Err(ScanError::from_kind(tab_mark, ErrorKind::TabNotAllowed));
@@ -2363,14 +2394,14 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
             let (chars_consumed, result) = self.input.skip_ws_to_eol(skip_tabs);
             self.mark.col += chars_consumed;
             self.mark.offsets.chars += chars_consumed;
-            self.mark.offsets.bytes = self.input.byte_offset();
+            self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
             return result.map_err(|kind| self.scan_error(kind));
         }
 
         let (chars_consumed, whitespace) = self.input.skip_ws_to_eol_blanks(skip_tabs);
         self.mark.col += chars_consumed;
         self.mark.offsets.chars += chars_consumed;
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
 
         if self.input.look_ch() != '#' {
             return Ok(whitespace);
@@ -2456,7 +2487,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
                     let n_blanks = self.input.skip_while_blank();
                     self.mark.offsets.chars += n_blanks;
                     self.mark.col += n_blanks;
-                    self.mark.offsets.bytes = self.input.byte_offset();
+                    self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
 
                     if self.input.peek() == '#' {
                         separated_comment = true;
@@ -2481,7 +2512,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
                         };
                         self.mark.offsets.chars += n_chars;
                         self.mark.col += n_chars;
-                        self.mark.offsets.bytes = self.input.byte_offset();
+                        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
                         params.push(param);
                     }
                 }
@@ -2516,7 +2547,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         let n_blanks = self.input.skip_while_blank();
         self.mark.offsets.chars += n_blanks;
         self.mark.col += n_blanks;
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
 
         let major = self.scan_version_directive_number(mark)?;
 
@@ -2598,7 +2629,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         };
         self.mark.offsets.chars += n_chars;
         self.mark.col += n_chars;
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
 
         if string.is_empty() {
             return Err(ScanError::from_kind(
@@ -2644,7 +2675,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         let n_blanks = self.input.skip_while_blank();
         self.mark.offsets.chars += n_blanks;
         self.mark.col += n_blanks;
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
         self.spend_directive_bytes(budget, n_blanks, *mark)?;
 
         let handle = self.scan_tag_handle_directive_cow(mark, budget)?;
@@ -2652,7 +2683,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         let n_blanks = self.input.skip_while_blank();
         self.mark.offsets.chars += n_blanks;
         self.mark.col += n_blanks;
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
         self.spend_directive_bytes(budget, n_blanks, *mark)?;
 
         let prefix = self.scan_tag_prefix_directive_cow(mark, budget)?;
@@ -2951,7 +2982,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         let n_chars = self.input.fetch_while_is_alpha(&mut string);
         self.mark.offsets.chars += n_chars;
         self.mark.col += n_chars;
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
 
         // Check if the trailing character is '!' and copy it.
         if self.input.peek() == '!' {
@@ -3644,7 +3675,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         let chars_consumed = self.input.fetch_block_scalar_line(string);
         self.mark.col += chars_consumed;
         self.mark.offsets.chars += chars_consumed;
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
         // Preserve leading_whitespace, as the per-character skip_blank path did. Reading the
         // following line break resets it before the scanner uses it again.
     }
@@ -4017,9 +4048,10 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         // The input already consumed the run and counted its Unicode scalar values.
         self.mark.offsets.chars += consumed;
         self.mark.col += consumed;
-        self.mark.offsets.bytes = self.input.byte_offset();
+        self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
         self.leading_whitespace = false;
-        if let (Some(new_end), FlowScalarBuf::Borrowed { end, .. }) = (self.mark.offsets.bytes, buf)
+        if let (Some(new_end), FlowScalarBuf::Borrowed { end, .. }) =
+            (self.mark.offsets.bytes.get(), buf)
         {
             *end = new_end;
         }
@@ -4357,7 +4389,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
                     end = stop;
                     self.mark.offsets.chars += chars_consumed;
                     self.mark.col += chars_consumed;
-                    self.mark.offsets.bytes = self.input.byte_offset();
+                    self.mark.offsets.bytes = ByteOffset::new(self.input.byte_offset());
                 }
                 end_mark = self.mark;
             }
@@ -4924,7 +4956,9 @@ mod test {
         for start in [
             Marker::new(usize::MAX, 1, 0),
             Marker::new(0, 1, usize::MAX),
-            Marker::new(0, 1, 0).with_byte_offset(Some(usize::MAX)),
+            // `usize::MAX` itself is the "no byte offset" sentinel, so one below it is the
+            // largest offset a marker holds.
+            Marker::new(0, 1, 0).with_byte_offset(Some(usize::MAX - 1)),
         ] {
             let span = Span::empty(start).with_tag_span(Some((start, 1)));
             assert_eq!(span.tag_span(), None);
