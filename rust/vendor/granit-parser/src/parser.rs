@@ -1587,8 +1587,11 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
         let QueuedToken(span, token) = self.fetch_token();
         match token {
             QueuedTokenType::Comment(comment) => {
-                let placement = self.refined_comment_placement(span, comment.placement());
-                Ok(Some((Event::Comment(comment.into_text(), placement), span)))
+                let placement = self.refined_comment_placement(span.into(), comment.placement());
+                Ok(Some((
+                    Event::Comment(comment.into_text(), placement),
+                    span.into(),
+                )))
             }
             _ => unreachable!("comment token disappeared after peek"),
         }
@@ -1980,7 +1983,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
             QueuedToken(span, QueuedTokenType::StreamStart) => {
                 self.state = State::ImplicitDocumentStart;
                 self.skip();
-                Ok((Event::StreamStart, span))
+                Ok((Event::StreamStart, span.into()))
             }
             QueuedToken(span, _) => Err(ScanError::from_kind(
                 span.start,
@@ -2027,7 +2030,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
             QueuedToken(span, QueuedTokenType::StreamEnd) => {
                 self.state = State::End;
                 self.skip();
-                Ok((Event::StreamEnd, span))
+                Ok((Event::StreamEnd, span.into()))
             }
             QueuedToken(
                 _,
@@ -2043,7 +2046,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                 self.parser_process_directives(None, false, BTreeSet::new())?;
                 self.push_state(State::DocumentEnd);
                 self.state = State::BlockNode;
-                Ok((Event::DocumentStart(false, None), span))
+                Ok((Event::DocumentStart(false, None), span.into()))
             }
             _ => {
                 // explicit document
@@ -2140,7 +2143,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                 self.push_state(State::DocumentEnd);
                 self.state = State::DocumentContent;
                 self.skip();
-                Ok((Event::DocumentStart(true, version), mark))
+                Ok((Event::DocumentStart(true, version), mark.into()))
             }
             QueuedToken(span, _) => Err(ScanError::from_kind(
                 span.start,
@@ -2183,7 +2186,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
             QueuedToken(span, QueuedTokenType::DocumentEnd) => {
                 explicit_end = true;
                 self.skip();
-                span
+                span.into()
             }
             QueuedToken(span, _) => self
                 .last_non_comment_event_end
@@ -2291,17 +2294,17 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                 };
                 return match self.anchors.get(&*name) {
                     None if self.emit_unresolved_aliases => {
-                        Ok((Event::UnresolvedAlias(name), span))
+                        Ok((Event::UnresolvedAlias(name), span.into()))
                     }
                     None => Err(ScanError::from_kind(span.start, ErrorKind::UnknownAnchor)),
-                    Some(id) => Ok((Event::Alias(*id), span)),
+                    Some(id) => Ok((Event::Alias(*id), span.into())),
                 };
             }
             QueuedToken(_, QueuedTokenType::Anchor(_)) if anchor_id.is_none() => {
                 let QueuedToken(span, QueuedTokenType::Anchor(name)) = self.fetch_token() else {
                     unreachable!("anchor token disappeared after peek")
                 };
-                anchor_id = Some(self.register_anchor(name, &span)?);
+                anchor_id = Some(self.register_anchor(name, &Span::from(span))?);
                 property_end = Some(span.end);
                 if tag.is_none() && matches!(self.peek_token()?.1, QueuedTokenType::Tag(..)) {
                     let QueuedToken(tag_mark, QueuedTokenType::Tag(handle, suffix)) =
@@ -2310,7 +2313,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                         unreachable!("tag token disappeared after peek")
                     };
                     tag_span = Some((tag_mark.start, u32::try_from(tag_mark.len()).unwrap_or(0)));
-                    tag = Some(self.resolve_tag(tag_mark, handle, suffix)?);
+                    tag = Some(self.resolve_tag(tag_mark.into(), handle, suffix)?);
                     property_end = Some(tag_mark.end);
                 }
                 #[cfg(feature = "comments")]
@@ -2325,14 +2328,14 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                 };
                 tag_span = Some((mark.start, u32::try_from(mark.len()).unwrap_or(0)));
                 property_end = Some(mark.end);
-                tag = Some(self.resolve_tag(mark, handle, suffix)?);
+                tag = Some(self.resolve_tag(mark.into(), handle, suffix)?);
                 if anchor_id.is_none() {
                     if let QueuedTokenType::Anchor(_) = &self.peek_token()?.1 {
                         let QueuedToken(mark, QueuedTokenType::Anchor(name)) = self.fetch_token()
                         else {
                             unreachable!("anchor token disappeared after peek")
                         };
-                        anchor_id = Some(self.register_anchor(name, &mark)?);
+                        anchor_id = Some(self.register_anchor(name, &Span::from(mark))?);
                         property_end = Some(mark.end);
                     }
                 }
@@ -2352,7 +2355,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                 self.skip();
                 let start = (
                     Event::SequenceStart(StructureStyle::Block, anchor_id, tag),
-                    mark.with_tag_span(tag_span),
+                    Span::from(mark).with_tag_span(tag_span),
                 );
                 #[cfg(feature = "comments")]
                 {
@@ -2365,14 +2368,14 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                             // whether this already-recognized sequence start is emitted first.
                             debug_assert!(self.deferred_error.is_none());
                             self.deferred_error = Some(error);
-                            self.pending_empty_scalar_span = Some(mark);
+                            self.pending_empty_scalar_span = Some(mark.into());
                             self.state = State::IndentlessSequenceEntryNode;
                             return Ok(start);
                         }
                         Err(error) => return Err(error),
                     };
                     if comments.is_empty() {
-                        self.pending_empty_scalar_span = Some(mark);
+                        self.pending_empty_scalar_span = Some(mark.into());
                         self.state = State::IndentlessSequenceEntryNode;
                         Ok(start)
                     } else if let Ok(QueuedToken(
@@ -2387,17 +2390,17 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                         Ok(self.queue_two_events_by_span(
                             comments,
                             start,
-                            (Event::empty_scalar(), mark),
+                            (Event::empty_scalar(), mark.into()),
                         ))
                     } else {
-                        self.pending_empty_scalar_span = Some(mark);
+                        self.pending_empty_scalar_span = Some(mark.into());
                         self.state = State::IndentlessSequenceEntryNode;
                         Ok(self.queue_event_by_span(comments, start))
                     }
                 }
                 #[cfg(not(feature = "comments"))]
                 {
-                    self.pending_empty_scalar_span = Some(mark);
+                    self.pending_empty_scalar_span = Some(mark.into());
                     self.state = State::IndentlessSequenceEntryNode;
                     Ok(start)
                 }
@@ -2410,7 +2413,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                 };
                 Ok(Self::attach_tag_span(
                     Event::Scalar(v, style, anchor_id, tag),
-                    mark,
+                    mark.into(),
                     tag_span,
                 ))
             }
@@ -2419,7 +2422,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                 self.skip();
                 Ok(Self::attach_tag_span(
                     Event::SequenceStart(StructureStyle::Flow, anchor_id, tag),
-                    mark,
+                    mark.into(),
                     tag_span,
                 ))
             }
@@ -2428,7 +2431,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                 self.skip();
                 Ok(Self::attach_tag_span(
                     Event::MappingStart(StructureStyle::Flow, anchor_id, tag),
-                    mark,
+                    mark.into(),
                     tag_span,
                 ))
             }
@@ -2438,7 +2441,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                 self.skip();
                 Ok(Self::attach_tag_span(
                     Event::SequenceStart(StructureStyle::Block, anchor_id, tag),
-                    mark,
+                    mark.into(),
                     tag_span,
                 ))
             }
@@ -2448,7 +2451,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                 self.skip();
                 Ok(Self::attach_tag_span(
                     Event::MappingStart(StructureStyle::Block, anchor_id, tag),
-                    mark,
+                    mark.into(),
                     tag_span,
                 ))
             }
@@ -2516,7 +2519,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                 self.end_block_collection();
                 self.pop_state();
                 self.skip();
-                Ok((Event::MappingEnd, mark))
+                Ok((Event::MappingEnd, mark.into()))
             }
             QueuedToken(span, _) => Err(ScanError::from_kind(
                 span.start,
@@ -2565,16 +2568,17 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                         )) = self.peek_token()
                         {
                             self.state = State::BlockMappingKey;
-                            return Ok(
-                                self.queue_event_by_span(comments, (Event::empty_scalar(), mark))
-                            );
+                            return Ok(self.queue_event_by_span(
+                                comments,
+                                (Event::empty_scalar(), mark.into()),
+                            ));
                         }
-                        self.pending_empty_scalar_span = Some(mark);
+                        self.pending_empty_scalar_span = Some(mark.into());
                         self.state = State::BlockMappingValueNode;
                         return Ok(self.queue_tail_and_return_first(comments));
                     }
                 }
-                self.block_mapping_value_node_with_empty_span(mark)
+                self.block_mapping_value_node_with_empty_span(mark.into())
             }
             QueuedToken(mark, _) => {
                 self.state = State::BlockMappingKey;
@@ -2625,7 +2629,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
     {
         let span: Span =
             if let QueuedToken(mark, QueuedTokenType::FlowMappingEnd) = *self.peek_token()? {
-                mark
+                mark.into()
             } else {
                 if !first {
                     match *self.peek_token()? {
@@ -2671,7 +2675,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                     }
                 }
 
-                self.peek_token()?.0
+                Span::from(self.peek_token()?.0)
             };
 
         self.pop_state();
@@ -2712,7 +2716,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                     {
                         let comments = self.next_comment_events()?;
                         if comments.is_empty() {
-                            return self.flow_mapping_value_node_with_empty_span(span);
+                            return self.flow_mapping_value_node_with_empty_span(span.into());
                         }
                         if let Ok(QueuedToken(
                             _,
@@ -2720,17 +2724,18 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                         )) = self.peek_token()
                         {
                             self.state = State::FlowMappingKey;
-                            return Ok(
-                                self.queue_event_by_span(comments, (Event::empty_scalar(), span))
-                            );
+                            return Ok(self.queue_event_by_span(
+                                comments,
+                                (Event::empty_scalar(), span.into()),
+                            ));
                         }
 
-                        self.pending_empty_scalar_span = Some(span);
+                        self.pending_empty_scalar_span = Some(span.into());
                         self.state = State::FlowMappingValueNode;
                         return Ok(self.queue_tail_and_return_first(comments));
                     }
                     #[cfg(not(feature = "comments"))]
-                    return self.flow_mapping_value_node_with_empty_span(span);
+                    return self.flow_mapping_value_node_with_empty_span(span.into());
                 }
                 QueuedToken(marker, _) => Span::empty(marker.start),
             }
@@ -2776,7 +2781,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
             QueuedToken(mark, QueuedTokenType::FlowSequenceEnd) => {
                 self.pop_state();
                 self.skip();
-                return Ok((Event::SequenceEnd, mark));
+                return Ok((Event::SequenceEnd, mark.into()));
             }
             QueuedToken(_, QueuedTokenType::FlowEntry) if !first => {
                 self.skip();
@@ -2798,12 +2803,15 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
             QueuedToken(mark, QueuedTokenType::FlowSequenceEnd) => {
                 self.pop_state();
                 self.skip();
-                Ok((Event::SequenceEnd, mark))
+                Ok((Event::SequenceEnd, mark.into()))
             }
             QueuedToken(mark, QueuedTokenType::Key) => {
                 self.state = State::FlowSequenceEntryMappingKey;
                 self.skip();
-                Ok((Event::MappingStart(StructureStyle::Flow, 0, None), mark))
+                Ok((
+                    Event::MappingStart(StructureStyle::Flow, 0, None),
+                    mark.into(),
+                ))
             }
             _ => self.defer_parse_node(State::FlowNode, State::FlowSequenceEntry, false, false),
         }
@@ -2829,16 +2837,17 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                         )) = self.peek_token()
                         {
                             self.state = State::IndentlessSequenceEntry;
-                            return Ok(
-                                self.queue_event_by_span(comments, (Event::empty_scalar(), mark))
-                            );
+                            return Ok(self.queue_event_by_span(
+                                comments,
+                                (Event::empty_scalar(), mark.into()),
+                            ));
                         }
-                        self.pending_empty_scalar_span = Some(mark);
+                        self.pending_empty_scalar_span = Some(mark.into());
                         self.state = State::IndentlessSequenceEntryNode;
                         return Ok(self.queue_tail_and_return_first(comments));
                     }
                 }
-                self.indentless_sequence_entry_node_with_empty_span(mark)
+                self.indentless_sequence_entry_node_with_empty_span(mark.into())
             }
             QueuedToken(mark, _) => {
                 self.end_block_collection();
@@ -2897,7 +2906,7 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                 self.end_block_collection();
                 self.pop_state();
                 self.skip();
-                Ok((Event::SequenceEnd, mark))
+                Ok((Event::SequenceEnd, mark.into()))
             }
             QueuedToken(mark, QueuedTokenType::BlockEntry) => {
                 self.skip();
@@ -2911,16 +2920,17 @@ impl<'input, T: BorrowedInput<'input>> Parser<'input, T> {
                         )) = self.peek_token()
                         {
                             self.state = State::BlockSequenceEntry;
-                            return Ok(
-                                self.queue_event_by_span(comments, (Event::empty_scalar(), mark))
-                            );
+                            return Ok(self.queue_event_by_span(
+                                comments,
+                                (Event::empty_scalar(), mark.into()),
+                            ));
                         }
-                        self.pending_empty_scalar_span = Some(mark);
+                        self.pending_empty_scalar_span = Some(mark.into());
                         self.state = State::BlockSequenceEntryNode;
                         return Ok(self.queue_tail_and_return_first(comments));
                     }
                 }
-                self.block_sequence_entry_node_with_empty_span(mark)
+                self.block_sequence_entry_node_with_empty_span(mark.into())
             }
             QueuedToken(span, _) => Err(ScanError::from_kind(
                 span.start,
