@@ -1916,7 +1916,13 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
     fn insert_token(&mut self, pos: usize, tok: Token<'input>) {
         let old_len = self.tokens.len();
         assert!(pos <= old_len);
-        self.tokens.insert(pos, tok.into());
+        // Most callers append (a scalar that may become a key); `VecDeque::insert` takes its
+        // general shifting path even then.
+        if pos == old_len {
+            self.tokens.push_back(tok.into());
+        } else {
+            self.tokens.insert(pos, tok.into());
+        }
     }
 
     fn simple_key_token_index(&self, sk: &SimpleKey, mark: Marker) -> Result<usize, ScanError> {
