@@ -616,98 +616,9 @@ impl<'input> Token<'input> {
     }
 }
 
-/// Token payload used in the scanner's internal queue.
-///
-/// Public [`Token`] values are reconstructed when the scanner emits them.
-#[derive(Clone, PartialEq, Debug, Eq)]
-pub(crate) enum QueuedTokenType<'input> {
-    StreamStart,
-    StreamEnd,
-    VersionDirective(u32, u32),
-    TagDirective(Cow<'input, str>, Cow<'input, str>),
-    DocumentStart,
-    DocumentEnd,
-    BlockSequenceStart,
-    BlockMappingStart,
-    BlockEnd,
-    FlowSequenceStart,
-    FlowSequenceEnd,
-    FlowMappingStart,
-    FlowMappingEnd,
-    BlockEntry,
-    FlowEntry,
-    Key,
-    Value,
-    Alias(Cow<'input, str>),
-    Anchor(Cow<'input, str>),
-    Tag(Cow<'input, str>, Cow<'input, str>),
-    Scalar(ScalarStyle, Cow<'input, str>),
-    #[cfg(feature = "comments")]
-    Comment(Comment<'input>),
-    ReservedDirective(String, Vec<String>),
-}
-
-impl<'input> QueuedTokenType<'input> {
-    fn into_public(self) -> TokenType<'input> {
-        match self {
-            Self::StreamStart => TokenType::StreamStart,
-            Self::StreamEnd => TokenType::StreamEnd,
-            Self::VersionDirective(major, minor) => TokenType::VersionDirective(major, minor),
-            Self::TagDirective(handle, prefix) => TokenType::TagDirective(handle, prefix),
-            Self::DocumentStart => TokenType::DocumentStart,
-            Self::DocumentEnd => TokenType::DocumentEnd,
-            Self::BlockSequenceStart => TokenType::BlockSequenceStart,
-            Self::BlockMappingStart => TokenType::BlockMappingStart,
-            Self::BlockEnd => TokenType::BlockEnd,
-            Self::FlowSequenceStart => TokenType::FlowSequenceStart,
-            Self::FlowSequenceEnd => TokenType::FlowSequenceEnd,
-            Self::FlowMappingStart => TokenType::FlowMappingStart,
-            Self::FlowMappingEnd => TokenType::FlowMappingEnd,
-            Self::BlockEntry => TokenType::BlockEntry,
-            Self::FlowEntry => TokenType::FlowEntry,
-            Self::Key => TokenType::Key,
-            Self::Value => TokenType::Value,
-            Self::Alias(name) => TokenType::Alias(name),
-            Self::Anchor(name) => TokenType::Anchor(name),
-            Self::Tag(handle, suffix) => TokenType::Tag(handle, suffix),
-            Self::Scalar(style, value) => TokenType::Scalar(style, value),
-            #[cfg(feature = "comments")]
-            Self::Comment(comment) => TokenType::Comment(comment),
-            Self::ReservedDirective(name, params) => TokenType::ReservedDirective(name, params),
-        }
-    }
-}
-
-impl<'input> From<TokenType<'input>> for QueuedTokenType<'input> {
-    fn from(token: TokenType<'input>) -> Self {
-        match token {
-            TokenType::StreamStart => Self::StreamStart,
-            TokenType::StreamEnd => Self::StreamEnd,
-            TokenType::VersionDirective(major, minor) => Self::VersionDirective(major, minor),
-            TokenType::TagDirective(handle, prefix) => Self::TagDirective(handle, prefix),
-            TokenType::DocumentStart => Self::DocumentStart,
-            TokenType::DocumentEnd => Self::DocumentEnd,
-            TokenType::BlockSequenceStart => Self::BlockSequenceStart,
-            TokenType::BlockMappingStart => Self::BlockMappingStart,
-            TokenType::BlockEnd => Self::BlockEnd,
-            TokenType::FlowSequenceStart => Self::FlowSequenceStart,
-            TokenType::FlowSequenceEnd => Self::FlowSequenceEnd,
-            TokenType::FlowMappingStart => Self::FlowMappingStart,
-            TokenType::FlowMappingEnd => Self::FlowMappingEnd,
-            TokenType::BlockEntry => Self::BlockEntry,
-            TokenType::FlowEntry => Self::FlowEntry,
-            TokenType::Key => Self::Key,
-            TokenType::Value => Self::Value,
-            TokenType::Alias(name) => Self::Alias(name),
-            TokenType::Anchor(name) => Self::Anchor(name),
-            TokenType::Tag(handle, suffix) => Self::Tag(handle, suffix),
-            TokenType::Scalar(style, value) => Self::Scalar(style, value),
-            #[cfg(feature = "comments")]
-            TokenType::Comment(comment) => Self::Comment(comment),
-            TokenType::ReservedDirective(name, params) => Self::ReservedDirective(name, params),
-        }
-    }
-}
+/// Token payload used in the scanner's internal queue: the public [`TokenType`] itself, so
+/// queueing and emitting a token moves it without a variant-by-variant conversion.
+pub(crate) type QueuedTokenType<'input> = TokenType<'input>;
 
 /// A compact token stored by the scanner before it is emitted publicly.
 #[derive(Clone, PartialEq, Debug, Eq)]
@@ -715,13 +626,13 @@ pub(crate) struct QueuedToken<'input>(pub(crate) TokenSpan, pub(crate) QueuedTok
 
 impl<'input> QueuedToken<'input> {
     fn into_public(self) -> Token<'input> {
-        Token(self.0.into(), self.1.into_public())
+        Token(self.0.into(), self.1)
     }
 }
 
 impl<'input> From<Token<'input>> for QueuedToken<'input> {
     fn from(token: Token<'input>) -> Self {
-        Self(token.0.into(), token.1.into())
+        Self(token.0.into(), token.1)
     }
 }
 
