@@ -4,9 +4,11 @@ into one RunResult. Passes: timing (always), heap (memray), CPU (py-spy)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,28 +51,48 @@ def worker_command(pass_name: str, config_path: Path, out: Path, *extra: str) ->
 
 
 def run_streaming(
-    command: list[str], pass_name: str, progress: PassProgress | None
+    command: list[str],
+    pass_name: str,
+    progress: PassProgress | None,
+    timeout_s: float | None = None,
 ) -> tuple[int, list[str], str]:
-    """Run a pass's process, forwarding its `progress DONE TOTAL` lines.
+    """Run a pass's process, forwarding its `progress DONE TOTAL` lines; kill it when it
+    runs past `timeout_s` (a backend that hangs must not hang the run).
 
-    Returns the exit code, the other lines it printed, and the tail of its stderr.
+    Returns the exit code (negative: the signal that ended it), the other lines it printed,
+    and the tail of its stderr, which says so when the timeout killed it.
     """
     other: list[str] = []
     with tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=os.environ.copy()
         )
-        assert process.stdout is not None
-        for line in process.stdout:
-            parts = line.split()
-            if len(parts) == 3 and parts[0] == "progress":
-                if progress is not None:
-                    progress(pass_name, int(parts[1]), int(parts[2]))
-            elif line.strip():
-                other.append(line.strip())
-        code = process.wait()
+        fired = threading.Event()
+
+        def kill() -> None:
+            fired.set()
+            process.kill()
+
+        timer = threading.Timer(timeout_s, kill) if timeout_s else None
+        if timer is not None:
+            timer.start()
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                parts = line.split()
+                if len(parts) == 3 and parts[0] == "progress":
+                    if progress is not None:
+                        progress(pass_name, int(parts[1]), int(parts[2]))
+                elif line.strip():
+                    other.append(line.strip())
+            code = process.wait()
+        finally:
+            if timer is not None:
+                timer.cancel()
         stderr.seek(0)
         tail = stderr.read()[-STDERR_TAIL:].decode(errors="replace").strip()
+    if fired.is_set() and code == -signal.SIGKILL:
+        tail = f"{tail}\nkilled after the {timeout_s:g} s pass timeout".strip()
     return code, other, tail
 
 
@@ -78,17 +100,17 @@ def run_worker(
     command: list[str],
     out: Path,
     pass_name: str,
-    backend: str,
+    config: ReplayConfig,
     progress: PassProgress | None,
 ) -> bytes:
     """Run one pass; stream its progress; return the figures it wrote."""
-    code, _, tail = run_streaming(command, pass_name, progress)
+    code, _, tail = run_streaming(command, pass_name, progress, config.pass_timeout_s)
     if code != 0 or not out.exists():
         last = tail.splitlines()[-1] if tail else "no output"
         how = f"died with signal {-code}" if code < 0 else f"exited with {code}"
         if code == int(ExitCode.BAD_INPUT):
             raise TreasureError(last.removeprefix("treasure worker: "))
-        raise TargetError(f"{backend}: {pass_name} pass {how}: {last}")
+        raise TargetError(f"{config.backend}: {pass_name} pass {how}: {last}")
     return out.read_bytes()
 
 
@@ -109,7 +131,7 @@ def run_replay(
         out = work / "timing.json"
         started = time.perf_counter()
         data = run_worker(
-            worker_command("timing", config_path, out), out, "timing", config.backend, progress
+            worker_command("timing", config_path, out), out, "timing", config, progress
         )
         timing_seconds = time.perf_counter() - started
         result = msgspec.json.decode(data, type=RunResult)
@@ -125,7 +147,7 @@ def run_replay(
                 "--heap-messages",
                 str(heap_messages),
             )
-            heap_data = run_worker(command, heap_out, "heap", config.backend, progress)
+            heap_data = run_worker(command, heap_out, "heap", config, progress)
             result.heap = msgspec.json.decode(heap_data, type=HeapSummary)
             result.artefacts.update(result.heap.artefacts)
         if cpu:

@@ -127,6 +127,7 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
     keep: Literal["nothing", "record", "document"] = "nothing"
     in_flight: int = 1
     fail_fast: bool = False
+    pass_timeout_s: float | None = None  # a pass still running after this is killed
 
 
 class RecordingInfo(msgspec.Struct, kw_only=True):

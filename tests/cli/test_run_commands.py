@@ -194,3 +194,21 @@ def test_an_interrupted_compare_keeps_the_backends_it_finished(
     assert isinstance(saved, CompareResult)
     assert [run.backend for run in saved.runs] == ["pyyaml-dom"]
     assert saved.runs[0].messages == 20_000
+
+
+@pytest.mark.integration
+def test_a_hanging_backend_is_killed_at_the_pass_timeout_and_compare_goes_on(
+    runner: CliRunner, make_recording: MakeRecording, tmp_path: Path
+) -> None:
+    recording = make_recording([EVENT_MESSAGE] * 50)
+    out = tmp_path / "cmp.json"
+    done = runner.invoke(
+        cli,
+        ["compare", str(recording), "-b", f"{GT}:Hang,pyyaml-dom", "--no-heap", "--warmup", "0",
+         "--pass-timeout", "3", "-o", str(out)],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    saved = load(out)
+    assert isinstance(saved, CompareResult)
+    assert [run.backend for run in saved.runs] == ["pyyaml-dom"]
+    assert "killed after the 3 s pass timeout" in saved.failed[f"{GT}:Hang"]

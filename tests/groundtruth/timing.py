@@ -97,3 +97,13 @@ class Leak100KiB(_Spin):
     def route(self, payload: bytes) -> RoutedEvent:
         self.kept.append(bytearray(b"\x01" * 102_400))
         return _RECORD
+
+
+class Hang(_Spin):
+    """Never returns: a target that hangs."""
+
+    name = "hang"
+
+    def route(self, payload: bytes) -> RoutedEvent:
+        while True:
+            time.sleep(1)

@@ -59,6 +59,12 @@ _OPTIONS = [
     ),
     click.option("--fail-fast", is_flag=True, help="Stop at the first malformed message."),
     click.option(
+        "--pass-timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        help="Kill a pass still running after this many seconds (a backend that hangs); "
+        "compare records it as failed and goes on.",
+    ),
+    click.option(
         "--heap-messages",
         type=click.IntRange(min=1),
         default=2000,
@@ -105,6 +111,7 @@ def make_config(recording: Path, backend: str, **options: Any) -> ReplayConfig:
         keep=options["keep"],
         in_flight=options["in_flight"],
         fail_fast=options["fail_fast"],
+        pass_timeout_s=options["pass_timeout"],
     )
 
 

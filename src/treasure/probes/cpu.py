@@ -340,7 +340,10 @@ def run_cpu_pass(
         target = worker_command("timing", config_path, out)
         started = time.perf_counter()
         code, printed, stderr = run_streaming(
-            py_spy_command(py_spy, profile_path, rate_hz, native, target), "cpu", progress
+            py_spy_command(py_spy, profile_path, rate_hz, native, target),
+            "cpu",
+            progress,
+            config.pass_timeout_s,
         )
         stdout = "\n".join(printed)
         skipped.pass_seconds = time.perf_counter() - started
