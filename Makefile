@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_RECORDING := runs/blowup-12k.trec
-RUST_SOURCES := $(wildcard rust/Cargo.toml rust/Cargo.lock rust/pyproject.toml rust/src/*.rs rust/python/treasure_rs/*.py)
+RUST_SOURCES := $(wildcard rust/Cargo.toml rust/Cargo.lock rust/pyproject.toml rust/src/*.rs rust/python/treasure_rs/*.py rust/vendor/*/src/*.rs)
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-test-deps demo gate test test-python test-rust lint bench clean
