@@ -10,6 +10,7 @@ from pathlib import Path
 import msgspec
 import pytest
 from click.testing import CliRunner
+from tests.conftest import EVENT_MESSAGE
 
 from treasure.cli import cli
 from treasure.errors import ExitCode
@@ -204,14 +205,6 @@ def test_help_shows_an_example(args: list[str]) -> None:
 # --- end to end: real replays of ground-truth backends, then the gate ------------------------
 
 REPO = Path(__file__).resolve().parents[2]
-MESSAGE = b"""event_type: move
-player_id: p-000001
-session_id: s-000001
-ts: 1700000000
-position: {x: 1.5, y: 2.5, z: 0.0}
-inventory: [{item: sword, qty: 1}, {item: potion, qty: 3}]
-tags: [a, b, c]
-"""
 
 
 @pytest.fixture
@@ -225,7 +218,7 @@ def recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "e2e.trec"
     with RecordingWriter(path, metadata={"scenario": "e2e", "users": 4}) as writer:
         for index in range(1050):
-            writer.write(index * 1_000_000, f"p-{index % 4}", MESSAGE)
+            writer.write(index * 1_000_000, f"p-{index % 4}", EVENT_MESSAGE)
     return path
 
 

@@ -5,17 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.conftest import EVENT_MESSAGE
 
 pytest_plugins = ["pytester"]
 
-MESSAGE = b"""event_type: move
-player_id: p-000001
-session_id: s-000001
-ts: 1700000000
-position: {x: 1.5, y: 2.5, z: 0.0}
-inventory: [{item: sword, qty: 1}, {item: potion, qty: 3}]
-tags: [a, b, c]
-"""
 
 
 def test_a_misspelled_limit_is_reported_before_anything_runs(pytester: pytest.Pytester) -> None:
@@ -50,7 +43,7 @@ def test_a_heap_budget_fails_like_an_assertion_and_one_within_passes(
     recording = tmp_path / "plugin.trec"
     with RecordingWriter(recording, metadata={"scenario": "plugin", "users": 2}) as writer:
         for index in range(400):
-            writer.write(index, f"p-{index % 2}", MESSAGE)
+            writer.write(index, f"p-{index % 2}", EVENT_MESSAGE)
     pytester.makepyfile(f"""
         import pytest
 
