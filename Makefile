@@ -8,7 +8,7 @@ DEMO_RECORDING := runs/blowup-12k.trec
 RUST_SOURCES := $(wildcard rust/Cargo.toml rust/Cargo.lock rust/pyproject.toml rust/src/*.rs rust/python/treasure_rs/*.py rust/vendor/*/src/*.rs)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-test-deps demo gate test test-python test-rust lint bench clean
+.PHONY: help install install-test-deps demo gate test test-python test-rust lint bench schema clean
 
 help: ## Show every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -52,6 +52,10 @@ lint: $(STAMP) ## ruff and mypy --strict over src and tests
 
 bench: $(STAMP) $(DEMO_RECORDING) ## Benchmarks on the blowup-12k recording: ratios measured side by side
 	$(BIN)/python benchmarks/run.py $(DEMO_RECORDING)
+
+schema: $(STAMP) ## Regenerate docs/result-schema.json from the result types
+	$(BIN)/python -c 'import sys; from treasure.results import schema_text; sys.stdout.write(schema_text())' > docs/result-schema.json.tmp
+	mv docs/result-schema.json.tmp docs/result-schema.json
 
 clean: ## Remove the venv, runs and caches
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache rust/target
