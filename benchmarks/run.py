@@ -14,11 +14,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from treasure.compare import run_compare
 from treasure.parsers import available_names
-from treasure.replay import run_replay
 from treasure.report.units import format_bytes
 from treasure.results import CompareResult, ReplayConfig, RunResult, save
+from treasure.runner.compare import run_compare
+from treasure.runner.replay import run_replay
 
 ROOT = Path(__file__).resolve().parents[1]
 NOOP = "benchmarks.noop:NoOpBackend"

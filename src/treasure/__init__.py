@@ -1,8 +1,5 @@
 """treasure: replay captured event traffic through YAML parser backends and measure it."""
 
-from importlib.metadata import PackageNotFoundError, version
+from treasure._version import __version__
 
-try:
-    __version__ = version("treasure")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+__all__ = ["__version__"]

@@ -122,7 +122,7 @@ def heap_run(config: pytest.Config, budget: HeapBudget) -> RunResult:
     """The heap pass of this budget's backend and recording, run once per session."""
     runs = config.stash.setdefault(_RUNS, {})
     if budget.run_key not in runs:
-        from treasure.replay import run_replay
+        from treasure.runner.replay import run_replay
 
         replay = ReplayConfig(
             backend=budget.backend,

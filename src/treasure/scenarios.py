@@ -16,7 +16,6 @@ from typing import Annotated, Literal
 import msgspec
 import yaml
 
-import treasure
 from treasure.errors import ScenarioError
 
 Share = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
@@ -145,7 +144,7 @@ def parse_scenario(text: str, origin: str) -> Scenario:
 
 
 def _builtin_dirs() -> list[Path]:
-    dirs = [Path.cwd() / "scenarios", Path(treasure.__file__).resolve().parents[2] / "scenarios"]
+    dirs = [Path.cwd() / "scenarios", Path(__file__).resolve().parents[2] / "scenarios"]
     shipped = resources.files("treasure") / "_scenarios"
     if isinstance(shipped, Path):
         dirs.append(shipped)

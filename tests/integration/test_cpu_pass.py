@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import EVENT_MESSAGE, MakeRecording
 
 from treasure.parsers import BackendKind, Limits, RoutedEvent
+from treasure.passes.cpu import run_cpu_pass
 from treasure.probes.cpu import (
     Speedscope,
     SpeedscopeFrame,
@@ -24,10 +25,9 @@ from treasure.probes.cpu import (
     machine_ptrace_refusal,
     ptrace_refusal,
     read_speedscope,
-    run_cpu_pass,
 )
-from treasure.replay import run_replay
 from treasure.results import CpuSummary, ReplayConfig
+from treasure.runner.replay import run_replay
 
 BUSY_BACKEND = "tests.integration.test_cpu_pass:FixedWork"
 NO_OP_BACKEND = "tests.groundtruth.timing:NoOp"  # returns at once: the loop is all harness
@@ -155,8 +155,8 @@ def frame(name: str, file: str) -> SpeedscopeFrame:
 def test_backend_share_counts_loop_samples_with_a_backend_frame() -> None:
     # given frames of start-up, the loop, the latency summary, the harness and the backend
     frames = [
-        frame("<module>", "/src/treasure/worker.py"),
-        frame("run_timing_pass", "/src/treasure/engine.py"),
+        frame("<module>", "/src/treasure/passes/worker.py"),
+        frame("run_timing_pass", "/src/treasure/passes/timing.py"),
         frame("summarize", "/src/treasure/probes/latency.py"),
         frame("_frames", "/src/treasure/recordings.py"),
         frame("load", "/venv/site-packages/yaml/__init__.py"),

@@ -49,7 +49,7 @@ def compiled_library() -> None:
 
 @pytest.fixture
 def heap_pass(tmp_path: Path, make_recording: MakeRecording) -> HeapPass:
-    """Run `python -m treasure.worker --pass heap` over `frames` copies of a message."""
+    """Run `python -m treasure.passes.worker --pass heap` over `frames` copies of a message."""
 
     def run(
         backend: str, *, frames: int, messages: int, name: str = "pass", **config: object
@@ -59,7 +59,7 @@ def heap_pass(tmp_path: Path, make_recording: MakeRecording) -> HeapPass:
         config_path = tmp_path / f"{name}-config.json"
         config_path.write_bytes(msgspec.json.encode(replay))
         out = tmp_path / f"{name}-heap.json"
-        command = [sys.executable, "-m", "treasure.worker", "--pass", "heap"]
+        command = [sys.executable, "-m", "treasure.passes.worker", "--pass", "heap"]
         command += ["--config", str(config_path), "--out", str(out)]
         command += ["--artefact-dir", str(tmp_path / name), "--heap-messages", str(messages)]
         done = subprocess.run(command, capture_output=True, text=True, check=False)

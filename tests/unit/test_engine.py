@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import EVENT_MESSAGE, MakeRecording
 from tests.groundtruth.timing import Spin200us, Spin400us
 
-from treasure.engine import CORRUPT_FRAME, run_timing_pass
+from treasure.passes.timing import CORRUPT_FRAME, run_timing_pass
 from treasure.results import ReplayConfig
 
 GT = "tests.groundtruth.timing"

@@ -10,6 +10,7 @@ from memray import AllocatorType
 from tests.groundtruth.native import build_library
 
 from treasure.parsers import available_names, create
+from treasure.passes.heap import TracePlan, run_heap_pass
 from treasure.probes._heap_libraries import (
     imported_symbols,
     invisible_libraries,
@@ -23,7 +24,7 @@ from treasure.probes._heap_records import (
     TracedMessage,
     analyse_records,
 )
-from treasure.probes.heap import TracePlan, blind_spot, run_heap_pass
+from treasure.probes.heap import blind_spot
 from treasure.results import ReplayConfig
 
 BEGIN, END = 1001, 1003

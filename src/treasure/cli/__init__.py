@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from treasure import __version__
+from treasure._version import __version__
 from treasure.errors import TreasureError
 
 # One module per command, each exposing `command`; order is the order of `--help`.

@@ -14,10 +14,10 @@ from treasure.cli._replay_options import (
     replay_options,
     save_and_show,
 )
-from treasure.compare import DEFAULT_BASELINE, run_compare
 from treasure.errors import ExitCode
 from treasure.report.terminal import render_compare
 from treasure.results import save
+from treasure.runner.compare import DEFAULT_BASELINE, run_compare
 
 
 def _split(value: str | None) -> list[str] | None:

@@ -15,8 +15,8 @@ from treasure.cli._replay_options import (
     save_and_show,
 )
 from treasure.errors import ExitCode
-from treasure.replay import run_replay
 from treasure.report.terminal import render_run
+from treasure.runner.replay import run_replay
 
 
 @click.command(name="replay")

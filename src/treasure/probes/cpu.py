@@ -17,7 +17,7 @@ about twice as long at 250 Hz, native or not; each result keeps its own figures
 
 The backend's share (CpuSummary.backend_share) counts py-spy's samples, all threads:
 - the denominator is the samples inside the replay loop: those whose stack holds the
-  engine's `run_timing_pass` frame, less those summarising latencies after the loop
+  timing pass's `run_timing_pass` frame, less those summarising latencies after the loop
   (under treasure/probes/latency.py; inside the loop the probe only appends to arrays).
   Start-up, imports and that summary are per pass, not per message, and left out;
 - a loop sample is in the backend when a frame deeper than `run_timing_pass` belongs to
@@ -38,8 +38,6 @@ import re
 import shutil
 import sys
 import sysconfig
-import tempfile
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import packages_distributions
@@ -49,15 +47,14 @@ from pathlib import Path
 import msgspec
 
 from treasure.parsers import resolve
-from treasure.report.flamegraph import Stack, write_flamegraph
-from treasure.results import CpuSummary, ReplayConfig, RunResult
+from treasure.report.flamegraph import Stack
 
 PassProgress = Callable[[str, int, int], None]
 DEFAULT_RATE_HZ = 100
 HOT_FUNCTIONS = 15
 CAP_SYS_PTRACE = 19
 LOOP_FUNCTION = "run_timing_pass"
-LOOP_FILE_SUFFIX = "treasure/engine.py"
+LOOP_FILE_SUFFIX = "treasure/passes/timing.py"
 SUMMARY_FILE_SUFFIX = "treasure/probes/latency.py"  # runs after the loop, once per pass
 NATIVE_BACKEND_SYMBOL = re.compile(r"^(yaml_|_?ruamel_yaml|libyaml)")
 PTRACE_FIX = (
@@ -290,93 +287,3 @@ def labelled_stacks(profile: Speedscope, roots: tuple[str, ...]) -> Iterator[Sta
 
 def read_speedscope(path: Path) -> Speedscope:
     return msgspec.json.decode(path.read_bytes(), type=Speedscope)
-
-
-# -- the pass ---------------------------------------------------------------------------
-
-
-def py_spy_command(
-    py_spy: Path, profile: Path, rate_hz: int, native: bool, target: list[str]
-) -> list[str]:
-    command = [str(py_spy), "record", "--format", "speedscope", "-o", str(profile)]
-    command += ["--rate", str(rate_hz), *(["--native"] if native else []), "--", *target]
-    return command
-
-
-def _sample_errors(py_spy_stdout: str) -> int:
-    found = re.search(r"Errors: (\d+)", py_spy_stdout)
-    return int(found.group(1)) if found else 0
-
-
-def run_cpu_pass(
-    config: ReplayConfig,
-    artefact_dir: Path,
-    timing_seconds: float,
-    *,
-    progress: PassProgress | None = None,
-    rate_hz: int = DEFAULT_RATE_HZ,
-    native: bool | None = None,
-) -> CpuSummary:
-    """Replay once more under py-spy; write the profile and flamegraph into artefact_dir."""
-    from treasure.replay import run_streaming, worker_command
-
-    native = native_supported() if native is None else native
-    skipped = CpuSummary(profiled=False, rate_hz=rate_hz, timing_pass_seconds=timing_seconds)
-    py_spy = find_py_spy()
-    if py_spy is None:
-        skipped.reason = "py-spy not found next to this Python or on PATH: pip install py-spy"
-        return skipped
-    refusal = machine_ptrace_refusal()
-    if refusal:
-        skipped.reason = not_attached_reason(refusal)
-        return skipped
-    roots = backend_roots(config.backend)
-    artefact_dir.mkdir(parents=True, exist_ok=True)
-    profile_path = artefact_dir / f"{_slug(config.backend)}-cpu.speedscope.json"
-    svg_path = profile_path.with_name(f"{_slug(config.backend)}-cpu-flamegraph.svg")
-    with tempfile.TemporaryDirectory(prefix="treasure-cpu-") as scratch:
-        config_path, out = Path(scratch) / "config.json", Path(scratch) / "cpu-pass.json"
-        config_path.write_bytes(msgspec.json.encode(config))
-        target = worker_command("timing", config_path, out)
-        started = time.perf_counter()
-        code, printed, stderr = run_streaming(
-            py_spy_command(py_spy, profile_path, rate_hz, native, target),
-            "cpu",
-            progress,
-            config.pass_timeout_s,
-        )
-        stdout = "\n".join(printed)
-        skipped.pass_seconds = time.perf_counter() - started
-        if code != 0 or not profile_path.exists():
-            skipped.reason = explain_failure(stderr or stdout)
-            return skipped
-        if not out.exists():
-            last = (stderr.strip().splitlines() or ["no output"])[-1]
-            skipped.reason = f"the replay failed under py-spy: {last}"
-            return skipped
-        replay = msgspec.json.decode(out.read_bytes(), type=RunResult)
-    profile = read_speedscope(profile_path)
-    figures = analyse(profile, roots)
-    title = f"{config.backend}: CPU samples at {rate_hz} Hz"
-    write_flamegraph(labelled_stacks(profile, roots), svg_path, title=title)
-    return CpuSummary(
-        profiled=True,
-        samples=figures.samples,
-        backend_share=figures.backend_samples / figures.loop_samples
-        if figures.loop_samples
-        else 0.0,
-        rate_hz=rate_hz,
-        pass_seconds=skipped.pass_seconds,
-        timing_pass_seconds=timing_seconds,
-        artefacts={"cpu_speedscope": str(profile_path), "cpu_flamegraph": str(svg_path)},
-        native=native,
-        loop_samples=figures.loop_samples,
-        backend_samples=figures.backend_samples,
-        sample_errors=_sample_errors(stdout),
-        loop_ns=replay.duration_ns,
-        hot_functions=figures.hot_functions,
-    )
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "backend"

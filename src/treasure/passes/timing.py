@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from treasure import __version__
+from treasure._version import __version__
 from treasure.pacing import Pacer, wait_until
 from treasure.parsers import ParseError, create, resolve
 from treasure.probes.gc import GcProbe

@@ -1,4 +1,4 @@
-"""One measurement pass in a fresh process: `python -m treasure.worker --pass timing ...`.
+"""One measurement pass in a fresh process: `python -m treasure.passes.worker --pass timing ...`.
 
 A pass runs alone in its process so that a tracer's overhead never leaks into a latency
 figure and one backend's heap never leaks into another's. Progress goes to stdout as
@@ -33,7 +33,7 @@ def _total(config: ReplayConfig) -> int:
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m treasure.worker")
+    parser = argparse.ArgumentParser(prog="python -m treasure.passes.worker")
     parser.add_argument("--pass", dest="pass_name", choices=["timing", "heap"], required=True)
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
@@ -43,11 +43,11 @@ def run(argv: list[str]) -> int:
     config = msgspec.json.decode(args.config.read_bytes(), type=ReplayConfig)
     total = _total(config)
     if args.pass_name == "timing":
-        from treasure.engine import run_timing_pass
+        from treasure.passes.timing import run_timing_pass
 
         figures: object = run_timing_pass(config, progress=_progress(total))
     else:
-        from treasure.probes.heap import run_heap_pass
+        from treasure.passes.heap import run_heap_pass
         from treasure.recordings import open_recording
 
         args.artefact_dir.mkdir(parents=True, exist_ok=True)

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import msgspec
 
-from treasure.engine import now_iso
 from treasure.errors import BackendError, TargetError
 from treasure.parsers import available_names, resolve
-from treasure.replay import PassProgress, check_inputs, run_replay
+from treasure.passes.launch import PassProgress
+from treasure.passes.timing import now_iso
 from treasure.results import CompareResult, RecordingInfo, ReplayConfig
+from treasure.runner.replay import check_inputs, run_replay
 
 DEFAULT_BASELINE = "pyyaml-dom"
 

@@ -1,5 +1,4 @@
-"""Replay one backend over a recording: each pass in its own fresh subprocess, merged
-into one RunResult. Passes: timing (always), heap (memray), CPU (py-spy)."""
+"""Starting a pass's worker process and following it: its progress, its exit, its timeout."""
 
 from __future__ import annotations
 
@@ -9,37 +8,22 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-import msgspec
-
 from treasure.errors import ExitCode, TargetError, TreasureError
-from treasure.parsers import resolve
-from treasure.recordings import open_recording
-from treasure.results import HeapSummary, ReplayConfig, RunResult
+from treasure.results import ReplayConfig
 
 # (pass name, messages done, messages in the pass)
 PassProgress = Callable[[str, int, int], None]
 STDERR_TAIL = 2000
 
 
-def check_inputs(config: ReplayConfig) -> None:
-    """Fail fast, in this process, on what a user got wrong."""
-    resolve(config.backend)
-    path = Path(config.recording)
-    if not path.exists():
-        raise TreasureError(f"recording not found: {path}")
-    with open_recording(path):
-        pass  # reading the header proves it is a recording of a version we read
-
-
 def worker_command(pass_name: str, config_path: Path, out: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "treasure.worker",
+        "treasure.passes.worker",
         "--pass",
         pass_name,
         "--config",
@@ -112,47 +96,3 @@ def run_worker(
             raise TreasureError(last.removeprefix("treasure worker: "))
         raise TargetError(f"{config.backend}: {pass_name} pass {how}: {last}")
     return out.read_bytes()
-
-
-def run_replay(
-    config: ReplayConfig,
-    *,
-    heap: bool = False,
-    heap_messages: int = 2000,
-    cpu: bool = False,
-    artefact_dir: Path | None = None,
-    progress: PassProgress | None = None,
-) -> RunResult:
-    check_inputs(config)
-    with tempfile.TemporaryDirectory(prefix="treasure-") as scratch:
-        work = Path(scratch)
-        config_path = work / "config.json"
-        config_path.write_bytes(msgspec.json.encode(config))
-        out = work / "timing.json"
-        started = time.perf_counter()
-        data = run_worker(
-            worker_command("timing", config_path, out), out, "timing", config, progress
-        )
-        timing_seconds = time.perf_counter() - started
-        result = msgspec.json.decode(data, type=RunResult)
-        artefacts = artefact_dir or Path("runs") / f"{result.backend}-artefacts"
-        if heap:
-            heap_out = work / "heap.json"
-            command = worker_command(
-                "heap",
-                config_path,
-                heap_out,
-                "--artefact-dir",
-                str(artefacts),
-                "--heap-messages",
-                str(heap_messages),
-            )
-            heap_data = run_worker(command, heap_out, "heap", config, progress)
-            result.heap = msgspec.json.decode(heap_data, type=HeapSummary)
-            result.artefacts.update(result.heap.artefacts)
-        if cpu:
-            from treasure.probes.cpu import run_cpu_pass
-
-            result.cpu = run_cpu_pass(config, artefacts, timing_seconds, progress=progress)
-            result.artefacts.update(result.cpu.artefacts)
-    return result

@@ -1,0 +1,116 @@
+"""The CPU pass: the timing worker run again as a child of `py-spy record`, never the
+timing pass itself, so the profiler's cost never reaches a latency figure. What the samples
+mean, and which of them are the backend's, is `treasure.probes.cpu`'s business.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import msgspec
+
+from treasure.passes.launch import PassProgress, run_streaming, worker_command
+from treasure.probes.cpu import (
+    DEFAULT_RATE_HZ,
+    analyse,
+    backend_roots,
+    explain_failure,
+    find_py_spy,
+    labelled_stacks,
+    machine_ptrace_refusal,
+    native_supported,
+    not_attached_reason,
+    read_speedscope,
+)
+from treasure.report.flamegraph import write_flamegraph
+from treasure.results import CpuSummary, ReplayConfig, RunResult
+
+# -- the pass ---------------------------------------------------------------------------
+
+
+def py_spy_command(
+    py_spy: Path, profile: Path, rate_hz: int, native: bool, target: list[str]
+) -> list[str]:
+    command = [str(py_spy), "record", "--format", "speedscope", "-o", str(profile)]
+    command += ["--rate", str(rate_hz), *(["--native"] if native else []), "--", *target]
+    return command
+
+
+def _sample_errors(py_spy_stdout: str) -> int:
+    found = re.search(r"Errors: (\d+)", py_spy_stdout)
+    return int(found.group(1)) if found else 0
+
+
+def run_cpu_pass(
+    config: ReplayConfig,
+    artefact_dir: Path,
+    timing_seconds: float,
+    *,
+    progress: PassProgress | None = None,
+    rate_hz: int = DEFAULT_RATE_HZ,
+    native: bool | None = None,
+) -> CpuSummary:
+    """Replay once more under py-spy; write the profile and flamegraph into artefact_dir."""
+    native = native_supported() if native is None else native
+    skipped = CpuSummary(profiled=False, rate_hz=rate_hz, timing_pass_seconds=timing_seconds)
+    py_spy = find_py_spy()
+    if py_spy is None:
+        skipped.reason = "py-spy not found next to this Python or on PATH: pip install py-spy"
+        return skipped
+    refusal = machine_ptrace_refusal()
+    if refusal:
+        skipped.reason = not_attached_reason(refusal)
+        return skipped
+    roots = backend_roots(config.backend)
+    artefact_dir.mkdir(parents=True, exist_ok=True)
+    profile_path = artefact_dir / f"{_slug(config.backend)}-cpu.speedscope.json"
+    svg_path = profile_path.with_name(f"{_slug(config.backend)}-cpu-flamegraph.svg")
+    with tempfile.TemporaryDirectory(prefix="treasure-cpu-") as scratch:
+        config_path, out = Path(scratch) / "config.json", Path(scratch) / "cpu-pass.json"
+        config_path.write_bytes(msgspec.json.encode(config))
+        target = worker_command("timing", config_path, out)
+        started = time.perf_counter()
+        code, printed, stderr = run_streaming(
+            py_spy_command(py_spy, profile_path, rate_hz, native, target),
+            "cpu",
+            progress,
+            config.pass_timeout_s,
+        )
+        stdout = "\n".join(printed)
+        skipped.pass_seconds = time.perf_counter() - started
+        if code != 0 or not profile_path.exists():
+            skipped.reason = explain_failure(stderr or stdout)
+            return skipped
+        if not out.exists():
+            last = (stderr.strip().splitlines() or ["no output"])[-1]
+            skipped.reason = f"the replay failed under py-spy: {last}"
+            return skipped
+        replay = msgspec.json.decode(out.read_bytes(), type=RunResult)
+    profile = read_speedscope(profile_path)
+    figures = analyse(profile, roots)
+    title = f"{config.backend}: CPU samples at {rate_hz} Hz"
+    write_flamegraph(labelled_stacks(profile, roots), svg_path, title=title)
+    return CpuSummary(
+        profiled=True,
+        samples=figures.samples,
+        backend_share=figures.backend_samples / figures.loop_samples
+        if figures.loop_samples
+        else 0.0,
+        rate_hz=rate_hz,
+        pass_seconds=skipped.pass_seconds,
+        timing_pass_seconds=timing_seconds,
+        artefacts={"cpu_speedscope": str(profile_path), "cpu_flamegraph": str(svg_path)},
+        native=native,
+        loop_samples=figures.loop_samples,
+        backend_samples=figures.backend_samples,
+        sample_errors=_sample_errors(stdout),
+        loop_ns=replay.duration_ns,
+        hot_functions=figures.hot_functions,
+    )
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "backend"

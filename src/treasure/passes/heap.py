@@ -1,0 +1,252 @@
+"""The heap pass: the replay loop under one memray.Tracker, every k-th message bracketed
+by sentinels, then the capture split into messages by `treasure.probes.heap`.
+
+The whole pass runs under the tracker (native allocations and Python's allocators both
+traced), so everything the session model keeps alive for its users is in the capture
+and the run's peak heap is the real one. Only every k-th message is *traced*. The messages
+in between go through the same handler and session model, tracked but not split, so traced
+message 900 sees the state 899 messages built. Every message costs the tracker's overhead
+and its records in the capture, so the heap pass should be given a bounded recording
+(--limit) as well as a bounded traced sample.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import time
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import memray
+
+from treasure.parsers import create, resolve
+from treasure.probes import _sentinel
+from treasure.probes._heap_libraries import invisible_libraries, mapped_libraries
+from treasure.probes._heap_records import CaptureAnalysis, MessageHeap, TracedMessage
+from treasure.probes.heap import (
+    CAPTURE_NAME,
+    FLAMEGRAPH_NAME,
+    MESSAGES_NAME,
+    TIMELINE_POINTS,
+    analyse_capture,
+    blind_spot,
+    log,
+    private_allocator_reason,
+    withhold,
+    write_flamegraph,
+    write_messages_csv,
+)
+from treasure.probes.latency import exact_distribution
+from treasure.results import HeapSummary, ReplayConfig
+from treasure.sessions import SessionModel, handler_for
+
+
+class FrameLike(Protocol):
+    @property
+    def index(self) -> int: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def payload(self) -> bytes: ...
+
+
+def _ordinal(number: int) -> str:
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+@dataclass(frozen=True)
+class TracePlan:
+    """Which measured messages are traced: every `stride`-th, up to `messages` of them."""
+
+    measured: int
+    messages: int
+
+    @property
+    def stride(self) -> int:
+        return max(1, math.ceil(self.measured / self.messages)) if self.messages > 0 else 0
+
+    @property
+    def count(self) -> int:
+        return 0 if not self.stride else min(self.messages, math.ceil(self.measured / self.stride))
+
+    def describe(self, warmup: int) -> str:
+        if not self.count:
+            return f"no message traced (of {self.measured})"
+        after = f" after {warmup} warm-up" if warmup else ""
+        step = "every message" if self.stride == 1 else f"every {_ordinal(self.stride)} message"
+        return f"{step} of {self.measured}{after}, from the first: {self.count} traced"
+
+
+class _Loop:
+    """What the traced loop leaves behind, in preallocated arrays (no allocation per message)."""
+
+    def __init__(self, count: int) -> None:
+        self.frame_index = array("q", bytes(8 * count))
+        self.payload_bytes = array("q", bytes(8 * count))
+        self.faulted_pages = array("q", bytes(8 * count))
+        self.traced = 0
+        self.measured = 0
+        self.users = 0
+
+    def record(self, frame_index: int, payload_bytes: int, faulted_pages: int) -> None:
+        self.frame_index[self.traced] = frame_index
+        self.payload_bytes[self.traced] = payload_bytes
+        self.faulted_pages[self.traced] = faulted_pages
+        self.traced += 1
+
+    def messages(self) -> list[TracedMessage]:
+        pairs = zip(self.frame_index[: self.traced], self.payload_bytes[: self.traced], strict=True)
+        return [TracedMessage(index, size) for index, size in pairs]
+
+
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def _handle(handler: Callable[[bytes], Any], payload: bytes) -> Any:
+    try:
+        return handler(payload)
+    except Exception:  # the timing pass counts errors; here the message only has to run
+        return None
+
+
+def _replay(
+    frames: Iterable[FrameLike],
+    handler: Callable[[bytes], Any],
+    model: SessionModel,
+    plan: TracePlan,
+    warmup: int,
+) -> _Loop:
+    loop = _Loop(plan.count)
+    admit, call = model.admit, _sentinel.call_handler
+    begin, end = _sentinel.mark_begin, _sentinel.mark_end
+    measured = 0
+    for frame in frames:
+        if frame.index < warmup:  # warm-up: builds state and heats caches, never traced
+            admit(frame.user_id, _handle(handler, frame.payload))
+            continue
+        if measured == plan.measured:
+            break
+        payload = frame.payload
+        if loop.traced < plan.count and measured == loop.traced * plan.stride:
+            faults = _minor_faults()
+            begin()
+            try:
+                handled = call(handler, payload)
+            except Exception:
+                handled = None
+            end()  # `handled` is still referenced here, or "retained" would read 0
+            loop.record(frame.index, len(payload), _minor_faults() - faults)
+        else:
+            handled = _handle(handler, payload)
+        admit(frame.user_id, handled)
+        del handled
+        measured += 1
+    loop.measured = measured
+    return loop
+
+
+def _bounded(timeline: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    step = max(1, math.ceil(len(timeline) / TIMELINE_POINTS))
+    return timeline[::step]
+
+
+def summarise(
+    analysis: CaptureAnalysis, loop: _Loop, plan: TracePlan, config: ReplayConfig
+) -> HeapSummary:
+    messages = analysis.messages
+
+    def over(name: str) -> Any:
+        return exact_distribution([getattr(message, name) for message in messages])
+
+    summary = HeapSummary(
+        measurable=True,
+        traced_messages=len(messages),
+        traced_selection=plan.describe(config.warmup),
+        users=loop.users,
+        timeline=_bounded(analysis.timeline),
+        peak_heap_at_users_bytes=analysis.peak_live_bytes,
+        capture_records=analysis.records,
+    )
+    if messages:
+        summary.allocated_bytes = over("allocated_bytes")
+        summary.allocations = over("allocations")
+        summary.peak_bytes = over("peak_bytes")
+        summary.retained_bytes = over("retained_bytes")
+        summary.native_allocated_bytes = over("native_allocated_bytes")
+        summary.native_retained_bytes = over("native_retained_bytes")
+        summary.amplification = exact_distribution(
+            [m.peak_bytes / m.payload_bytes for m in messages if m.payload_bytes]
+        )
+    return summary
+
+
+def _keep_artefacts(summary: HeapSummary, capture: Path, messages: Sequence[MessageHeap]) -> None:
+    summary.capture_bytes = capture.stat().st_size
+    summary.artefacts = {"memray_capture": str(capture)}
+    table = capture.with_name(MESSAGES_NAME)
+    write_messages_csv(messages, table)
+    summary.artefacts["heap_per_message_csv"] = str(table)
+    flamegraph = capture.with_name(FLAMEGRAPH_NAME)
+    problem = write_flamegraph(capture, flamegraph)
+    if problem:
+        log.warning("memray flamegraph failed: %s", problem)
+    else:
+        summary.artefacts["memray_flamegraph"] = str(flamegraph)
+
+
+def run_heap_pass(
+    config: ReplayConfig,
+    frames: Iterable[FrameLike],
+    *,
+    messages: int,
+    artefact_dir: Path,
+    total_frames: int,
+) -> HeapSummary:
+    """Replay `frames` under memray and summarise heap per message.
+
+    `total_frames` is how many frames will be measured (after warm-up, within the limit);
+    `messages` bounds how many of them are traced, spread evenly over them. Meant for a
+    fresh process: the libraries loaded from here on are taken to be the backend's.
+    """
+    started = time.perf_counter()
+    before = mapped_libraries()
+    info = resolve(config.backend)
+    if not info.heap_measurable:
+        return HeapSummary(measurable=False, reason=info.heap_note, users=config.users)
+    backend = create(config.backend)
+    unseen = invisible_libraries(mapped_libraries(), before)
+    if unseen:
+        reason = private_allocator_reason(unseen)
+        return HeapSummary(measurable=False, reason=reason, users=config.users)
+    handler = handler_for(backend, config.keep)
+    model = SessionModel(config.users, config.keep, config.in_flight)
+    measured = total_frames if config.limit is None else min(total_frames, config.limit)
+    plan = TracePlan(measured, messages)
+    artefact_dir.mkdir(parents=True, exist_ok=True)
+    capture = artefact_dir / CAPTURE_NAME
+    destination = memray.FileDestination(capture, overwrite=True)
+    tracked_started = time.perf_counter()
+    with memray.Tracker(destination=destination, trace_python_allocators=True, native_traces=False):
+        loop = _replay(frames, handler, model, plan, config.warmup)
+    tracked_seconds = time.perf_counter() - tracked_started
+    loop.users = config.users or len(model.state)
+    model.clear()
+    analysis = analyse_capture(capture, loop.messages())
+    summary = summarise(analysis, loop, plan, config)
+    _keep_artefacts(summary, capture, analysis.messages)
+    summary.pass_seconds = time.perf_counter() - started
+    summary.tracked_seconds = tracked_seconds
+    summary.tracked_messages = loop.measured
+    unseen = invisible_libraries(mapped_libraries(), before)  # some load on first use
+    reason = blind_spot(analysis.messages, loop.faulted_pages[: loop.traced])
+    if unseen or reason:
+        return withhold(summary, private_allocator_reason(unseen) if unseen else reason)
+    return summary
