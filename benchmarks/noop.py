@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from treasure.parsers import BackendKind, Limits, RoutedEvent
+from treasure.parsers import BackendKind, Limits, Routed
+from treasure.routing import DEFAULT_ROUTING, RoutingSpec
 
-_RECORD = RoutedEvent("noop", "p-0", "s-0")
+_RECORD: Routed = ("noop", "p-0", "s-0")
 
 
 class NoOpBackend:
@@ -14,8 +15,8 @@ class NoOpBackend:
     kind: ClassVar[BackendKind] = BackendKind.PLUGIN
     library: ClassVar[str] = ""
 
-    def __init__(self, *, limits: Limits) -> None:
+    def __init__(self, *, limits: Limits, routing: RoutingSpec = DEFAULT_ROUTING) -> None:
         self.limits = limits
 
-    def route(self, payload: bytes) -> RoutedEvent:
+    def route(self, payload: bytes) -> Routed:
         return _RECORD

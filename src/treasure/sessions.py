@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from treasure.errors import BackendError
 from treasure.parsers import Backend, DocumentBackend, ParseError, route_from_document
+from treasure.routing import DEFAULT_ROUTING
 
 Keep = Literal["nothing", "record", "document"]
 
@@ -57,10 +58,11 @@ def handler_for(backend: Backend, keep: Keep) -> Callable[[bytes], Any]:
             "use --keep record or --keep nothing"
         )
     load = backend.load
+    routing = getattr(backend, "routing", DEFAULT_ROUTING)
 
     def load_and_route(payload: bytes) -> Any:
         document = load(payload)
-        route_from_document(document)  # a DOM router still routes: same errors as route()
+        route_from_document(document, routing)  # a DOM router still routes: same errors
         return document
 
     return load_and_route

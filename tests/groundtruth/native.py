@@ -18,11 +18,12 @@ from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
-from treasure.parsers import BackendKind, Limits, RoutedEvent
+from treasure.parsers import BackendKind, Limits, Routed
+from treasure.routing import DEFAULT_ROUTING, RoutingSpec
 
 HERE = Path(__file__).parent
 BUILD_DIR = HERE / "_build"
-_RECORD = RoutedEvent("ground.truth", "p-0", "s-0")
+_RECORD: Routed = ("ground.truth", "p-0", "s-0")
 
 
 def build_library(name: str = "gt_alloc") -> Path:
@@ -70,12 +71,12 @@ class _GroundTruth:
     kind: ClassVar[BackendKind] = BackendKind.PLUGIN
     library: ClassVar[str] = ""
 
-    def __init__(self, *, limits: Limits) -> None:
+    def __init__(self, *, limits: Limits, routing: RoutingSpec = DEFAULT_ROUTING) -> None:
         self.limits = limits
         self.lib = library()
         self.calls = 0
 
-    def route(self, payload: bytes) -> RoutedEvent:
+    def route(self, payload: bytes) -> Routed:
         self.work(self.calls)
         self.calls += 1
         return _RECORD
@@ -150,7 +151,7 @@ class PrivateArena64K(_GroundTruth):
     name = "private-arena-64k"
     uses = 64 * 1024
 
-    def __init__(self, *, limits: Limits) -> None:
+    def __init__(self, *, limits: Limits, routing: RoutingSpec = DEFAULT_ROUTING) -> None:
         super().__init__(limits=limits)
         self.arena = arena_library()
 

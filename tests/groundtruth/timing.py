@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from typing import ClassVar
 
-from treasure.parsers import BackendKind, ErrorCategory, Limits, ParseError, RoutedEvent
+from treasure.parsers import BackendKind, ErrorCategory, Limits, ParseError, Routed
+from treasure.routing import DEFAULT_ROUTING, RoutingSpec
 
-_RECORD = RoutedEvent("ground.truth", "p-0", "s-0")
+_RECORD: Routed = ("ground.truth", "p-0", "s-0")
 
 
 class _Spin:
@@ -20,10 +21,10 @@ class _Spin:
     library: ClassVar[str] = ""
     spend_ns: ClassVar[int] = 0
 
-    def __init__(self, *, limits: Limits) -> None:
+    def __init__(self, *, limits: Limits, routing: RoutingSpec = DEFAULT_ROUTING) -> None:
         self.limits = limits
 
-    def route(self, payload: bytes) -> RoutedEvent:
+    def route(self, payload: bytes) -> Routed:
         deadline = time.perf_counter_ns() + self.spend_ns
         while time.perf_counter_ns() < deadline:
             pass
@@ -50,7 +51,7 @@ class NoOp(_Spin):
 
     name = "no-op"
 
-    def route(self, payload: bytes) -> RoutedEvent:
+    def route(self, payload: bytes) -> Routed:
         return _RECORD
 
 
@@ -59,7 +60,7 @@ class RejectEveryThird(_Spin):
 
     name = "reject-every-third"
 
-    def route(self, payload: bytes) -> RoutedEvent:
+    def route(self, payload: bytes) -> Routed:
         if payload.endswith(b"#reject"):
             raise ParseError(ErrorCategory.SYNTAX, "rejected on purpose")
         return _RECORD
@@ -70,7 +71,7 @@ class Crash(_Spin):
 
     name = "crash"
 
-    def route(self, payload: bytes) -> RoutedEvent:
+    def route(self, payload: bytes) -> Routed:
         import os
 
         os.abort()
@@ -81,7 +82,7 @@ class CollectEveryMessage(_Spin):
 
     name = "collect-every-message"
 
-    def route(self, payload: bytes) -> RoutedEvent:
+    def route(self, payload: bytes) -> Routed:
         import gc
 
         gc.collect()
@@ -94,7 +95,7 @@ class Leak100KiB(_Spin):
     name = "leak-100kib"
     kept: ClassVar[list[bytearray]] = []
 
-    def route(self, payload: bytes) -> RoutedEvent:
+    def route(self, payload: bytes) -> Routed:
         self.kept.append(bytearray(b"\x01" * 102_400))
         return _RECORD
 
@@ -104,6 +105,6 @@ class Hang(_Spin):
 
     name = "hang"
 
-    def route(self, payload: bytes) -> RoutedEvent:
+    def route(self, payload: bytes) -> Routed:
         while True:
             time.sleep(1)

@@ -10,7 +10,7 @@ from typing import ClassVar
 import pytest
 from tests.conftest import EVENT_MESSAGE, MakeRecording
 
-from treasure.parsers import BackendKind, Limits, RoutedEvent
+from treasure.parsers import BackendKind, Limits, Routed
 from treasure.passes.cpu import run_cpu_pass
 from treasure.probes.cpu import (
     Speedscope,
@@ -27,12 +27,13 @@ from treasure.probes.cpu import (
     read_speedscope,
 )
 from treasure.results import CpuSummary, ReplayConfig
+from treasure.routing import DEFAULT_ROUTING, RoutingSpec
 from treasure.runner.replay import run_replay
 
 BUSY_BACKEND = "tests.integration.test_cpu_pass:FixedWork"
 NO_OP_BACKEND = "tests.groundtruth.timing:NoOp"  # returns at once: the loop is all harness
 RATE_HZ = 250  # more samples from short replays than the default
-RECORD = RoutedEvent("ground.truth", "p-0", "s-0")
+RECORD: Routed = ("ground.truth", "p-0", "s-0")
 
 
 class FixedWork:
@@ -45,10 +46,10 @@ class FixedWork:
     kind: ClassVar[BackendKind] = BackendKind.PLUGIN
     library: ClassVar[str] = ""
 
-    def __init__(self, *, limits: Limits) -> None:
+    def __init__(self, *, limits: Limits, routing: RoutingSpec = DEFAULT_ROUTING) -> None:
         self.limits = limits
 
-    def route(self, payload: bytes) -> RoutedEvent:
+    def route(self, payload: bytes) -> Routed:
         for _ in range(10_000):
             pass
         return RECORD

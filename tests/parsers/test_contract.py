@@ -11,32 +11,36 @@ from pathlib import Path
 import pytest
 from tests.conftest import EVENT_MESSAGE
 
+from treasure.errors import BackendError
 from treasure.parsers import (
     Backend,
     ErrorCategory,
     Limits,
     ParseError,
-    RoutedEvent,
+    Routed,
+    accepts_routing,
     available_names,
     create,
+    resolve,
 )
+from treasure.routing import RoutingSpec
 
 BACKENDS = available_names()
 C = ErrorCategory
 
-SAMPLES: list[tuple[bytes, RoutedEvent]] = [
-    (EVENT_MESSAGE, RoutedEvent("player.move", "p-000123", "s-3f9a1c02")),
+SAMPLES: list[tuple[bytes, Routed]] = [
+    (EVENT_MESSAGE, ("player.move", "p-000123", "s-3f9a1c02")),
     (
-        b'session_id: "s-1"\nplayer_id: \'p-2\'\nevent_type: chat.say\nbody: {text: hi}\n',
-        RoutedEvent("chat.say", "p-2", "s-1"),
+        b"session_id: \"s-1\"\nplayer_id: 'p-2'\nevent_type: chat.say\nbody: {text: hi}\n",
+        ("chat.say", "p-2", "s-1"),
     ),
     (
         b"---\nevent_type: trade.offer\nplayer_id: p-9\nsession_id: s-9\nitems: [1, 2]\n...\n",
-        RoutedEvent("trade.offer", "p-9", "s-9"),
+        ("trade.offer", "p-9", "s-9"),
     ),
     (
         b"base: &ids {player_id: p-7, session_id: s-7}\n<<: *ids\nevent_type: loot.drop\n",
-        RoutedEvent("loot.drop", "p-7", "s-7"),
+        ("loot.drop", "p-7", "s-7"),
     ),
 ]
 
@@ -78,8 +82,11 @@ BAD_INPUT: list[tuple[str, bytes, set[ErrorCategory]]] = [
     ("field not a string", b"event_type: a\nplayer_id: 123\nsession_id: s\n", {C.SCHEMA}),
     ("top level list", b"- event_type\n- player_id\n", {C.SCHEMA}),
     ("empty", b"", {C.SCHEMA}),
-    ("oversized", b"event_type: a\nplayer_id: p\nsession_id: s\npad: " + b"x" * 2_000_000,
-     {C.LIMIT}),
+    (
+        "oversized",
+        b"event_type: a\nplayer_id: p\nsession_id: s\npad: " + b"x" * 2_000_000,
+        {C.LIMIT},
+    ),
 ]
 
 
@@ -94,8 +101,29 @@ def test_every_builtin_backend_is_registered() -> None:
 
 
 @pytest.mark.parametrize(("payload", "expected"), SAMPLES)
-def test_routes_the_same_record(backend: Backend, payload: bytes, expected: RoutedEvent) -> None:
-    assert backend.route(payload) == expected
+def test_routes_the_same_record(backend: Backend, payload: bytes, expected: Routed) -> None:
+    routed = backend.route(payload)
+    assert type(routed) is tuple
+    assert routed == expected
+
+
+OTHER_SCHEMA = (
+    b"kind: door.open\nactor: {id: u-42, name: ann}\nsid: s-9\n"
+    b"event_type: decoy\nplayer_id: decoy\n"
+)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_routes_the_fields_of_the_spec_in_its_order(name: str) -> None:
+    # given a spec naming other fields, in an order unlike the message's
+    routing = RoutingSpec.parse("sid,kind")
+    factory = resolve(name).factory
+    assert factory is not None
+    if not accepts_routing(factory):
+        pytest.skip(f"{name} takes no routing= yet: it routes the default spec only")
+    backend = create(name, Limits(), routing)
+    # when the message is routed, then those fields come back in the spec's order
+    assert backend.route(OTHER_SCHEMA) == ("s-9", "door.open")
 
 
 @pytest.mark.parametrize(("case", "payload", "allowed"), BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
@@ -150,3 +178,36 @@ def test_alias_bomb_is_refused_in_bounded_memory(name: str) -> None:
     category, growth = done.stdout.decode().split()
     assert category in {"limit", "schema"}
     assert int(growth) < 50 * 1024 * 1024
+
+
+class _PluginBeforeTheSpec:
+    """A plugin written against the contract before `routing=` existed."""
+
+    name = "old-plugin"
+    kind = "plugin"
+    library = ""
+
+    def __init__(self, *, limits: Limits) -> None:
+        self.limits = limits
+
+    def route(self, payload: bytes) -> object:
+        return _OldRecord("e", "p", "s")
+
+
+class _OldRecord:
+    def __init__(self, event_type: str, player_id: str, session_id: str) -> None:
+        self.event_type, self.player_id, self.session_id = event_type, player_id, session_id
+
+
+def test_a_plugin_without_routing_keyword_routes_the_default_spec_as_a_tuple() -> None:
+    # given a plugin class whose constructor takes only limits=, when built and routed
+    backend = create(f"{__name__}:_PluginBeforeTheSpec")
+    # then its three-field record comes back as the contract's tuple
+    assert backend.route(b"x: 1\n") == ("e", "p", "s")
+
+
+def test_a_plugin_without_routing_keyword_refuses_another_spec() -> None:
+    # when such a plugin is asked for another spec, then a clear error names the spec
+    with pytest.raises(BackendError, match="takes no routing= keyword") as caught:
+        create(f"{__name__}:_PluginBeforeTheSpec", routing=RoutingSpec.parse("kind"))
+    assert "kind" in str(caught.value)

@@ -3,7 +3,15 @@
 A backend turns one payload (the bytes of one event message) into the small record a
 router needs to route it. Every failure is a `ParseError` carrying an `ErrorCategory`.
 Built-in and third-party backends register the same way: the `treasure.parsers`
-entry-point group, whose targets are backend classes taking `limits` as keyword.
+entry-point group, whose targets are backend classes.
+
+How a backend receives the routing spec: it is constructed as
+`cls(limits=Limits(...), routing=RoutingSpec(...))` (both keywords; `treasure.routing`
+holds the spec type), and `route(payload)` returns a tuple of the spec's fields' strings, in
+the spec's order (docs/routing.md says what each field's value must be). A plugin class
+whose constructor takes no `routing=` keyword still works with the default spec
+(`event_type,player_id,session_id`); asking it for another spec is a clear `BackendError`,
+never a silent mis-route.
 """
 
 from __future__ import annotations
@@ -14,14 +22,18 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import import_module
 from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
+from inspect import Parameter, signature
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import msgspec
 
 from treasure.errors import BackendError
+from treasure.routing import DEFAULT_ROUTING, FieldKind, RoutingSpec
 
 ENTRY_POINT_GROUP = "treasure.parsers"
-ROUTING_FIELDS = ("event_type", "player_id", "session_id")
+
+# What `route()` returns: the routing fields' strings in the spec's order.
+Routed = tuple[str, ...]
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +56,11 @@ class ParseError(Exception):
 
 
 class RoutedEvent(msgspec.Struct, frozen=True):
-    """What a router needs from one message. All three are YAML strings."""
+    """The three-field record of backends built before the routing spec existed.
+
+    Kept only so such a backend (a compiled one imports it by name) still runs: `create()`
+    turns its result into the contract's tuple. New backends return `Routed`.
+    """
 
     event_type: str
     player_id: str
@@ -76,7 +92,7 @@ class Backend(Protocol):
     kind: ClassVar[BackendKind]
     library: ClassVar[str]  # the distribution whose version is reported
 
-    def route(self, payload: bytes) -> RoutedEvent: ...
+    def route(self, payload: bytes) -> Routed: ...
 
 
 @runtime_checkable
@@ -100,21 +116,35 @@ INSTALL_HINTS: dict[str, str] = {
 HEAP_NOT_MEASURABLE: dict[str, str] = {}
 
 
-def route_from_document(document: Any) -> RoutedEvent:
+def route_from_document(document: Any, routing: RoutingSpec = DEFAULT_ROUTING) -> Routed:
     """Pick the routing fields out of a loaded document (shared by DOM backends)."""
     if not isinstance(document, dict):
         kind = type(document).__name__
         raise ParseError(ErrorCategory.SCHEMA, f"top level is a {kind}, not a mapping")
     values = []
-    for key in ROUTING_FIELDS:
-        value = document.get(key)
-        if value is None:
-            raise ParseError(ErrorCategory.SCHEMA, f"missing routing field {key!r}")
-        if not isinstance(value, str):
-            kind = type(value).__name__
-            raise ParseError(ErrorCategory.SCHEMA, f"routing field {key!r} is a {kind}")
-        values.append(value)
-    return RoutedEvent(*values)
+    for field_spec in routing.fields:
+        node: Any = document
+        for depth, step in enumerate(field_spec.path):
+            if not isinstance(node, dict):
+                parent = ".".join(field_spec.path[:depth])
+                kind = type(node).__name__
+                raise ParseError(ErrorCategory.SCHEMA, f"{parent!r} is a {kind}, not a mapping")
+            if step not in node:
+                raise ParseError(
+                    ErrorCategory.SCHEMA, f"missing routing field {field_spec.dotted!r}"
+                )
+            node = node[step]
+        values.append(_field_text(node, field_spec.dotted, field_spec.kind))
+    return tuple(values)
+
+
+def _field_text(value: Any, name: str, kind: FieldKind) -> str:
+    if isinstance(value, str):
+        return value
+    if kind is FieldKind.SCALAR and value is not None and not isinstance(value, dict | list):
+        return str(value)
+    type_name = "null" if value is None else type(value).__name__
+    raise ParseError(ErrorCategory.SCHEMA, f"routing field {name!r} is a {type_name}")
 
 
 @dataclass
@@ -210,13 +240,67 @@ def resolve(spec: str) -> BackendInfo:
     return info
 
 
-def create(spec: str, limits: Limits | None = None) -> Backend:
-    """Instantiate a backend by name or `module:Class`."""
+def accepts_routing(factory: Callable[..., Any]) -> bool:
+    """Whether a backend class takes the `routing=` keyword (the contract since the spec)."""
+    try:
+        params = signature(factory).parameters.values()
+    except (TypeError, ValueError):  # a compiled class may publish no signature
+        return True  # tried, and a TypeError naming `routing` tells otherwise
+    return any(p.name == "routing" or p.kind is Parameter.VAR_KEYWORD for p in params)
+
+
+class DefaultSpecOnly:
+    """A backend whose class predates `routing=`: it routes the default spec, and its
+    three-field record (`RoutedEvent` or alike) is turned into the contract's tuple."""
+
+    def __init__(self, backend: Any) -> None:
+        self.wrapped = backend
+        self.name = backend.name
+        self.kind = backend.kind
+        self.library = backend.library
+        as_tuple = getattr(backend, "route_tuple", None)
+        # a compiled route_tuple is called directly: no Python frame per message
+        self.route: Callable[[bytes], Routed] = as_tuple if callable(as_tuple) else self._route
+
+    def _route(self, payload: bytes) -> Routed:
+        routed = self.wrapped.route(payload)
+        if isinstance(routed, tuple):
+            return routed
+        return tuple(getattr(routed, name) for name in DEFAULT_ROUTING.names)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+
+def create(spec: str, limits: Limits | None = None, routing: RoutingSpec | None = None) -> Backend:
+    """Instantiate a backend by name or `module:Class`, for the routing spec given."""
     info = resolve(spec)
     assert info.factory is not None
+    routing = routing or DEFAULT_ROUTING
+    limits = limits or Limits()
     try:
-        return info.factory(limits=limits or Limits())
-    except ParseError:
+        if accepts_routing(info.factory):
+            try:
+                backend: Backend = info.factory(limits=limits, routing=routing)
+            except TypeError as exc:
+                if "routing" not in str(exc):
+                    raise
+                return _default_spec_only(spec, info, limits, routing)
+            return backend
+        return _default_spec_only(spec, info, limits, routing)
+    except (ParseError, BackendError):
         raise
     except Exception as exc:
         raise BackendError(f"backend {spec!r} failed to start: {exc}") from exc
+
+
+def _default_spec_only(
+    spec: str, info: BackendInfo, limits: Limits, routing: RoutingSpec
+) -> Backend:
+    if routing != DEFAULT_ROUTING:
+        raise BackendError(
+            f"backend {spec!r} takes no routing= keyword, so it routes only the default "
+            f"spec {DEFAULT_ROUTING}, not {routing}"
+        )
+    assert info.factory is not None
+    return DefaultSpecOnly(info.factory(limits=limits))  # type: ignore[return-value]

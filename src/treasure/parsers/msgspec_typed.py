@@ -1,7 +1,9 @@
-"""`msgspec-typed`: decode into a msgspec Struct schema of the routing fields.
+"""`msgspec-typed`: decode into a msgspec Struct schema built from the routing spec.
 
-msgspec's YAML support loads with PyYAML's C loader and then converts, so the tree is
-still built; only the conversion into the typed record is msgspec's.
+Labelled for what it is: msgspec's YAML support is PyYAML's C loader plus a conversion,
+so the whole tree is still built; only the conversion into the typed record is msgspec's.
+The Struct is built once per spec, nested paths as nested Structs (`actor.id` gives an
+`actor` field holding a Struct with an `id` field).
 """
 
 from __future__ import annotations
@@ -10,14 +12,46 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from treasure.parsers import BackendKind, ErrorCategory, Limits, ParseError, RoutedEvent
+from treasure.parsers import BackendKind, ErrorCategory, Limits, ParseError, Routed
 from treasure.parsers._limits import precheck
+from treasure.routing import DEFAULT_ROUTING, FieldKind, RoutingSpec
+
+# A `scalar` field takes any non-null scalar the loader builds.
+_SCALAR = str | int | float | bool
 
 
-class _EventMessage(msgspec.Struct):
-    event_type: str
-    player_id: str
-    session_id: str
+def _struct_for(tree: dict[str, Any], name: str) -> type[msgspec.Struct]:
+    """A Struct whose fields are the tree's keys: a leaf's kind or a nested tree."""
+    fields: list[tuple[str, Any]] = []
+    rename: dict[str, str] = {}
+    for index, (key, leaf) in enumerate(tree.items()):
+        attr = _attr(index)  # YAML keys need not be identifiers
+        rename[attr] = key
+        if isinstance(leaf, dict):
+            fields.append((attr, _struct_for(leaf, f"{name}_{index}")))
+        else:
+            fields.append((attr, str if leaf is FieldKind.STRING else _SCALAR))
+    return msgspec.defstruct(name, fields, rename=rename)
+
+
+def _attr(index: int) -> str:
+    return f"f{index}"
+
+
+def schema_for(routing: RoutingSpec) -> tuple[type[msgspec.Struct], list[tuple[str, ...]]]:
+    """The Struct for a spec, and each field's attribute path through it."""
+    tree: dict[str, Any] = {}
+    attr_paths: list[tuple[str, ...]] = []
+    for field in routing.fields:
+        node = tree
+        attrs = []
+        for step in field.path[:-1]:
+            attrs.append(_attr(list(node).index(step) if step in node else len(node)))
+            node = node.setdefault(step, {})
+        attrs.append(_attr(len(node)))
+        node[field.path[-1]] = field.kind
+        attr_paths.append(tuple(attrs))
+    return _struct_for(tree, "EventMessage"), attr_paths
 
 
 def _classify(exc: msgspec.DecodeError) -> ParseError:
@@ -34,20 +68,22 @@ class MsgspecTypedBackend:
     kind: ClassVar[BackendKind] = BackendKind.TYPED
     library: ClassVar[str] = "msgspec"
 
-    def __init__(self, *, limits: Limits) -> None:
+    def __init__(self, *, limits: Limits, routing: RoutingSpec = DEFAULT_ROUTING) -> None:
         self.limits = limits
+        self.routing = routing
+        self.schema, self._attr_paths = schema_for(routing)
 
-    def route(self, payload: bytes) -> RoutedEvent:
+    def route(self, payload: bytes) -> Routed:
         precheck(payload, self.limits)
         try:
-            message = msgspec.yaml.decode(payload, type=_EventMessage)
+            message = msgspec.yaml.decode(payload, type=self.schema)
         except msgspec.ValidationError as exc:
             raise ParseError(ErrorCategory.SCHEMA, str(exc)) from None
         except msgspec.DecodeError as exc:
             raise _classify(exc) from None
         except RecursionError:
             raise ParseError(ErrorCategory.LIMIT, "nesting too deep for the parser") from None
-        return RoutedEvent(message.event_type, message.player_id, message.session_id)
+        return tuple(_pick(message, attrs) for attrs in self._attr_paths)
 
     def load(self, payload: bytes) -> Any:
         precheck(payload, self.limits)
@@ -57,3 +93,10 @@ class MsgspecTypedBackend:
             raise _classify(exc) from None
         except RecursionError:
             raise ParseError(ErrorCategory.LIMIT, "nesting too deep for the parser") from None
+
+
+def _pick(message: msgspec.Struct, attrs: tuple[str, ...]) -> str:
+    value: Any = message
+    for attr in attrs:
+        value = getattr(value, attr)
+    return value if isinstance(value, str) else str(value)

@@ -6,8 +6,9 @@ from typing import Any, ClassVar
 
 import yaml
 
-from treasure.parsers import BackendKind, Limits, RoutedEvent, route_from_document
+from treasure.parsers import BackendKind, Limits, Routed, route_from_document
 from treasure.parsers._limits import classify_pyyaml, precheck
+from treasure.routing import DEFAULT_ROUTING, RoutingSpec
 
 
 class PyYAMLDomBackend:
@@ -18,8 +19,9 @@ class PyYAMLDomBackend:
     library: ClassVar[str] = "PyYAML"
     loader: ClassVar[type[Any]] = yaml.CSafeLoader
 
-    def __init__(self, *, limits: Limits) -> None:
+    def __init__(self, *, limits: Limits, routing: RoutingSpec = DEFAULT_ROUTING) -> None:
         self.limits = limits
+        self.routing = routing
 
     def load(self, payload: bytes) -> Any:
         precheck(payload, self.limits)
@@ -28,5 +30,5 @@ class PyYAMLDomBackend:
         except (yaml.YAMLError, RecursionError) as exc:
             raise classify_pyyaml(exc) from None
 
-    def route(self, payload: bytes) -> RoutedEvent:
-        return route_from_document(self.load(payload))
+    def route(self, payload: bytes) -> Routed:
+        return route_from_document(self.load(payload), self.routing)

@@ -13,20 +13,15 @@ from typing import Any, ClassVar
 
 import yaml
 
-from treasure.parsers import (
-    ROUTING_FIELDS,
-    BackendKind,
-    ErrorCategory,
-    Limits,
-    ParseError,
-    RoutedEvent,
-)
+from treasure.errors import BackendError
+from treasure.parsers import BackendKind, ErrorCategory, Limits, ParseError, Routed
 from treasure.parsers._limits import (
     ALIAS_FILTER,
     ExpansionCounter,
     check_encoding,
     classify_pyyaml,
 )
+from treasure.routing import DEFAULT_ROUTING, RoutingSpec
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
@@ -39,8 +34,11 @@ _SAFE_TAGS = frozenset(
 class _Walk:
     """State of one walk through a document's events."""
 
-    def __init__(self, loader: Any, limits: Limits, count_expansion: bool) -> None:
+    def __init__(
+        self, loader: Any, limits: Limits, count_expansion: bool, names: tuple[str, ...]
+    ) -> None:
         self.loader = loader
+        self.names = names
         self.max_depth = limits.max_depth
         # The walk never expands aliases itself; the budget guards what the router does
         # next, so it is only counted for documents with many aliases (as in precheck).
@@ -79,7 +77,7 @@ class _Walk:
         return str(event.value)
 
 
-def _route(walk: _Walk) -> RoutedEvent:
+def _route(walk: _Walk) -> Routed:
     event = walk.next_event()
     while not isinstance(event, yaml.DocumentStartEvent):
         if isinstance(event, yaml.StreamEndEvent):
@@ -104,10 +102,10 @@ def _route(walk: _Walk) -> RoutedEvent:
                     depth += 1  # a complex key: skip it like any nested value
                 continue
             expect_key = True
-            if current_key in ROUTING_FIELDS:
+            if current_key in walk.names:
                 walk.fields[current_key] = walk.scalar_text(event, current_key)
-                if len(walk.fields) == len(ROUTING_FIELDS):
-                    return RoutedEvent(**walk.fields)
+                if len(walk.fields) == len(walk.names):
+                    return tuple(walk.fields[key] for key in walk.names)
                 continue
             if current_key == "<<" and isinstance(event, yaml.AliasEvent) and event.anchor:
                 walk.merged = {**walk.mapping_anchors.get(event.anchor, {}), **walk.merged}
@@ -119,10 +117,10 @@ def _route(walk: _Walk) -> RoutedEvent:
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
     fields = {**walk.merged, **walk.fields}
-    missing = [key for key in ROUTING_FIELDS if key not in fields]
+    missing = [key for key in walk.names if key not in fields]
     if missing:
         raise ParseError(ErrorCategory.SCHEMA, f"missing routing field {missing[0]!r}")
-    return RoutedEvent(**{key: fields[key] for key in ROUTING_FIELDS})
+    return tuple(fields[key] for key in walk.names)
 
 
 def _track_nested(walk: _Walk, event: Any) -> None:
@@ -155,10 +153,13 @@ class PyYAMLStreamBackend:
     kind: ClassVar[BackendKind] = BackendKind.STREAM
     library: ClassVar[str] = "PyYAML"
 
-    def __init__(self, *, limits: Limits) -> None:
+    def __init__(self, *, limits: Limits, routing: RoutingSpec = DEFAULT_ROUTING) -> None:
         self.limits = limits
+        if any(len(field.path) > 1 for field in routing.fields):
+            raise BackendError(f"{self.name} routes top-level fields only, not {routing}")
+        self.names = routing.names
 
-    def route(self, payload: bytes) -> RoutedEvent:
+    def route(self, payload: bytes) -> Routed:
         if len(payload) > self.limits.max_bytes:
             raise ParseError(
                 ErrorCategory.LIMIT,
@@ -167,7 +168,7 @@ class PyYAMLStreamBackend:
         check_encoding(payload)
         loader = yaml.CSafeLoader(payload)
         try:
-            walk = _Walk(loader, self.limits, payload.count(b"*") > ALIAS_FILTER)
+            walk = _Walk(loader, self.limits, payload.count(b"*") > ALIAS_FILTER, self.names)
             return _route(walk)
         except yaml.YAMLError as exc:
             raise classify_pyyaml(exc) from None

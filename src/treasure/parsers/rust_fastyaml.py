@@ -25,9 +25,10 @@ from treasure.parsers import (
     ErrorCategory,
     Limits,
     ParseError,
-    RoutedEvent,
+    Routed,
     route_from_document,
 )
+from treasure.routing import DEFAULT_ROUTING, RoutingSpec
 
 ALIAS_BYTES_PER_NODE = 16
 MAX_DEPTH_RANGE = (1, 512)
@@ -79,8 +80,9 @@ class FastYamlBackend:
     kind: ClassVar[BackendKind] = BackendKind.RUST
     library: ClassVar[str] = "fastyaml-rs"
 
-    def __init__(self, *, limits: Limits) -> None:
+    def __init__(self, *, limits: Limits, routing: RoutingSpec = DEFAULT_ROUTING) -> None:
         self.limits = limits
+        self.routing = routing
         self._max_depth = _clamp(limits.max_depth, MAX_DEPTH_RANGE)
         self._max_alias_bytes = _clamp(
             limits.max_alias_expansion * ALIAS_BYTES_PER_NODE, MAX_ALIAS_BYTES_RANGE
@@ -111,5 +113,5 @@ class FastYamlBackend:
             refuse_unsafe_tags(text)
         return document
 
-    def route(self, payload: bytes) -> RoutedEvent:
-        return route_from_document(self.load(payload))
+    def route(self, payload: bytes) -> Routed:
+        return route_from_document(self.load(payload), self.routing)
