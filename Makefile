@@ -8,7 +8,8 @@ DEMO_RECORDING := runs/blowup-12k.trec
 RUST_SOURCES := $(wildcard rust/Cargo.toml rust/Cargo.lock rust/pyproject.toml rust/src/*.rs rust/python/treasure_rs/*.py rust/vendor/*/src/*.rs)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-test-deps demo gate test test-python test-rust lint bench schema clean
+.PHONY: help install install-test-deps demo gate test test-python test-rust lint bench schema clean \
+	fuzz fuzz-recordings
 
 help: ## Show every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -45,6 +46,12 @@ test-python: $(STAMP) ## The pytest suite (unit, CLI, contract, integration)
 	$(BIN)/pytest
 
 test: test-rust test-python ## Set up, then run every test (Rust, then Python)
+
+fuzz-recordings: $(STAMP) ## Recording mutation fuzz and writer kills, long (ROUNDS=200 KILLS=200)
+	TREASURE_FUZZ_ROUNDS=$${ROUNDS:-200} TREASURE_FUZZ_KILLS=$${KILLS:-200} $(BIN)/pytest -q -s \
+		tests/unit/test_recording_mutations.py tests/unit/test_recording_kills.py
+
+fuzz: fuzz-recordings ## Every fuzz target, long versions of what `make test` runs bounded
 
 lint: $(STAMP) ## ruff and mypy --strict over src and tests
 	$(BIN)/ruff check src tests benchmarks

@@ -1,229 +1,168 @@
 """Recordings: a versioned, checksummed, append-only file of captured event messages.
 
-The byte layout is documented in docs/recording-format.md. Writers put every frame on the
-OS with one write call, so a killed writer leaves every complete frame readable; readers
-stream in fixed-size chunks, so memory stays bounded by the largest frame whatever the
-file's size.
+The byte layout is documented in docs/recording-format.md (codec: recording_format.py,
+writer: recording_writer.py). Readers stream in fixed-size chunks, so memory stays bounded
+by the largest frame whatever the file's size, and check every frame's checksum, its
+sequence number and, at the end, the trailer's frame count and whole-file checksum.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import struct
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any, BinaryIO, Literal, Protocol
 
 import zstandard
 
 from treasure.errors import RecordingError
+from treasure.recording_format import (
+    CRC,
+    HEAD_V1,
+    HEAD_V2,
+    MAGIC,
+    MAX_PAYLOAD_BYTES,
+    TRAILER_MAGIC,
+    TRAILER_SIZE,
+    VERSION,
+    Frame,
+    Header,
+    Trailer,
+    decode_trailer,
+    encode_frame,
+    encode_header,
+    read_header,
+)
+from treasure.recording_writer import RecordingWriter
 
-MAGIC = b"\x89TREC\r\n\x1a"
-VERSION = 1
-FLAG_ZSTD = 0x0001
-MAX_META_BYTES = 1 << 20
-MAX_PAYLOAD_BYTES = 64 << 20  # a length above this is treated as corruption, not allocated
+__all__ = [
+    "MAGIC",
+    "MAX_PAYLOAD_BYTES",
+    "VERSION",
+    "Frame",
+    "Header",
+    "Integrity",
+    "OnCorrupt",
+    "RecordingReader",
+    "RecordingWriter",
+    "count_frames",
+    "encode_frame",
+    "encode_header",
+    "open_recording",
+]
+
 READ_CHUNK = 64 << 10
 ZSTD_INPUT_CHUNK = 4 << 10  # small input steps keep decompressed output per step small
-
-_FIXED = struct.Struct("<8sHHI")  # magic, version, flags, metadata length
-_HEAD = struct.Struct("<IHq")  # payload length, user id length, timestamp ns
-_CRC = struct.Struct("<I")
-_HEAD_SIZE = _HEAD.size + _CRC.size  # the frame head and its own checksum: 18 bytes
-_TRAILER_SIZE = _CRC.size
+MAX_PROBLEMS = 20
 
 OnCorrupt = Literal["raise", "skip"]
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One captured message: its position in the recording, when and from whom it came."""
-
-    index: int
-    timestamp_ns: int
-    user_id: str
-    payload: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Header:
-    version: int
-    created_at: str  # ISO 8601, UTC
-    metadata: dict[str, Any]  # always holds "scenario" (str) and "users" (int)
-    compressed: bool
-    data_offset: int  # file offset of the first frame byte (or of the zstd stream)
-
-
 @dataclass(slots=True)
 class Integrity:
-    """What reading a recording found; complete once iteration has ended."""
+    """What reading a recording found; final once iteration has ended."""
 
+    version: int = VERSION
     frames_ok: int = 0
+    ended: bool = False  # the reader got to the end of the frames (not stopped by its caller)
+    trailer_ok: bool = False  # v2: trailer found, its count and whole-file checksum hold
+    frames_declared: int | None = None  # the trailer's frame count
     torn_tail: bool = False
-    torn_offset: int | None = None  # where the incomplete frame starts (uncompressed layout)
+    torn_offset: int | None = None  # byte where the incomplete part starts (uncompressed layout)
     corrupt_frames: list[int] = field(default_factory=list)
-    unreadable_from: int | None = None  # a frame head was damaged: nothing after it is trusted
+    out_of_sequence: list[int] = field(default_factory=list)  # frames missing, repeated, moved
+    unreadable_from: int | None = None  # byte offset of a damaged head: nothing after trusted
+    unreadable_frame: int | None = None  # ... and the index of the frame it began
+    trailer_problem: str = ""
     problems: list[str] = field(default_factory=list)  # one line each, first ones only
 
     @property
     def ok(self) -> bool:
-        return not self.corrupt_frames and self.unreadable_from is None
+        """No damage found: every frame read was intact and in sequence."""
+        return not (
+            self.corrupt_frames
+            or self.out_of_sequence
+            or self.unreadable_from is not None
+            or self.trailer_problem
+        )
+
+    @property
+    def complete(self) -> bool:
+        """Read to its proper end: v2 needs its trailer; v1 only has no torn tail."""
+        if self.torn_tail or not self.ended:
+            return False
+        return self.version == 1 or self.trailer_ok
 
     @property
     def clean(self) -> bool:
-        return self.ok and not self.torn_tail
+        return self.ok and self.complete
+
+    @property
+    def recorded_frames(self) -> int | None:
+        """How many frames the recording holds, when reading could tell."""
+        if self.frames_declared is not None:
+            return self.frames_declared
+        if self.version == 1 and self.ended and self.ok and not self.torn_tail:
+            return self.frames_ok
+        return None
+
+    def stop_reason(self) -> str:
+        """Why a full read did not cover the whole recording: "" when it did."""
+        if self.unreadable_from is not None:
+            return (
+                f"recording unreadable from frame {self.unreadable_frame} "
+                f"(byte {self.unreadable_from})"
+            )
+        if not self.ended:
+            return ""
+        if self.torn_tail:
+            return f"recording ends in a torn frame at byte {self.torn_offset}"
+        if not self.ok:
+            return self.problems[0] if self.problems else "recording damaged"
+        if not self.complete:
+            return "recording is incomplete: no trailer (its writer did not finish)"
+        return ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "version": self.version,
             "frames_ok": self.frames_ok,
+            "frames_declared": self.frames_declared,
+            "complete": self.complete,
             "torn_tail": self.torn_tail,
             "torn_offset": self.torn_offset,
             "corrupt_frames": list(self.corrupt_frames),
+            "out_of_sequence": list(self.out_of_sequence),
             "unreadable_from": self.unreadable_from,
+            "unreadable_frame": self.unreadable_frame,
+            "trailer_problem": self.trailer_problem,
             "problems": list(self.problems),
             "ok": self.ok,
+            "clean": self.clean,
         }
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def encode_frame(timestamp_ns: int, user_id: str, payload: bytes) -> bytes:
-    """The bytes of one frame: head, head checksum, user id, payload, body checksum."""
-    user = user_id.encode("utf-8")
-    if len(user) > 0xFFFF:
-        raise ValueError(f"user id of {len(user)} bytes is over 65535")
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise ValueError(f"payload of {len(payload)} bytes is over {MAX_PAYLOAD_BYTES}")
-    head = _HEAD.pack(len(payload), len(user), timestamp_ns)
-    body_crc = zlib.crc32(payload, zlib.crc32(user))
-    return b"".join((head, _CRC.pack(zlib.crc32(head)), user, payload, _CRC.pack(body_crc)))
-
-
-def encode_header(
-    metadata: dict[str, Any], *, created_at: str | None = None, compress: bool = False
-) -> bytes:
-    meta = dict(metadata)
-    meta.setdefault("scenario", "")
-    meta.setdefault("users", 0)
-    document = {"created_at": created_at or _now_iso(), "metadata": meta}
-    body = json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    if len(body) > MAX_META_BYTES:
-        raise ValueError(f"metadata of {len(body)} bytes is over {MAX_META_BYTES}")
-    start = _FIXED.pack(MAGIC, VERSION, FLAG_ZSTD if compress else 0, len(body)) + body
-    return start + _CRC.pack(zlib.crc32(start))
-
-
-class RecordingWriter:
-    """Write a recording frame by frame; each frame reaches the OS before `write` returns.
-
-    `buffer_bytes` > 0 trades that for speed: frames are gathered and handed to the OS in
-    batches of about that size (a killed writer then loses the last unwritten batch, but
-    still leaves only complete frames before a torn tail). Generators use it; capture
-    and import keep the default 0.
-
-    >>> with RecordingWriter(path, metadata={"scenario": "smoke", "users": 20}) as rec:
-    ...     rec.write(0, "p-000001", b"event_type: move\\n")
-    """
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        metadata: dict[str, Any],
-        compress: bool = False,
-        created_at: str | None = None,
-        level: int = 3,
-        buffer_bytes: int = 0,
-    ) -> None:
-        self.path = Path(path)
-        self._buffer: list[bytes] = []
-        self._buffered = 0
-        self._buffer_bytes = buffer_bytes
-        self.frames = 0
-        self.payload_bytes = 0
-        self._header = encode_header(metadata, created_at=created_at, compress=compress)
-        self._compressor = zstandard.ZstdCompressor(level=level).compressobj() if compress else None
-        self._fd: int | None = None
-
-    def __enter__(self) -> RecordingWriter:
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        self._write_all(self._header)
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def write(self, timestamp_ns: int, user_id: str, payload: bytes) -> None:
-        frame = encode_frame(timestamp_ns, user_id, payload)
-        self.frames += 1
-        self.payload_bytes += len(payload)
-        if self._compressor is not None:
-            frame = self._compressor.compress(frame)
-        if self._buffer_bytes:
-            self._buffer.append(frame)
-            self._buffered += len(frame)
-            if self._buffered >= self._buffer_bytes:
-                self.flush()
-            return
-        if self._compressor is not None:
-            # A block flush per frame keeps every complete frame decodable after a kill.
-            frame += self._compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
-        self._write_all(frame)
-
-    def flush(self) -> None:
-        """Hand every buffered frame to the OS."""
-        if not self._buffered and not self._buffer:
-            return
-        if self._compressor is not None:
-            self._buffer.append(self._compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK))
-        self._write_all(b"".join(self._buffer))
-        self._buffer.clear()
-        self._buffered = 0
-
-    def close(self) -> None:
-        if self._fd is None:
-            return
-        try:
-            self.flush()
-            if self._compressor is not None:
-                self._write_all(self._compressor.flush(zstandard.COMPRESSOBJ_FLUSH_FINISH))
-        finally:
-            os.close(self._fd)
-            self._fd = None
-
-    def _write_all(self, data: bytes) -> None:
-        if self._fd is None:
-            raise ValueError("RecordingWriter used outside its `with` block")
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view) :]
 
 
 class _Source(Protocol):
     def read(self, size: int) -> bytes: ...
 
 
-class _ZstdSource:
-    """Decompressed bytes of a zstd stream, read in small steps; a cut stream just ends."""
+class _StreamDamaged(Exception):
+    """The compressed stream cannot be decoded past this point."""
 
-    def __init__(self, raw: BinaryIO, path: Path) -> None:
+
+class _ZstdSource:
+    """Decompressed bytes of a zstd stream, read in small steps; a cut stream just ends,
+    and `finished` says whether the zstd frame was whole (its end and checksum seen)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
-        self._path = path
         self._dctx = zstandard.ZstdDecompressor(max_window_size=1 << 27).decompressobj()
         self._eof = False
+        self.finished = False
+        self.trailing = 0  # bytes after the end of the zstd frame
 
     def read(self, size: int) -> bytes:
         out: list[bytes] = []
@@ -240,49 +179,57 @@ class _ZstdSource:
                 raise _StreamDamaged(str(exc)) from exc
             out.append(data)
             got += len(data)
+            if self._dctx.eof:
+                self._eof = self.finished = True
+                self.trailing = len(self._dctx.unused_data)
+                while more := self._raw.read(READ_CHUNK):
+                    self.trailing += len(more)
         return b"".join(out)
 
 
-class _StreamDamaged(Exception):
-    """The compressed stream cannot be decoded past this point."""
+class _Cursor:
+    """The unread bytes of a frame stream, refilled in chunks; keeps the running CRC-32 of
+    every byte consumed (the header's included), which the v2 trailer is checked against."""
 
+    def __init__(self, source: _Source, header: Header) -> None:
+        self.source = source
+        self.buf = b""
+        self.pos = 0
+        self.base = header.data_offset  # uncompressed-layout offset of buf[0]
+        self.eof = False
+        self.checksum = header.checksum
 
-def _read_header(raw: BinaryIO, path: Path) -> Header:
-    fixed = raw.read(_FIXED.size)
-    if not fixed:
-        raise RecordingError(f"{path}: empty file, not a recording")
-    if fixed[: len(MAGIC)] != MAGIC[: len(fixed)]:
-        raise RecordingError(f"{path}: not a recording (no treasure recording magic)")
-    if len(fixed) < _FIXED.size:
-        raise RecordingError(f"{path}: header truncated at byte {len(fixed)}")
-    _, version, flags, meta_len = _FIXED.unpack(fixed)
-    if version != VERSION:
-        raise RecordingError(
-            f"{path}: unknown recording version {version} (this treasure reads {VERSION})"
-        )
-    if meta_len > MAX_META_BYTES:
-        raise RecordingError(f"{path}: header metadata length {meta_len} is not sane")
-    rest = raw.read(meta_len + _CRC.size)
-    if len(rest) < meta_len + _CRC.size:
-        raise RecordingError(f"{path}: header truncated at byte {_FIXED.size + len(rest)}")
-    body, (crc,) = rest[:meta_len], _CRC.unpack(rest[meta_len:])
-    if zlib.crc32(fixed + body) != crc:
-        raise RecordingError(f"{path}: header checksum mismatch")
-    try:
-        document = json.loads(body)
-        metadata = dict(document["metadata"])
-        created_at = str(document["created_at"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise RecordingError(f"{path}: header metadata is not valid: {exc}") from exc
-    metadata.setdefault("scenario", "")
-    metadata.setdefault("users", 0)
-    return Header(
-        version=version,
-        created_at=created_at,
-        metadata=metadata,
-        compressed=bool(flags & FLAG_ZSTD),
-        data_offset=_FIXED.size + meta_len + _CRC.size,
-    )
+    @property
+    def offset(self) -> int:
+        return self.base + self.pos
+
+    def available(self, need: int) -> int:
+        """Bytes from `pos` on, after reading until `need` are there or the stream ends.
+        Raises _StreamDamaged when a compressed stream cannot be decoded further."""
+        have = len(self.buf) - self.pos
+        if have >= need or self.eof:
+            return have
+        self.checksum = zlib.crc32(memoryview(self.buf)[: self.pos], self.checksum)
+        parts = [self.buf[self.pos :]]
+        self.base += self.pos
+        self.pos = 0
+        try:
+            while have < need:
+                chunk = self.source.read(max(READ_CHUNK, need - have))
+                if not chunk:
+                    self.eof = True
+                    break
+                parts.append(chunk)
+                have += len(chunk)
+        finally:
+            self.buf = b"".join(parts)
+        return have
+
+    def consumed_checksum(self) -> int:
+        return zlib.crc32(memoryview(self.buf)[: self.pos], self.checksum)
+
+    def rest_is_empty(self) -> bool:
+        return self.available(1) == 0
 
 
 class RecordingReader:
@@ -294,96 +241,156 @@ class RecordingReader:
         self.path = path
         self._raw = raw
         self.on_corrupt = on_corrupt
-        self.header = _read_header(raw, path)
-        self.integrity = Integrity()
+        self.header = read_header(raw, path)
+        self.integrity = Integrity(version=self.header.version)
+        self._next_index = 0
 
     def __iter__(self) -> Iterator[Frame]:
         self._raw.seek(self.header.data_offset)
-        source: _Source = _ZstdSource(self._raw, self.path) if self.header.compressed else self._raw
-        self.integrity = Integrity()
-        return self._frames(source)
+        source = _ZstdSource(self._raw) if self.header.compressed else None
+        self.integrity = Integrity(version=self.header.version)
+        return self._read_to_end(_Cursor(source or self._raw, self.header), source)
 
-    def _damaged(self, index: int, offset: int, problem: str, *, fatal: bool) -> None:
-        message = f"{self.path}: frame {index}: {problem}"
-        if self.on_corrupt == "raise":
-            raise RecordingError(message)
-        self.integrity.corrupt_frames.append(index)
-        if len(self.integrity.problems) < 20:
-            self.integrity.problems.append(message)
-        if fatal:
-            self.integrity.unreadable_from = offset
+    def _read_to_end(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Frame]:
+        try:
+            yield from self._frames(cur, zstd)
+        except _StreamDamaged as exc:
+            self.damaged(self._next_index, f"compressed stream damaged: {exc}", offset=cur.offset)
+        self.integrity.ended = True  # not reached when the caller stops early
 
-    def _frames(self, source: _Source) -> Iterator[Frame]:
+    def _frames(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Frame]:
         integrity = self.integrity
-        base = self.header.data_offset  # uncompressed-layout offset of buf[0]
-        buf = b""
-        pos = 0
-        index = 0
-        eof = False
-        head_unpack = _HEAD.unpack_from
-        crc_unpack = _CRC.unpack_from
+        v2 = self.header.version >= 2
+        head = HEAD_V2 if v2 else HEAD_V1
+        head_size = head.size + CRC.size
         crc32 = zlib.crc32
-        while True:
-            if len(buf) - pos < _HEAD_SIZE and not eof:
-                buf, base, pos, eof = self._refill(source, buf, base, pos, _HEAD_SIZE, index)
-            if len(buf) - pos < _HEAD_SIZE:
-                if len(buf) > pos:
-                    integrity.torn_tail = True
-                    integrity.torn_offset = base + pos
-                return
-            payload_len, user_len, timestamp_ns = head_unpack(buf, pos)
-            (head_crc,) = crc_unpack(buf, pos + _HEAD.size)
-            if crc32(buf[pos : pos + _HEAD.size]) != head_crc or payload_len > MAX_PAYLOAD_BYTES:
-                self._damaged(index, base + pos, "frame head checksum mismatch", fatal=True)
-                return
-            size = _HEAD_SIZE + user_len + payload_len + _TRAILER_SIZE
-            if len(buf) - pos < size and not eof:
-                buf, base, pos, eof = self._refill(source, buf, base, pos, size, index)
-            if len(buf) - pos < size:
-                integrity.torn_tail = True
-                integrity.torn_offset = base + pos
-                return
-            user_start = pos + _HEAD_SIZE
-            payload_start = user_start + user_len
-            payload_end = payload_start + payload_len
-            user = buf[user_start:payload_start]
-            payload = buf[payload_start:payload_end]
-            (body_crc,) = crc_unpack(buf, payload_end)
-            frame_offset = base + pos
-            pos += size
-            if crc32(payload, crc32(user)) != body_crc:
-                self._damaged(index, frame_offset, "checksum mismatch", fatal=False)
-            else:
+        index = 0  # v1: frames in file order; v2: the sequence number expected next
+        payload_seen = 0
+        try:
+            while True:
+                have = cur.available(head_size)
+                buf, pos = cur.buf, cur.pos
+                if v2 and have and buf.startswith(TRAILER_MAGIC[:have], pos):
+                    self._finish(cur, zstd, index, payload_seen)
+                    return
+                if have < head_size:
+                    if have:
+                        integrity.torn_tail, integrity.torn_offset = True, cur.offset
+                    return
+                if v2:
+                    payload_len, user_len, sequence, timestamp_ns = head.unpack_from(buf, pos)
+                else:
+                    payload_len, user_len, timestamp_ns = head.unpack_from(buf, pos)
+                    sequence = index
+                (head_crc,) = CRC.unpack_from(buf, pos + head.size)
+                if crc32(buf[pos : pos + head.size]) != head_crc or payload_len > MAX_PAYLOAD_BYTES:
+                    self.damaged(index, "frame head checksum mismatch", offset=cur.offset)
+                    return
+                size = head_size + user_len + payload_len + CRC.size
+                if cur.available(size) < size:
+                    integrity.torn_tail, integrity.torn_offset = True, cur.offset
+                    return
+                buf, pos = cur.buf, cur.pos
+                cur.pos += size
+                payload_seen += payload_len
+                if sequence != index and not self._in_sequence(index, sequence):
+                    continue
+                user = buf[pos + head_size : pos + head_size + user_len]
+                payload = buf[pos + head_size + user_len : pos + size - CRC.size]
+                (body_crc,) = CRC.unpack_from(buf, pos + size - CRC.size)
+                index = sequence + 1
+                if crc32(payload, crc32(user, head_crc if v2 else 0)) != body_crc:
+                    self.damaged(sequence, "checksum mismatch")
+                    continue
                 try:
                     user_id = user.decode("utf-8")
                 except UnicodeDecodeError:
-                    self._damaged(index, frame_offset, "user id is not UTF-8", fatal=False)
-                else:
-                    integrity.frames_ok += 1
-                    yield Frame(index, timestamp_ns, user_id, payload)
-            index += 1
+                    self.damaged(sequence, "user id is not UTF-8")
+                    continue
+                integrity.frames_ok += 1
+                yield Frame(sequence, timestamp_ns, user_id, payload)
+        finally:
+            self._next_index = index
 
-    def _refill(
-        self, source: _Source, buf: bytes, base: int, pos: int, need: int, index: int
-    ) -> tuple[bytes, int, int, bool]:
-        """Keep the unread tail of `buf` and read until `need` bytes are there or EOF."""
-        parts = [buf[pos:]]
-        have = len(parts[0])
-        eof = False
-        while have < need:
-            try:
-                chunk = source.read(max(READ_CHUNK, need - have))
-            except _StreamDamaged as exc:
-                offset = base + pos
-                self._damaged(index, offset, f"compressed stream damaged: {exc}", fatal=True)
-                eof = True
-                break
-            if not chunk:
-                eof = True
-                break
-            parts.append(chunk)
-            have += len(chunk)
-        return b"".join(parts), base + pos, 0, eof
+    def _in_sequence(self, expected: int, sequence: int) -> bool:
+        """Note a frame whose sequence number is not the next one; False: do not use it."""
+        self.integrity.out_of_sequence.append(expected)
+        if sequence > expected:
+            missing = (
+                f"frame {expected}"
+                if sequence == expected + 1
+                else (f"frames {expected}-{sequence - 1}")
+            )
+            self.note(
+                f"{self.path}: frame {expected}: missing ({missing} lost: frame "
+                f"{sequence} follows frame {expected - 1})"
+            )
+            return True
+        self.note(
+            f"{self.path}: frame {expected}: frame {sequence} found in its place "
+            "(a frame repeated or out of order)"
+        )
+        return False
+
+    def _finish(self, cur: _Cursor, zstd: _ZstdSource | None, frames: int, payload: int) -> None:
+        """Check the v2 trailer at the cursor against what was read, and the end after it."""
+        integrity = self.integrity
+        at = cur.offset
+        if cur.available(TRAILER_SIZE) < TRAILER_SIZE:
+            integrity.torn_tail, integrity.torn_offset = True, at
+            return
+        checksum = cur.consumed_checksum()
+        trailer = decode_trailer(cur.buf[cur.pos : cur.pos + TRAILER_SIZE])
+        cur.pos += TRAILER_SIZE
+        if trailer is None:
+            problem = "its own checksum does not match"
+        else:
+            integrity.frames_declared = trailer.frames
+            problem = _trailer_mismatch(trailer, frames, payload, checksum)
+        if not problem and not cur.rest_is_empty():
+            problem = "data follows it"
+        if not problem and zstd is not None and zstd.trailing:
+            problem = f"{zstd.trailing} bytes follow the end of the compressed stream"
+        if problem:
+            integrity.trailer_problem = f"{self.path}: trailer at byte {at}: {problem}"
+            integrity.problems.append(integrity.trailer_problem)
+            if self.on_corrupt == "raise":
+                raise RecordingError(integrity.trailer_problem)
+            return
+        if zstd is not None and not zstd.finished:
+            # every frame is there, but the compressed stream was cut before its end
+            integrity.torn_tail, integrity.torn_offset = True, cur.offset
+            return
+        integrity.trailer_ok = True
+
+    def damaged(self, index: int, problem: str, *, offset: int | None = None) -> None:
+        """Raise, or note one damaged frame (`offset` set: its head, so nothing after it)."""
+        message = f"{self.path}: frame {index}: {problem}"
+        self.note(message)
+        self.integrity.corrupt_frames.append(index)
+        if offset is not None:
+            self.integrity.unreadable_from = offset
+            self.integrity.unreadable_frame = index
+
+    def note(self, message: str) -> None:
+        if self.on_corrupt == "raise":
+            raise RecordingError(message)
+        if len(self.integrity.problems) < MAX_PROBLEMS:
+            self.integrity.problems.append(message)
+
+
+def _trailer_mismatch(trailer: Trailer, frames: int, payload: int, checksum: int) -> str:
+    if trailer.frames != frames:
+        return (
+            f"it counts {trailer.frames} frames, the recording holds frames 0-{frames - 1}"
+            if frames
+            else f"it counts {trailer.frames} frames, the recording holds none"
+        )
+    if trailer.payload_bytes != payload:
+        return f"it counts {trailer.payload_bytes} payload bytes, the frames hold {payload}"
+    if trailer.checksum != checksum:
+        return "the whole-file checksum does not match"
+    return ""
 
 
 @contextmanager
@@ -392,10 +399,11 @@ def open_recording(
 ) -> Iterator[RecordingReader]:
     """Open a recording for streaming reads.
 
-    `on_corrupt="raise"` stops at the first damaged frame with a RecordingError naming the
-    file and frame index; `"skip"` counts it in `reader.integrity` and goes on while the
-    frame's length can still be trusted. A torn tail (a writer killed mid-frame) never
-    raises: it is reported in `reader.integrity.torn_tail`.
+    `on_corrupt="raise"` stops at the first damaged or out-of-sequence frame, or a trailer
+    that does not match, with a RecordingError naming the file and frame index; `"skip"`
+    counts it in `reader.integrity` and goes on while the frame's length can still be
+    trusted. A torn tail or a missing trailer (a writer killed mid-way) never raises: it is
+    reported by `reader.integrity` (`torn_tail`, `complete`).
     """
     recording = Path(path)
     try:

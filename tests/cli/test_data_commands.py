@@ -138,16 +138,19 @@ def test_inspect_a_corrupt_recording_prints_what_it_read_then_fails(
     assert result.stderr == f"Error: {damaged}: frame 199: checksum mismatch\n"
 
 
-def test_inspect_a_torn_recording_warns_but_succeeds(runner: CliRunner, tmp_path: Path) -> None:
+def test_inspect_a_torn_recording_shows_its_frames_then_fails(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     data = (ROOT / "recordings" / "smoke.trec").read_bytes()
     torn = tmp_path / "torn.trec"
-    torn.write_bytes(data[:-7])
+    torn.write_bytes(data[:-50])  # inside the last frame (the 36-byte trailer follows it)
 
     result = runner.invoke(cli, ["inspect", str(torn), "--json"])
 
-    assert result.exit_code == 0
+    assert result.exit_code == 3
     assert json.loads(result.stdout)["frames"] == 199
-    assert result.stderr.startswith(f"warning: {torn}: torn tail at byte ")
+    assert result.stderr.startswith(f"Error: {torn}: incomplete: ends in a torn frame at byte ")
+    assert result.stderr.endswith("; the 199 frames before it are intact\n")
 
 
 def test_inspect_a_file_that_is_not_a_recording(runner: CliRunner, tmp_path: Path) -> None:

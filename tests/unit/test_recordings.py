@@ -1,11 +1,15 @@
-"""The recording format: round trips, torn tails, bit flips, bounded memory, scan."""
+"""The recording format: round trips, torn tails, bit flips, bounded memory, scan.
+
+Mutations of whole frames (lost, repeated, swapped) are in test_recording_mutations.py."""
 
 from __future__ import annotations
 
 import random
+import struct
 import subprocess
 import sys
 import tracemalloc
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -63,11 +67,11 @@ def test_frames_and_header_round_trip(tmp_path: Path, compress: bool) -> None:
 
     # then every frame, the header and a clean integrity report come back
     assert frames == expected_frames()
-    assert header.version == 1
+    assert header.version == 2
     assert header.compressed is compress
     assert header.metadata == {"scenario": "unit", "users": 3, "note": {"why": "tests"}}
     assert header.created_at.endswith("Z")
-    assert integrity.frames_ok == len(FRAMES)
+    assert integrity.frames_ok == integrity.frames_declared == len(FRAMES)
     assert integrity.clean
 
 
@@ -85,8 +89,8 @@ def frame_boundaries(path: Path) -> list[int]:
     with open_recording(path) as reader:
         offset = reader.header.data_offset
     ends = []
-    for timestamp, user, payload in FRAMES:
-        offset += len(encode_frame(timestamp, user, payload))
+    for sequence, (timestamp, user, payload) in enumerate(FRAMES):
+        offset += len(encode_frame(timestamp, user, payload, sequence))
         ends.append(offset)
     return ends
 
@@ -103,14 +107,17 @@ def test_a_cut_at_every_byte_keeps_every_complete_frame(tmp_path: Path) -> None:
         cut_path.write_bytes(whole[:cut])
         frames, integrity = read_all(cut_path)
 
-        # then every frame ending at or before the cut comes back, and only those
+        # then every frame ending at or before the cut comes back, and only those, and
+        # the recording is complete only when nothing was cut (the trailer is last)
         complete = sum(1 for end in ends if end <= cut)
         assert frames == expected_frames(complete), cut
-        boundary = cut == data_offset or cut in ends
+        boundary = cut == data_offset or cut in ends or cut == len(whole)
         assert integrity.torn_tail is not boundary, cut
         expected_offset = None if boundary else ([data_offset, *ends])[complete]
         assert integrity.torn_offset == expected_offset, cut
         assert integrity.ok, cut
+        assert integrity.complete is (cut == len(whole)), cut
+        assert bool(integrity.stop_reason()) is (cut != len(whole)), cut
 
 
 def test_a_cut_inside_the_header_is_one_clear_error(tmp_path: Path) -> None:
@@ -139,8 +146,10 @@ def test_a_cut_compressed_recording_yields_a_prefix_and_never_raises(tmp_path: P
         cut_path.write_bytes(whole[:cut])
         frames, integrity = read_all(cut_path)
 
+        # a cut anywhere yields a prefix, and is never a clean (let alone empty) recording
         assert frames == expected_frames(len(frames)), cut
         assert integrity.ok, cut
+        assert integrity.clean is (cut == len(whole)), cut
         seen_counts.add(len(frames))
 
     assert seen_counts == set(range(len(FRAMES) + 1))
@@ -155,7 +164,7 @@ def test_a_flipped_bit_in_any_byte_of_a_frame_names_that_frame(tmp_path: Path) -
     whole = write(tmp_path / "whole.trec", FRAMES).read_bytes()
     ends = frame_boundaries(tmp_path / "whole.trec")
     start, end = ends[1], ends[2]
-    head_size = 18
+    head_size = 26
     damaged = tmp_path / "damaged.trec"
 
     for offset in range(start, end):
@@ -174,6 +183,7 @@ def test_a_flipped_bit_in_any_byte_of_a_frame_names_that_frame(tmp_path: Path) -
         if offset < start + head_size:  # the length itself is no longer trusted
             assert [f.index for f in frames] == [0, 1], offset
             assert integrity.unreadable_from == start
+            assert integrity.stop_reason() == f"recording unreadable from frame 2 (byte {start})"
         else:
             assert frames == [f for f in expected_frames() if f.index != 2], offset
             assert integrity.unreadable_from is None
@@ -202,6 +212,7 @@ def test_a_flipped_bit_in_a_compressed_stream_is_never_silent(tmp_path: Path) ->
 def test_a_writer_killed_mid_run_leaves_every_written_frame(tmp_path: Path) -> None:
     # given a writer process killed by SIGKILL after 50 frames, without closing
     path = tmp_path / "killed.trec"
+    compress_flags = ("0", "1")
     script = (
         "import os, signal, sys\n"
         "from treasure.recordings import RecordingWriter\n"
@@ -211,14 +222,20 @@ def test_a_writer_killed_mid_run_leaves_every_written_frame(tmp_path: Path) -> N
         "    w.write(i, 'p-1', b'event_type: move\\n' * (i + 1))\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
-    for compress in ("0", "1"):
+    for compress in compress_flags:
         run = subprocess.run([sys.executable, "-c", script, str(path), compress], check=False)
         assert run.returncode == -9
 
-        # when the recording is read, then all 50 frames are there, intact
-        frames, integrity = read_all(path)
+        # when its temporary file is read, then all 50 frames are there, intact, and the
+        # file says it is incomplete; nothing appeared under the recording's own name
+        assert not path.exists()
+        (left,) = tmp_path.glob(".killed.trec.*.incomplete")
+        frames, integrity = read_all(left)
         assert [len(f.payload) for f in frames] == [17 * (i + 1) for i in range(50)]
-        assert integrity.clean
+        assert integrity.ok
+        assert not integrity.complete
+        assert "incomplete" in integrity.stop_reason()
+        left.unlink()
 
 
 @pytest.mark.parametrize(
@@ -308,3 +325,87 @@ def test_percentiles_of_counted_sizes() -> None:
     assert percentile_of_counts(counts, 0.99) == 500
     assert percentile_of_counts(counts, 1.0) == 9000
     assert percentile_of_counts(Counter(), 0.5) == 0
+
+
+def v1_recording(frames: list[tuple[int, str, bytes]]) -> bytes:
+    """A version 1 file byte by byte as docs/recording-format.md describes it (no sequence
+    numbers, no trailer), as treasure wrote before version 2."""
+    body = b'{"created_at":"2024-01-01T00:00:00Z","metadata":{"scenario":"old","users":2}}'
+    start = struct.pack("<8sHHI", b"\x89TREC\r\n\x1a", 1, 0, len(body)) + body
+    parts = [start, struct.pack("<I", zlib.crc32(start))]
+    for timestamp, user_id, payload in frames:
+        user = user_id.encode()
+        head = struct.pack("<IHq", len(payload), len(user), timestamp)
+        parts += [head, struct.pack("<I", zlib.crc32(head)), user, payload]
+        parts.append(struct.pack("<I", zlib.crc32(payload, zlib.crc32(user))))
+    return b"".join(parts)
+
+
+def test_version_1_recordings_are_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "old.trec"
+    path.write_bytes(v1_recording(FRAMES))
+
+    frames, integrity = read_all(path)
+
+    assert frames == expected_frames()
+    assert integrity.version == 1
+    assert integrity.clean  # a v1 file cannot tell more than "no torn tail, no damage"
+    assert integrity.recorded_frames == len(FRAMES)
+    assert integrity.frames_declared is None
+
+
+def test_the_committed_hostile_recording_is_read_as_version_1() -> None:
+    hostile = Path(__file__).resolve().parents[2] / "recordings" / "hostile-mixed.trec"
+
+    frames, integrity = read_all(hostile)
+
+    assert integrity.version == 1
+    assert len(frames) == 11
+    assert integrity.clean
+
+
+def test_an_empty_recording_is_complete_and_a_header_alone_is_not(tmp_path: Path) -> None:
+    empty = write(tmp_path / "empty.trec", [])
+    frames, integrity = read_all(empty)
+    assert frames == []
+    assert integrity.clean
+    assert integrity.frames_declared == 0
+
+    with open_recording(empty) as reader:
+        data_offset = reader.header.data_offset
+    header_only = tmp_path / "header.trec"
+    header_only.write_bytes(empty.read_bytes()[:data_offset])
+    frames, integrity = read_all(header_only)
+    assert frames == []
+    assert integrity.ok
+    assert not integrity.complete
+    assert integrity.recorded_frames is None
+
+
+def test_an_error_while_writing_keeps_the_old_recording(tmp_path: Path) -> None:
+    # given a complete recording at a path
+    path = write(tmp_path / "r.trec", FRAMES)
+    before = path.read_bytes()
+
+    # when a new writer for the same path fails half-way
+    with (  # noqa: PT012
+        pytest.raises(ValueError, match="over 65535"),
+        RecordingWriter(path, metadata={"users": 1}) as writer,
+    ):
+        writer.write(0, "p-1", b"replacement")
+        writer.write(1, "u" * 70_000, b"a user id too long for the format")
+
+    # then the old recording is untouched and no temporary file is left behind
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.trec"]
+
+
+def test_data_after_the_trailer_is_damage(tmp_path: Path) -> None:
+    path = write(tmp_path / "r.trec", FRAMES)
+    path.write_bytes(path.read_bytes() + b"\x00")
+
+    with pytest.raises(RecordingError, match=r"trailer at byte \d+: data follows it"):
+        read_all(path)
+    frames, integrity = read_all(path, on_corrupt="skip")
+    assert frames == expected_frames()
+    assert not integrity.ok

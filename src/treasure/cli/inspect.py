@@ -52,6 +52,8 @@ def _integrity_line(stats: RecordingStats) -> str:
         parts.append(f"unreadable from byte {integrity.unreadable_from:,}")
     if integrity.torn_tail:
         parts.append(f"torn tail at byte {integrity.torn_offset:,}")
+    elif integrity.ok and not integrity.complete:
+        parts.append("incomplete: no trailer")
     return ", ".join(parts)
 
 
@@ -62,8 +64,8 @@ def command(recording: Path, as_json: bool) -> None:
     """Show what RECORDING holds: frames, bytes, duration, payload size distribution,
     distinct users, rate and an integrity check of every frame's checksum.
 
-    A corrupt recording prints what was readable, then fails with one line (exit 3).
-    A torn tail (the writer was killed mid-frame) is reported but is not a failure.
+    A corrupt or incomplete recording (its writer was killed: a torn frame, or no
+    trailer) prints what was readable, then fails with one line (exit 3).
 
     \b
     Examples:
@@ -76,11 +78,10 @@ def command(recording: Path, as_json: bool) -> None:
     else:
         console().print(_table(stats))
     integrity = stats.integrity
-    if integrity.torn_tail and integrity.ok:
-        click.echo(
-            f"warning: {recording}: torn tail at byte {integrity.torn_offset} "
-            "(an interrupted write); every complete frame before it is intact",
-            err=True,
+    if integrity.ok and not integrity.complete:
+        raise RecordingError(
+            f"{recording}: incomplete: {integrity.stop_reason().removeprefix('recording ')}; "
+            f"the {integrity.frames_ok:,} frames before it are intact"
         )
     if not integrity.ok:
         first = integrity.problems[0] if integrity.problems else f"{recording}: corrupt"

@@ -138,10 +138,7 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
     rss.close()
     for index in integrity.corrupt_frames:
         tally.add(index, CORRUPT_FRAME, "checksum mismatch: frame skipped")
-    if integrity.unreadable_from is not None and not stopped_early:
-        stopped_early = f"recording unreadable from frame {integrity.unreadable_from}"
-    if integrity.torn_tail and not stopped_early:
-        stopped_early = f"recording ends in a torn frame at byte {integrity.torn_offset}"
+    stopped_early = stopped_early or integrity.stop_reason()
     if progress is not None:
         progress(measured)
     return RunResult(
