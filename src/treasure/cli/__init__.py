@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "report",
     "gate",
     "baseline",
+    "serve",
 )
 
 

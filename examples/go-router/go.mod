@@ -1,0 +1,3 @@
+module example.com/treasure/go-router
+
+go 1.19

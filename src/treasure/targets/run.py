@@ -1,0 +1,206 @@
+"""One replay against a live target: the recording's payloads on the open-model schedule,
+the target spawned or attached and sampled, everything measured returned even when the
+target died mid-run (then `failure` says how, and the caller exits 5)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from treasure.errors import TreasureError
+from treasure.recordings import open_recording
+from treasure.targets.address import Address, Framing
+from treasure.targets.figures import TargetFigures
+from treasure.targets.process import ProcessSampler, Spawned, alive
+from treasure.targets.schedule import open_schedule
+from treasure.targets.sender import Outcomes, send_stream
+from treasure.targets.sender_http import send_http
+from treasure.targets.summary import summarize_outcomes
+
+SenderChoice = Literal["auto", "native", "python"]
+READY_TIMEOUT_S = 20.0
+
+
+@dataclass(frozen=True)
+class TargetRun:
+    """How to replay a recording against a target (the target's part of a replay)."""
+
+    recording: Path
+    target: str
+    pace: str = "rate:1000/s"
+    limit: int | None = None
+    connections: int = 1
+    framing: Framing = "length"
+    spawn: str = ""
+    target_pid: int | None = None
+    reply_timeout_s: float = 5.0
+    sender: SenderChoice = "auto"
+    late_threshold_ns: int = 1_000_000
+    artefact_dir: Path = Path("runs/target-artefacts")
+
+
+def read_payloads(path: Path, limit: int | None) -> tuple[list[bytes], list[int]]:
+    payloads: list[bytes] = []
+    timestamps: list[int] = []
+    with open_recording(path, on_corrupt="skip") as reader:
+        for frame in reader:
+            if limit is not None and len(payloads) >= limit:
+                break
+            payloads.append(frame.payload)
+            timestamps.append(frame.timestamp_ns)
+    if not payloads:
+        raise TreasureError(f"recording {path} holds no message to send")
+    return payloads, timestamps
+
+
+def run_target(run: TargetRun) -> TargetFigures:
+    address = Address.parse(run.target)
+    if run.connections < 1:
+        raise TreasureError("--connections must be at least 1")
+    if run.spawn and run.target_pid is not None:
+        raise TreasureError("give --spawn or --target-pid, not both")
+    payloads, timestamps = read_payloads(run.recording, run.limit)
+    offsets = open_schedule(run.pace, timestamps, run.limit)
+    sender = _choose_sender(run, address)
+    figures = TargetFigures(
+        target=str(address),
+        transport=address.transport,
+        framing="http" if address.transport == "http" else run.framing,
+        sender=sender,
+        connections=run.connections,
+        pace=run.pace,
+        scheduled=len(offsets),
+        late_threshold_ns=run.late_threshold_ns,
+    )
+    spawned = _spawn(run, address)
+    pid = spawned.pid if spawned else run.target_pid
+    try:
+        _send_sampled(run, address, sender, payloads, offsets, figures, pid)
+    finally:
+        exit_code = spawned.stop() if spawned else None
+    if spawned is not None:
+        figures.artefacts["target_stderr"] = str(spawned.stderr_path)
+        if figures.process is not None:
+            figures.process.command = spawned.command
+            figures.process.exit_code = exit_code
+    return figures
+
+
+def _spawn(run: TargetRun, address: Address) -> Spawned | None:
+    if not run.spawn:
+        return None
+    spawned = Spawned(run.spawn, run.artefact_dir / "target-stderr.log")
+    spawned.wait_ready(address, READY_TIMEOUT_S)
+    return spawned
+
+
+def _send_sampled(
+    run: TargetRun,
+    address: Address,
+    sender: str,
+    payloads: list[bytes],
+    offsets: object,
+    figures: TargetFigures,
+    pid: int | None,
+) -> None:
+    stop = threading.Event()
+    progress: list[Outcomes] = []
+    sampler = (
+        ProcessSampler(pid, lambda: progress[0].replies_so_far if progress else 0) if pid else None
+    )
+    watcher = _watch(sampler, stop) if sampler else None
+    outcomes: Outcomes | None = None
+    try:
+        if sender == "native":
+            from treasure.targets.native import send_native
+
+            send_native(run, address, payloads, figures, stop)
+        else:
+            outcomes = _send_python(run, address, payloads, offsets, stop, progress)
+    finally:
+        if sampler is not None:
+            sampler.finish()  # before summarising: the target's figures end with the send
+            stop.set()
+            assert watcher is not None
+            watcher.join()
+    if outcomes is not None:
+        summarize_outcomes(figures, outcomes)
+    if sampler is not None:
+        figures.process = sampler.figures()
+        if sampler.died.is_set() or not alive(sampler.pid):
+            died = f"the target (pid {sampler.pid}) exited during the run"
+            figures.failure = f"{died}: {figures.failure}" if figures.failure else died
+
+
+def _send_python(
+    run: TargetRun,
+    address: Address,
+    payloads: list[bytes],
+    offsets: object,
+    stop: threading.Event,
+    progress: list[Outcomes],
+) -> Outcomes:
+    from array import array
+
+    assert isinstance(offsets, array)
+    if address.transport == "http":
+        return send_http(
+            address,
+            payloads,
+            offsets,
+            connections=run.connections,
+            reply_timeout_s=run.reply_timeout_s,
+            stop=stop,
+            on_outcomes=progress.append,
+        )
+    return send_stream(
+        address,
+        run.framing,
+        payloads,
+        offsets,
+        connections=run.connections,
+        reply_timeout_s=run.reply_timeout_s,
+        stop=stop,
+        on_outcomes=progress.append,
+    )
+
+
+def _watch(sampler: ProcessSampler, stop: threading.Event) -> threading.Thread:
+    """Stop the send as soon as the sampled target dies: no waiting for timeouts."""
+
+    def watch() -> None:
+        while not stop.wait(0.05):
+            if sampler.died.is_set():
+                stop.set()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    sampler.start()
+    thread.start()
+    return thread
+
+
+def _choose_sender(run: TargetRun, address: Address) -> str:
+    if run.sender == "python":
+        return "python"
+    from treasure.targets.native import native_sender_path
+
+    usable = address.transport != "http" and run.framing == "length"
+    if run.sender == "native":
+        if not usable:
+            raise TreasureError("the native sender speaks length-prefixed unix/tcp only")
+        if native_sender_path() is None:
+            raise TreasureError("the native sender is not built: make install builds it with cargo")
+        return "native"
+    return "native" if usable and native_sender_path() is not None else "python"
+
+
+def report_line(figures: TargetFigures) -> str:
+    """The one-line account of a run that ended early: what was sent and answered."""
+    errors = sum(figures.errors.values())
+    return (
+        f"{figures.target}: {figures.failure}; sent {figures.sent} of {figures.scheduled}, "
+        f"answered {figures.answered} ({figures.routed} routed, {errors} errors), "
+        f"{figures.timeouts} timed out, {figures.lost} lost, {figures.unsent} unsent"
+    )

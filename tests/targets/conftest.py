@@ -1,0 +1,75 @@
+"""Live targets for the target tests: `treasure serve` and the Go reference router."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVE = [sys.executable, "-m", "treasure.cli", "serve"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve_command(backend: str, *listen: str) -> str:
+    return " ".join([*SERVE, backend, *listen])
+
+
+@pytest.fixture(scope="session")
+def go_router(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """examples/go-router built with `go build` (the test is skipped without Go)."""
+    go = shutil.which("go")
+    if go is None:
+        pytest.skip("go is not installed (scripts/install-go.sh installs it)")
+    binary = tmp_path_factory.mktemp("go") / "go-router"
+    subprocess.run(
+        [go, "build", "-o", str(binary), "."],
+        cwd=ROOT / "examples" / "go-router",
+        check=True,
+        capture_output=True,
+        env={
+            "GOCACHE": str(tmp_path_factory.mktemp("gocache")),
+            "HOME": str(ROOT),
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    return binary
+
+
+class Served:
+    """A `treasure serve` started by a test, with the address it printed."""
+
+    def __init__(self, backend: str, *listen: str) -> None:
+        self.process = subprocess.Popen(
+            [*SERVE, backend, *listen], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().strip()
+        if not line.startswith("listening on "):
+            self.process.kill()
+            raise AssertionError(f"serve did not start: {line!r} {self.process.communicate()}")
+        self.address = line.removeprefix("listening on ")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        self.process.communicate(timeout=10)
+
+
+@pytest.fixture
+def served() -> Iterator[list[Served]]:
+    started: list[Served] = []
+    yield started
+    for one in started:
+        one.stop()
