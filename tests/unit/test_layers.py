@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                 "treasure.pacing", "treasure.sessions")),
     ("probes", ("treasure.probes",)),
     ("passes", ("treasure.passes",)),
+    ("targets", ("treasure.targets",)),
     ("runs", ("treasure.runner",)),
     ("library API", ("treasure.api", "treasure.testing", "treasure.pytest_plugin")),
     ("command line", ("treasure.cli",)),

@@ -9,7 +9,6 @@ per message.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 import socket
 import socketserver
@@ -20,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from treasure.parsers import Limits, ParseError, create, resolve
+from treasure.parsers import Limits, ParseError, create
 from treasure.routing import RoutingSpec
 from treasure.targets import protocol
 from treasure.targets.address import Framing
@@ -48,13 +47,7 @@ def make_router(backend_name: str, limits: Limits, routing: RoutingSpec | None) 
 
 
 def _create(backend_name: str, limits: Limits, routing: RoutingSpec | None) -> Any:
-    """A backend built with the routing spec where its class takes one."""
-    if routing is None:
-        return create(backend_name, limits)
-    factory = resolve(backend_name).factory
-    if factory is not None and "routing" in inspect.signature(factory).parameters:
-        return factory(limits=limits, routing=routing)
-    return create(backend_name, limits)
+    return create(backend_name, limits, routing)
 
 
 def _fields(routed: Any) -> tuple[str, ...]:
