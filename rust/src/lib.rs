@@ -12,6 +12,7 @@
 pub mod events_route;
 pub mod scalars;
 pub mod serde_route;
+pub mod spec;
 
 #[cfg(feature = "python")]
 mod python;
@@ -19,6 +20,8 @@ mod python;
 use std::fmt;
 
 use granit_parser::ErrorKind;
+
+pub use spec::{FieldKind, FieldSpec, RouteSpec};
 
 /// The keys a router needs, in the order `RoutedEvent` takes them.
 pub const ROUTING_FIELDS: [&str; 3] = ["event_type", "player_id", "session_id"];
@@ -120,11 +123,32 @@ pub fn checked_text<'a>(payload: &'a [u8], limits: &Limits) -> Result<&'a str, R
     })
 }
 
+/// What every router shares: built from a spec and limits, it turns one payload into the
+/// spec's fields in order, or a classified error.
+pub trait Router {
+    fn new(spec: RouteSpec, limits: Limits) -> Self
+    where
+        Self: Sized;
+
+    fn spec(&self) -> &RouteSpec;
+
+    fn limits(&self) -> &Limits;
+
+    /// Route a payload already checked for size and encoding.
+    fn route_text(&self, text: &str) -> Result<Vec<String>, RouteError>;
+
+    /// The size and UTF-8 checks, then [`Router::route_text`].
+    fn route(&self, payload: &[u8]) -> Result<Vec<String>, RouteError> {
+        let text = checked_text(payload, self.limits())?;
+        self.route_text(text)
+    }
+}
+
 /// Run a router, turning a panic into a labelled error instead of unwinding into the caller.
 /// A last resort: the hardening tests check that no input reaches it.
-pub fn guarded<F>(route: F) -> Result<Routing, RouteError>
+pub fn guarded<T, F>(route: F) -> Result<T, RouteError>
 where
-    F: FnOnce() -> Result<Routing, RouteError> + std::panic::UnwindSafe,
+    F: FnOnce() -> Result<T, RouteError> + std::panic::UnwindSafe,
 {
     std::panic::catch_unwind(route).unwrap_or_else(|panic| {
         let detail = panic
