@@ -99,12 +99,17 @@ def main() -> None:
     )
     sys.path.insert(0, str(ROOT))
     console = Console(width=160)
-    template = ReplayConfig(backend="", recording=str(args.recording), limit=args.limit, warmup=500)
+    template = ReplayConfig(
+        backend="",
+        recording=str(args.recording),
+        limit=args.limit,
+        warmup=500,
+        heap=True,
+        heap_messages=args.heap_messages,
+    )
     console.print(f"backends: {', '.join(available_names())}; {args.limit} messages each")
     result = run_compare(
         template,
-        heap=True,
-        heap_messages=args.heap_messages,
         artefact_dir=ROOT / "runs" / "bench-artefacts",
     )
     noop = run_replay(

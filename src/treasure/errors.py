@@ -27,6 +27,18 @@ class TreasureError(Exception):
             self.exit_code = exit_code
 
 
+class ConfigError(TreasureError, ValueError):
+    """A replay option out of its range (`field` names it): a command-line error. A
+    ValueError too, so that msgspec reports a bad config inside a result file as invalid."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
 class RecordingError(TreasureError):
     """A recording that cannot be read: wrong magic, unknown version, corrupt frame."""
 

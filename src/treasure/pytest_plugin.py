@@ -131,11 +131,11 @@ def heap_run(config: pytest.Config, budget: HeapBudget) -> RunResult:
             warmup=budget.warmup,
             users=budget.users,
             keep=budget.keep,
+            heap=True,
+            heap_messages=budget.messages,
         )
         artefacts = Path(tempfile.mkdtemp(prefix="treasure-heap-"))
-        runs[budget.run_key] = run_replay(
-            replay, heap=True, heap_messages=budget.messages, artefact_dir=artefacts
-        )
+        runs[budget.run_key] = run_replay(replay, artefact_dir=artefacts)
     return runs[budget.run_key]
 
 

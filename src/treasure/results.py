@@ -12,7 +12,8 @@ from typing import Literal
 
 import msgspec
 
-from treasure.errors import ResultError
+from treasure.errors import ConfigError, ResultError, TreasureError
+from treasure.pacing import Pacer
 
 SCHEMA_VERSION = 1
 
@@ -116,19 +117,56 @@ class ErrorSample(msgspec.Struct, kw_only=True):
     message: str
 
 
-class ReplayConfig(msgspec.Struct, kw_only=True):
-    """How a replay was run; enough to run it again."""
+Keep = Literal["nothing", "record", "document"]
+DEFAULT_WARMUP = 50
+DEFAULT_HEAP_MESSAGES = 2000
+DEFAULT_CPU_RATE_HZ = 100
 
-    backend: str
+
+class ReplayConfig(msgspec.Struct, kw_only=True):
+    """How a replay is run, every pass included: recorded whole in each result, it is
+    enough to run it again (`treasure replay --rerun RESULT.json`). The defaults and the
+    checks below are the only ones: the command line and the library both build this."""
+
+    backend: str  # a registered name or `module:Class`; "" in a comparison's template
     recording: str
-    limit: int | None = None
-    warmup: int = 0
+    limit: int | None = None  # measure at most this many messages
+    warmup: int = DEFAULT_WARMUP  # messages sent first and not measured
     pace: str = "max"  # max | original | original:K | rate:N/s
-    users: int = 0  # 0: as many as the recording has
-    keep: Literal["nothing", "record", "document"] = "nothing"
-    in_flight: int = 1
-    fail_fast: bool = False
+    users: int = 0  # users whose state the session model keeps; 0: every user
+    keep: Keep = "nothing"  # what the session model keeps per user
+    in_flight: int = 1  # messages whose results stay referenced at once
+    fail_fast: bool = False  # stop at the first malformed message
+    heap: bool = False  # a heap pass under memray
+    heap_messages: int = DEFAULT_HEAP_MESSAGES  # messages the heap pass traces
+    cpu: bool = False  # a CPU pass under py-spy
+    cpu_rate_hz: int = DEFAULT_CPU_RATE_HZ  # py-spy samples per second
     pass_timeout_s: float | None = None  # a pass still running after this is killed
+    artefacts: str = ""  # where captures and profiles go; "": beside the result file
+
+    def __post_init__(self) -> None:
+        _check_at_least(self, "limit", 1, optional=True)
+        _check_at_least(self, "warmup", 0)
+        _check_at_least(self, "users", 0)
+        _check_at_least(self, "in_flight", 1)
+        _check_at_least(self, "heap_messages", 1)
+        _check_at_least(self, "cpu_rate_hz", 1)
+        if self.keep not in ("nothing", "record", "document"):
+            raise ConfigError("keep", f"{self.keep!r} is not one of nothing, record, document")
+        if self.pass_timeout_s is not None and not self.pass_timeout_s > 0:
+            raise ConfigError("pass_timeout_s", f"{self.pass_timeout_s!r} is not above 0 s")
+        try:
+            Pacer.parse(self.pace)
+        except TreasureError as exc:
+            raise ConfigError("pace", str(exc)) from exc
+
+
+def _check_at_least(config: ReplayConfig, name: str, low: int, optional: bool = False) -> None:
+    value = getattr(config, name)
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(name, f"{value!r} is not a whole number >= {low}")
 
 
 class RecordingInfo(msgspec.Struct, kw_only=True):
@@ -182,6 +220,8 @@ class CompareResult(msgspec.Struct, kw_only=True, tag_field="kind", tag="compare
     baseline: str
     runs: list[RunResult]
     failed: dict[str, str] = {}  # backend -> why its pass failed
+    backends: list[str] = []  # as requested, in order: with `config`, enough to rerun it
+    config: ReplayConfig | None = None  # the options every backend ran with (backend "")
 
 
 Result = RunResult | CompareResult

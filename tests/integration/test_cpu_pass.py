@@ -70,8 +70,10 @@ def recording(make_recording: MakeRecording) -> Path:
 
 
 def profile(backend: str, recording: Path, artefacts: Path) -> CpuSummary:
-    config = ReplayConfig(backend=backend, recording=str(recording), warmup=50)
-    summary = run_cpu_pass(config, artefacts, timing_seconds=1.0, rate_hz=RATE_HZ)
+    config = ReplayConfig(
+        backend=backend, recording=str(recording), warmup=50, cpu=True, cpu_rate_hz=RATE_HZ
+    )
+    summary = run_cpu_pass(config, artefacts, timing_seconds=1.0)
     assert summary.profiled, summary.reason
     return summary
 
@@ -132,9 +134,9 @@ def test_replay_with_cpu_keeps_the_profile_beside_the_timing_figures(
     recording: Path, tmp_path: Path
 ) -> None:
     # given a replay asked for a CPU pass
-    config = ReplayConfig(backend="pyyaml-stream", recording=str(recording), warmup=50)
+    config = ReplayConfig(backend="pyyaml-stream", recording=str(recording), warmup=50, cpu=True)
     # when it runs end to end
-    result = run_replay(config, cpu=True, artefact_dir=tmp_path / "artefacts")
+    result = run_replay(config, artefact_dir=tmp_path / "artefacts")
     # then the CPU pass is a separate pass whose artefacts the result lists
     assert result.cpu is not None
     assert result.cpu.profiled, result.cpu.reason

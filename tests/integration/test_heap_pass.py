@@ -55,13 +55,14 @@ def heap_pass(tmp_path: Path, make_recording: MakeRecording) -> HeapPass:
         backend: str, *, frames: int, messages: int, name: str = "pass", **config: object
     ) -> HeapSummary:
         recording = make_recording([EVENT_MESSAGE] * frames, name=f"{name}.trec", users=50)
+        config = {"warmup": 0, **config, "heap": True, "heap_messages": messages}
         replay = ReplayConfig(backend=backend, recording=str(recording), **config)  # type: ignore[arg-type]
         config_path = tmp_path / f"{name}-config.json"
         config_path.write_bytes(msgspec.json.encode(replay))
         out = tmp_path / f"{name}-heap.json"
         command = [sys.executable, "-m", "treasure.passes.worker", "--pass", "heap"]
         command += ["--config", str(config_path), "--out", str(out)]
-        command += ["--artefact-dir", str(tmp_path / name), "--heap-messages", str(messages)]
+        command += ["--artefact-dir", str(tmp_path / name)]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr
         return msgspec.json.decode(out.read_bytes(), type=HeapSummary)

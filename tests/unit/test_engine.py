@@ -42,7 +42,7 @@ def test_errors_are_counted_by_category_and_the_run_goes_on(
     payloads = [EVENT_MESSAGE + (b"#reject" if i % 3 == 0 else b"") for i in range(90)]
     recording = make_recording(payloads)
     result = run_timing_pass(
-        ReplayConfig(backend=f"{GT}:RejectEveryThird", recording=str(recording))
+        ReplayConfig(backend=f"{GT}:RejectEveryThird", recording=str(recording), warmup=0)
     )
     assert result.messages == 90
     assert result.errors == {"syntax": 30}
@@ -52,7 +52,7 @@ def test_errors_are_counted_by_category_and_the_run_goes_on(
 def test_fail_fast_stops_at_the_first_error(make_recording: MakeRecording) -> None:
     recording = make_recording([EVENT_MESSAGE, EVENT_MESSAGE, b"event_type: [", EVENT_MESSAGE])
     result = run_timing_pass(
-        ReplayConfig(backend="pyyaml-dom", recording=str(recording), fail_fast=True)
+        ReplayConfig(backend="pyyaml-dom", recording=str(recording), warmup=0, fail_fast=True)
     )
     assert result.messages == 3
     assert result.errors == {"syntax": 1}
@@ -65,7 +65,7 @@ def test_a_corrupt_frame_is_counted_and_skipped(make_recording: MakeRecording) -
     where = data.rfind(b"north-ridge")  # inside the last frame's payload
     data[where] ^= 0x01
     recording.write_bytes(bytes(data))
-    result = run_timing_pass(ReplayConfig(backend="pyyaml-dom", recording=str(recording)))
+    result = run_timing_pass(ReplayConfig(backend="pyyaml-dom", recording=str(recording), warmup=0))
     assert result.messages == 19
     assert result.errors == {CORRUPT_FRAME: 1}
     assert result.error_samples[0].frame_index == 19
@@ -74,7 +74,7 @@ def test_a_corrupt_frame_is_counted_and_skipped(make_recording: MakeRecording) -
 def test_a_torn_tail_is_reported(make_recording: MakeRecording) -> None:
     recording = make_recording([EVENT_MESSAGE] * 10)
     recording.write_bytes(recording.read_bytes()[:-40])
-    result = run_timing_pass(ReplayConfig(backend="pyyaml-dom", recording=str(recording)))
+    result = run_timing_pass(ReplayConfig(backend="pyyaml-dom", recording=str(recording), warmup=0))
     assert result.messages == 9
     assert "torn frame" in result.stopped_early
 

@@ -17,13 +17,13 @@ SOURCE = Path(__file__).resolve().parents[2] / "src"
 # Lowest first. A module belongs to the first layer with a prefix matching its name.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("treasure._version", "treasure.errors", "treasure.quantities",
-              "treasure.routing", "treasure.results", "treasure.files")),
+              "treasure.routing", "treasure.pacing", "treasure.results", "treasure.files")),
     ("result readers", ("treasure.metrics", "treasure.budgets", "treasure.gate",
                         "treasure.report")),
     ("inputs", ("treasure.recordings", "treasure.recording_format",
                 "treasure.recording_writer", "treasure.recording_stats", "treasure.scenarios",
                 "treasure.generator", "treasure.importers", "treasure.parsers",
-                "treasure.pacing", "treasure.sessions")),
+                "treasure.sessions")),
     ("probes", ("treasure.probes",)),
     ("passes", ("treasure.passes",)),
     ("targets", ("treasure.targets",)),

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import msgspec
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -17,73 +18,114 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from treasure.cli._options import console, progress_console
-from treasure.results import ReplayConfig, Result, save, to_json
+from treasure.cli._options import console, existing_file, progress_console
+from treasure.errors import ConfigError
+from treasure.results import CompareResult, ReplayConfig, Result, RunResult, load, save, to_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_OPTIONS = [
-    click.option("--limit", type=click.IntRange(min=1), help="Measure at most N messages."),
-    click.option(
-        "--warmup",
-        type=click.IntRange(min=0),
-        default=50,
-        show_default=True,
-        help="Messages sent first and not measured (caches, interned strings).",
-    ),
-    click.option(
-        "--pace",
-        default="max",
-        show_default=True,
-        help="max (back to back), original (recorded gaps), original:K (K× faster), rate:N/s.",
-    ),
-    click.option(
-        "--users",
-        type=click.IntRange(min=0),
-        default=0,
-        help="Users whose state the router keeps (0: every user in the recording).",
-    ),
-    click.option(
-        "--keep",
-        type=click.Choice(["nothing", "record", "document"]),
-        default="nothing",
-        show_default=True,
-        help="What the router keeps per user: nothing, the routed record, or the whole tree.",
-    ),
-    click.option(
-        "--in-flight",
-        type=click.IntRange(min=1),
-        default=1,
-        show_default=True,
-        help="Messages being handled at once: their results stay referenced.",
-    ),
-    click.option("--fail-fast", is_flag=True, help="Stop at the first malformed message."),
-    click.option(
-        "--pass-timeout",
-        type=click.FloatRange(min=0, min_open=True),
-        help="Kill a pass still running after this many seconds (a backend that hangs); "
-        "compare records it as failed and goes on.",
-    ),
-    click.option(
-        "--heap-messages",
-        type=click.IntRange(min=1),
-        default=2000,
-        show_default=True,
-        help="Messages traced by the heap pass, spread over the recording.",
-    ),
-    click.option("--cpu", is_flag=True, help="Also profile CPU with py-spy, in its own pass."),
-    click.option(
-        "--artefacts",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Where captures and profiles go (default: beside -o, else runs/).",
-    ),
-]
+
+def _default(field: str) -> Any:
+    return {f.name: f.default for f in msgspec.structs.fields(ReplayConfig)}[field]
+
+
+# (ReplayConfig field, option, click arguments): defaults and checks are the config's own.
+_OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
+    ("limit", "--limit", {"type": int, "help": "Measure at most N messages."}),
+    ("warmup", "--warmup", {"type": int, "help": "Messages sent first and not measured "
+                            "(caches, interned strings)."}),
+    ("pace", "--pace", {"help": "max (back to back), original (recorded gaps), original:K "
+                        "(K× faster), rate:N/s."}),
+    ("users", "--users", {"type": int, "help": "Users whose state the router keeps "
+                          "(0: every user in the recording)."}),
+    ("keep", "--keep", {"type": click.Choice(["nothing", "record", "document"]),
+                        "help": "What the router keeps per user: nothing, the routed record, "
+                        "or the whole tree."}),
+    ("in_flight", "--in-flight", {"type": int, "help": "Messages being handled at once: "
+                                  "their results stay referenced."}),
+    ("fail_fast", "--fail-fast", {"is_flag": True,
+                                  "help": "Stop at the first malformed message."}),
+    ("pass_timeout_s", "--pass-timeout", {"type": float, "help": "Kill a pass still running "
+                                          "after this many seconds (a backend that hangs); "
+                                          "compare records it as failed and goes on."}),
+    ("heap_messages", "--heap-messages", {"type": int, "help": "Messages traced by the heap "
+                                          "pass, spread over the recording."}),
+    ("cpu", "--cpu", {"is_flag": True, "help": "Also profile CPU with py-spy, in its own pass."}),
+    ("cpu_rate_hz", "--cpu-rate", {"type": int, "help": "py-spy samples per second."}),
+    ("artefacts", "--artefacts", {"type": click.Path(file_okay=False), "help": "Where captures "
+                                  "and profiles go (default: beside -o as NAME.artefacts/, "
+                                  "else a fresh folder under runs/)."}),
+]  # fmt: skip
+OPTION_OF = {field: flag for field, flag, _ in _OPTIONS}
 
 
 def replay_options(func: F) -> F:
-    for option in reversed(_OPTIONS):
-        func = option(func)
-    return func
+    """Every ReplayConfig option, plus --rerun RESULT.json."""
+    for field, flag, arguments in reversed(_OPTIONS):
+        default = _default(field)
+        shown = default not in (None, "", False)
+        func = click.option(flag, field, default=default, show_default=shown, **arguments)(func)
+    return click.option(
+        "--rerun",
+        type=existing_file(),
+        help="Run again with the options recorded in this result; options given here win.",
+    )(func)
+
+
+def heap_option(default: bool) -> Callable[[F], F]:
+    return click.option(
+        "--heap/--no-heap",
+        "heap",
+        default=default,
+        show_default=True,
+        help="Measure heap per message with memray, in its own pass.",
+    )
+
+
+def given_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The replay options typed on this command line (not left at their defaults)."""
+    ctx = click.get_current_context()
+    return {
+        field: options[field]
+        for field in [*OPTION_OF, "heap", "backend"]
+        if field in options
+        and ctx.get_parameter_source(field) is click.core.ParameterSource.COMMANDLINE
+    }
+
+
+def build_config(base: dict[str, Any], overrides: dict[str, Any]) -> ReplayConfig:
+    """A ReplayConfig; a value it refuses is a usage error naming the option."""
+    try:
+        return ReplayConfig(**{**base, **overrides})
+    except ConfigError as exc:
+        raise click.BadParameter(
+            exc.problem, param_hint=f"'{OPTION_OF.get(exc.field, exc.field)}'"
+        ) from exc
+
+
+def make_config(recording: Path, backend: str, **options: Any) -> ReplayConfig:
+    fields = {field: options[field] for field in [*OPTION_OF, "heap"] if field in options}
+    return build_config({"backend": backend, "recording": str(recording)}, fields)
+
+
+def rerun_config(
+    recorded: ReplayConfig, recording: Path | None, **overrides: Any
+) -> ReplayConfig:
+    """The recorded options with those typed on this command line (and RECORDING) on top."""
+    if recording is not None:
+        overrides["recording"] = str(recording)
+    return build_config(msgspec.structs.asdict(recorded), overrides)
+
+
+def load_for_rerun(path: Path) -> Result:
+    result = load(path)
+    config = result.config if isinstance(result, RunResult | CompareResult) else None
+    if config is None:
+        raise click.BadParameter(
+            "this result does not record its options (written by an older treasure)",
+            param_hint="'--rerun'",
+        )
+    return result
 
 
 def save_and_show(
@@ -98,21 +140,6 @@ def save_and_show(
     render(result, console())
     if output is not None:
         click.echo(f"result written to {output}", err=True)
-
-
-def make_config(recording: Path, backend: str, **options: Any) -> ReplayConfig:
-    return ReplayConfig(
-        backend=backend,
-        recording=str(recording),
-        limit=options["limit"],
-        warmup=options["warmup"],
-        pace=options["pace"],
-        users=options["users"],
-        keep=options["keep"],
-        in_flight=options["in_flight"],
-        fail_fast=options["fail_fast"],
-        pass_timeout_s=options["pass_timeout"],
-    )
 
 
 class PassProgressBar:

@@ -10,14 +10,19 @@ import click
 from treasure.cli._options import existing_file, json_option, output_option
 from treasure.cli._replay_options import (
     PassProgressBar,
+    given_options,
+    heap_option,
+    load_for_rerun,
     make_config,
     replay_options,
+    rerun_config,
     save_and_show,
 )
 from treasure.errors import ExitCode
 from treasure.report.terminal import render_compare
-from treasure.results import save
+from treasure.results import CompareResult, ReplayConfig, save
 from treasure.runner.compare import DEFAULT_BASELINE, run_compare
+from treasure.runner.replay import artefacts_beside
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -25,21 +30,18 @@ def _split(value: str | None) -> list[str] | None:
 
 
 @click.command(name="compare")
-@click.argument("recording", type=existing_file())
+@click.argument("recording", type=existing_file(), required=False)
 @click.option("-b", "--backends", help="Comma-separated backends (default: every available one).")
 @click.option("--baseline", default=DEFAULT_BASELINE, show_default=True, help="Ratios against it.")
 @replay_options
-@click.option("--no-heap", is_flag=True, help="Skip the heap pass (memray).")
+@heap_option(default=True)
 @output_option()
 @json_option
 def command(
-    recording: Path,
+    recording: Path | None,
     backends: str | None,
     baseline: str,
-    no_heap: bool,
-    heap_messages: int,
-    cpu: bool,
-    artefacts: Path | None,
+    rerun: Path | None,
     output: Path | None,
     as_json: bool,
     **options: Any,
@@ -54,19 +56,22 @@ def command(
       treasure compare recordings/smoke.trec
       treasure compare run.trec -b pyyaml-dom,pyyaml-stream,rust-serde -o runs/cmp.json
       treasure compare run.trec --users 12000 --keep document --no-heap --json
+      treasure compare --rerun runs/cmp.json -o runs/cmp-again.json
     """
-    template = make_config(recording, "", **options)
-    if artefacts is None:
-        artefacts = (output.parent if output else Path("runs")) / "artefacts"
+    names = _split(backends)
+    if rerun is None:
+        if recording is None:
+            raise click.UsageError("give a RECORDING, or --rerun RESULT.json")
+        template = make_config(recording, "", **options)
+    else:
+        template, recorded_names = _recorded(rerun, recording, options)
+        names = names or recorded_names
     with PassProgressBar(enabled=not as_json) as bar:
         result = run_compare(
             template,
-            _split(backends),
+            names,
             baseline=baseline,
-            heap=not no_heap,
-            heap_messages=heap_messages,
-            cpu=cpu,
-            artefact_dir=artefacts,
+            artefact_dir=artefacts_beside(template, output),
             progress=bar.update,
             on_backend=bar.set_backend,
             on_result=(lambda partial: save(partial, output)) if output else None,
@@ -74,3 +79,17 @@ def command(
     save_and_show(result, output, as_json, render_compare)
     if not result.runs:
         raise SystemExit(int(ExitCode.TARGET_FAILED))
+
+
+def _recorded(
+    rerun: Path, recording: Path | None, options: dict[str, Any]
+) -> tuple[ReplayConfig, list[str] | None]:
+    recorded = load_for_rerun(rerun)
+    if not isinstance(recorded, CompareResult):
+        raise click.BadParameter(
+            "this is one backend's run: run it again with `treasure replay --rerun`",
+            param_hint="'--rerun'",
+        )
+    assert recorded.config is not None
+    template = rerun_config(recorded.config, recording, **given_options(options))
+    return template, recorded.backends or None

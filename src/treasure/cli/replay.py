@@ -10,29 +10,32 @@ import click
 from treasure.cli._options import existing_file, json_option, output_option
 from treasure.cli._replay_options import (
     PassProgressBar,
+    given_options,
+    heap_option,
+    load_for_rerun,
     make_config,
     replay_options,
+    rerun_config,
     save_and_show,
 )
 from treasure.errors import ExitCode
 from treasure.report.terminal import render_run
-from treasure.runner.replay import run_replay
+from treasure.results import CompareResult, ReplayConfig
+from treasure.runner.replay import artefacts_beside, run_replay
+
+DEFAULT_BACKEND = "pyyaml-dom"
 
 
 @click.command(name="replay")
-@click.argument("recording", type=existing_file())
-@click.option("-b", "--backend", default="pyyaml-dom", show_default=True, help="Backend name.")
+@click.argument("recording", type=existing_file(), required=False)
+@click.option("-b", "--backend", default=DEFAULT_BACKEND, show_default=True, help="Backend name.")
 @replay_options
-@click.option("--heap", is_flag=True, help="Also measure heap per message with memray.")
+@heap_option(default=False)
 @output_option()
 @json_option
 def command(
-    recording: Path,
-    backend: str,
-    heap: bool,
-    heap_messages: int,
-    cpu: bool,
-    artefacts: Path | None,
+    recording: Path | None,
+    rerun: Path | None,
     output: Path | None,
     as_json: bool,
     **options: Any,
@@ -47,19 +50,28 @@ def command(
       treasure replay recordings/smoke.trec
       treasure replay run.trec -b pyyaml-stream --limit 5000 --heap -o runs/stream.json
       treasure replay run.trec --pace rate:2000/s --users 12000 --keep document
+      treasure replay --rerun runs/stream.json -o runs/stream-again.json
     """
-    config = make_config(recording, backend, **options)
-    if artefacts is None:
-        artefacts = (output.parent if output else Path("runs")) / f"{backend}-artefacts"
+    config = _config(recording, rerun, options)
     with PassProgressBar(enabled=not as_json) as bar:
         result = run_replay(
-            config,
-            heap=heap,
-            heap_messages=heap_messages,
-            cpu=cpu,
-            artefact_dir=artefacts,
-            progress=bar.update,
+            config, artefact_dir=artefacts_beside(config, output), progress=bar.update
         )
     save_and_show(result, output, as_json, render_run)
     if result.stopped_early.startswith("--fail-fast"):
         raise SystemExit(int(ExitCode.TARGET_FAILED))
+
+
+def _config(recording: Path | None, rerun: Path | None, options: dict[str, Any]) -> ReplayConfig:
+    if rerun is None:
+        if recording is None:
+            raise click.UsageError("give a RECORDING, or --rerun RESULT.json")
+        return make_config(recording, options.pop("backend"), **options)
+    recorded = load_for_rerun(rerun)
+    if isinstance(recorded, CompareResult):
+        raise click.BadParameter(
+            "this is a comparison: run it again with `treasure compare --rerun`",
+            param_hint="'--rerun'",
+        )
+    assert recorded.config is not None
+    return rerun_config(recorded.config, recording, **given_options(options))

@@ -14,7 +14,6 @@ import msgspec
 
 from treasure.passes.launch import PassProgress, run_streaming, worker_command
 from treasure.probes.cpu import (
-    DEFAULT_RATE_HZ,
     analyse,
     backend_roots,
     explain_failure,
@@ -50,10 +49,10 @@ def run_cpu_pass(
     timing_seconds: float,
     *,
     progress: PassProgress | None = None,
-    rate_hz: int = DEFAULT_RATE_HZ,
     native: bool | None = None,
 ) -> CpuSummary:
     """Replay once more under py-spy; write the profile and flamegraph into artefact_dir."""
+    rate_hz = config.cpu_rate_hz
     native = native_supported() if native is None else native
     skipped = CpuSummary(profiled=False, rate_hz=rate_hz, timing_pass_seconds=timing_seconds)
     py_spy = find_py_spy()

@@ -38,7 +38,6 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--artefact-dir", type=Path, default=Path("."))
-    parser.add_argument("--heap-messages", type=int, default=2000)
     args = parser.parse_args(argv)
     config = msgspec.json.decode(args.config.read_bytes(), type=ReplayConfig)
     total = _total(config)
@@ -54,12 +53,12 @@ def run(argv: list[str]) -> int:
         if config.keep == "nothing":
             # No per-user state to build up: every message outside the traced sample
             # would cost the tracer's full price for no figure, so trace a prefix.
-            total = min(total, args.heap_messages)
+            total = min(total, config.heap_messages)
         with open_recording(Path(config.recording), on_corrupt="skip") as reader:
             figures = run_heap_pass(
                 config,
                 reader,
-                messages=args.heap_messages,
+                messages=config.heap_messages,
                 artefact_dir=args.artefact_dir,
                 total_frames=total,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,17 +13,23 @@ from treasure.parsers import available_names, resolve
 from treasure.passes.launch import PassProgress
 from treasure.passes.timing import now_iso
 from treasure.results import CompareResult, RecordingInfo, ReplayConfig
-from treasure.runner.replay import check_inputs, run_replay
+from treasure.runner.replay import artefacts_beside, check_recording, run_replay
 
 DEFAULT_BASELINE = "pyyaml-dom"
 
 
+def folder_name(backend: str) -> str:
+    """A backend's artefacts folder: `tests.hostile:Exit3` -> `tests.hostile_Exit3`."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", backend).strip("_") or "backend"
+
+
 def choose_backends(requested: list[str] | None) -> list[str]:
-    """The requested backends (each must resolve), or every available one."""
+    """The requested backends once each, in order (each must resolve), or every available one."""
     if requested:
-        for name in requested:
+        names = list(dict.fromkeys(requested))  # named twice in -b: run once
+        for name in names:
             resolve(name)
-        return requested
+        return names
     names = available_names()
     if not names:
         raise BackendError("no parser backend is available: pip install pyyaml")
@@ -34,17 +41,17 @@ def run_compare(
     backends: list[str] | None = None,
     *,
     baseline: str = DEFAULT_BASELINE,
-    heap: bool = True,
-    heap_messages: int = 2000,
-    cpu: bool = False,
     artefact_dir: Path | None = None,
     progress: PassProgress | None = None,
     on_backend: Callable[[str], None] | None = None,
     on_result: Callable[[CompareResult], None] | None = None,
 ) -> CompareResult:
     """Each backend in turn; `on_result` sees the comparison so far after every backend, so
-    a caller can keep it on disk and an interrupted comparison loses nothing finished."""
+    a caller can keep it on disk and an interrupted comparison loses nothing finished.
+    Each backend's artefacts go to its own folder under `artefact_dir`."""
     names = choose_backends(backends)
+    check_recording(template.recording)
+    artefacts = artefact_dir or artefacts_beside(template, None)
     if baseline not in names:
         baseline = names[0]
     result = CompareResult(
@@ -52,6 +59,8 @@ def run_compare(
         recording=RecordingInfo(path=template.recording, frames=0, payload_bytes=0, users=0),
         baseline=baseline,
         runs=[],
+        backends=names,
+        config=template,
     )
     for name in names:
         config = msgspec.structs.replace(template, backend=name)
@@ -62,15 +71,9 @@ def run_compare(
             if factory is not None and not callable(getattr(factory, "load", None)):
                 result.failed[name] = "cannot return whole documents (--keep document)"
                 continue
-        check_inputs(config)
         try:
             run = run_replay(
-                config,
-                heap=heap,
-                heap_messages=heap_messages,
-                cpu=cpu,
-                artefact_dir=(artefact_dir / name) if artefact_dir else None,
-                progress=progress,
+                config, artefact_dir=artefacts / folder_name(name), progress=progress, checked=True
             )
         except TargetError as exc:  # one backend dying does not lose the others' figures
             result.failed[name] = str(exc)

@@ -1,41 +1,68 @@
 """Replay one backend over a recording: each pass in its own fresh subprocess, merged
-into one RunResult. Passes: timing (always), heap (memray), CPU (py-spy)."""
+into one RunResult. Passes: timing (always), heap (memray), CPU (py-spy), as the
+ReplayConfig asks."""
 
 from __future__ import annotations
 
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
 
 from treasure.errors import TreasureError
 from treasure.parsers import resolve
+from treasure.passes.cpu import run_cpu_pass
 from treasure.passes.launch import PassProgress, run_worker, worker_command
 from treasure.recordings import open_recording
 from treasure.results import HeapSummary, ReplayConfig, RunResult
 
+ARTEFACTS_SUFFIX = ".artefacts"
+UNSAVED_ROOT = Path("runs")
 
-def check_inputs(config: ReplayConfig) -> None:
-    """Fail fast, in this process, on what a user got wrong."""
-    resolve(config.backend)
-    path = Path(config.recording)
+
+def check_recording(recording: str) -> None:
+    """Fail fast, in this process, on a recording a user got wrong."""
+    path = Path(recording)
     if not path.exists():
         raise TreasureError(f"recording not found: {path}")
     with open_recording(path):
         pass  # reading the header proves it is a recording of a version we read
 
 
+def check_inputs(config: ReplayConfig) -> None:
+    resolve(config.backend)
+    check_recording(config.recording)
+
+
+def artefacts_beside(config: ReplayConfig, output: Path | None) -> Path:
+    """Where a result's captures and profiles go: the configured folder, else beside the
+    result (`runs/demo.json` -> `runs/demo.artefacts/`), else a fresh folder under runs/:
+    never one another result already points at."""
+    if config.artefacts:
+        return Path(config.artefacts)
+    if output is not None:
+        return output.with_name(output.stem + ARTEFACTS_SUFFIX)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    for attempt in range(1000):
+        candidate = UNSAVED_ROOT / f"unsaved-{stamp}-{attempt}{ARTEFACTS_SUFFIX}"
+        if not candidate.exists():
+            return candidate
+    raise TreasureError(f"no free artefacts folder under {UNSAVED_ROOT}: use --artefacts")
+
+
 def run_replay(
     config: ReplayConfig,
     *,
-    heap: bool = False,
-    heap_messages: int = 2000,
-    cpu: bool = False,
     artefact_dir: Path | None = None,
     progress: PassProgress | None = None,
+    checked: bool = False,
 ) -> RunResult:
-    check_inputs(config)
+    """Every pass `config` asks for, merged; `checked` when the caller checked the inputs."""
+    if not checked:
+        check_inputs(config)
+    artefacts = artefact_dir or artefacts_beside(config, None)
     with tempfile.TemporaryDirectory(prefix="treasure-") as scratch:
         work = Path(scratch)
         config_path = work / "config.json"
@@ -47,24 +74,16 @@ def run_replay(
         )
         timing_seconds = time.perf_counter() - started
         result = msgspec.json.decode(data, type=RunResult)
-        artefacts = artefact_dir or Path("runs") / f"{result.backend}-artefacts"
-        if heap:
+        result.config = config
+        if config.heap:
             heap_out = work / "heap.json"
             command = worker_command(
-                "heap",
-                config_path,
-                heap_out,
-                "--artefact-dir",
-                str(artefacts),
-                "--heap-messages",
-                str(heap_messages),
+                "heap", config_path, heap_out, "--artefact-dir", str(artefacts)
             )
             heap_data = run_worker(command, heap_out, "heap", config, progress)
             result.heap = msgspec.json.decode(heap_data, type=HeapSummary)
             result.artefacts.update(result.heap.artefacts)
-        if cpu:
-            from treasure.passes.cpu import run_cpu_pass
-
+        if config.cpu:
             result.cpu = run_cpu_pass(config, artefacts, timing_seconds, progress=progress)
             result.artefacts.update(result.cpu.artefacts)
     return result
