@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from treasure.parsers import BackendKind, Limits, RoutedEvent
+from treasure.parsers import BackendKind, Limits, Routed
+from treasure.routing import DEFAULT_ROUTING, RoutingSpec
 
-RECORD = RoutedEvent("hostile", "p-0", "s-0")
+RECORD: Routed = ("hostile", "p-0", "s-0")
 MARKER_ENV = "TREASURE_TEST_MARKER"  # a file the Marker backend creates when started
 CHILD_PID_ENV = "TREASURE_TEST_CHILD_PID"  # where SpawnsChild writes its child's pid
 MEGABYTE = b"x" * (1 << 20)
@@ -23,8 +24,9 @@ class _Hostile:
     kind: ClassVar[BackendKind] = BackendKind.PLUGIN
     library: ClassVar[str] = ""
 
-    def __init__(self, *, limits: Limits) -> None:
+    def __init__(self, *, limits: Limits, routing: RoutingSpec = DEFAULT_ROUTING) -> None:
         self.limits = limits
+        self.routing = routing
 
     def route(self, payload: bytes) -> Any:
         return RECORD
@@ -41,8 +43,8 @@ class Marker(_Hostile):
 
     name = "marker"
 
-    def __init__(self, *, limits: Limits) -> None:
-        super().__init__(limits=limits)
+    def __init__(self, *, limits: Limits, routing: RoutingSpec = DEFAULT_ROUTING) -> None:
+        super().__init__(limits=limits, routing=routing)
         Path(os.environ[MARKER_ENV]).touch()
 
 
@@ -56,7 +58,7 @@ class ExitsWith3(_Hostile):
 class RaisingConstructor(_Hostile):
     name = "raising-constructor"
 
-    def __init__(self, *, limits: Limits) -> None:
+    def __init__(self, *, limits: Limits, routing: RoutingSpec = DEFAULT_ROUTING) -> None:
         raise RuntimeError("the licence server is unreachable")
 
 
