@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_RECORDING := runs/blowup-12k.trec
-RUST_SOURCES := $(wildcard rust/Cargo.toml rust/Cargo.lock rust/pyproject.toml rust/src/*.rs rust/python/treasure_rs/*.py rust/vendor/*/src/*.rs)
+NATIVE_SOURCES := $(wildcard rust/loadgen/Cargo.toml rust/loadgen/Cargo.lock rust/loadgen/src/*.rs)
+RUST_SOURCES := $(NATIVE_SOURCES) $(wildcard rust/Cargo.toml rust/Cargo.lock rust/pyproject.toml rust/src/*.rs rust/python/treasure_rs/*.py rust/vendor/*/src/*.rs)
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-test-deps demo gate test test-python test-rust lint bench schema clean \
@@ -21,6 +22,9 @@ $(STAMP): pyproject.toml $(RUST_SOURCES)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	if command -v cargo >/dev/null; then $(BIN)/python -m pip install --quiet ./rust; \
 	else echo "cargo not found: the Rust backends (rust-serde, rust-events) are not built"; fi
+	if command -v cargo >/dev/null; then cargo build --quiet --release --manifest-path rust/loadgen/Cargo.toml \
+		&& cp rust/loadgen/target/release/treasure-loadgen $(BIN)/; \
+	else echo "cargo not found: the native sender is not built (the pure-Python sender is used)"; fi
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install treasure, its dev tools and the Rust backend

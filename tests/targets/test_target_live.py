@@ -220,3 +220,26 @@ def test_json_framings_answer_as_length_frames_do(
     assert figures.failure == ""
     assert figures.routed == expected[""]
     assert figures.errors == {k: v for k, v in expected.items() if k}
+
+
+@pytest.mark.parametrize("sender", ["python", "native"])
+def test_refused_connections_are_counted_and_nothing_is_sent(
+    sender: str, tmp_path: Path, make_recording: MakeRecording
+) -> None:
+    from treasure.targets.native import native_sender_path
+
+    if sender == "native" and native_sender_path() is None:
+        pytest.skip("the native sender is not built")
+    figures = run_target(
+        TargetRun(
+            recording=make_recording([EVENT_MESSAGE] * 10),
+            target=f"unix:{tmp_path / 'nobody.sock'}",
+            pace="rate:1000/s",
+            connections=3,
+            sender=sender,  # type: ignore[arg-type]
+            artefact_dir=tmp_path,
+        )
+    )
+    assert figures.refused_connections == 3
+    assert (figures.sent, figures.unsent) == (0, 10)
+    assert "cannot connect" in figures.failure

@@ -5,6 +5,7 @@ target died mid-run (then `failure` says how, and the caller exits 5)."""
 from __future__ import annotations
 
 import threading
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -13,6 +14,7 @@ from treasure.errors import TreasureError
 from treasure.recordings import open_recording
 from treasure.targets.address import Address, Framing
 from treasure.targets.figures import TargetFigures
+from treasure.targets.native import Replies, native_sender_path, send_native
 from treasure.targets.process import ProcessSampler, Spawned, alive
 from treasure.targets.schedule import open_schedule
 from treasure.targets.sender import Outcomes, send_stream
@@ -101,24 +103,28 @@ def _send_sampled(
     address: Address,
     sender: str,
     payloads: list[bytes],
-    offsets: object,
+    offsets: array[int],
     figures: TargetFigures,
     pid: int | None,
 ) -> None:
     stop = threading.Event()
-    progress: list[Outcomes] = []
-    sampler = (
-        ProcessSampler(pid, lambda: progress[0].replies_so_far if progress else 0) if pid else None
-    )
+    live: list[Outcomes | Replies] = []  # the sender's running count of replies
+    sampler = ProcessSampler(pid, lambda: _replies_so_far(live)) if pid else None
     watcher = _watch(sampler, stop) if sampler else None
     outcomes: Outcomes | None = None
     try:
         if sender == "native":
-            from treasure.targets.native import send_native
-
-            send_native(run, address, payloads, figures, stop)
+            send_native(
+                address,
+                payloads,
+                offsets,
+                figures,
+                connections=run.connections,
+                reply_timeout_s=run.reply_timeout_s,
+                on_replies=live.append,
+            )
         else:
-            outcomes = _send_python(run, address, payloads, offsets, stop, progress)
+            outcomes = _send_python(run, address, payloads, offsets, stop, live)
     finally:
         if sampler is not None:
             sampler.finish()  # before summarising: the target's figures end with the send
@@ -134,17 +140,21 @@ def _send_sampled(
             figures.failure = f"{died}: {figures.failure}" if figures.failure else died
 
 
+def _replies_so_far(live: list[Outcomes | Replies]) -> int:
+    if not live:
+        return 0
+    found = live[0]
+    return found.replies_so_far if isinstance(found, Outcomes) else found.count
+
+
 def _send_python(
     run: TargetRun,
     address: Address,
     payloads: list[bytes],
-    offsets: object,
+    offsets: array[int],
     stop: threading.Event,
-    progress: list[Outcomes],
+    progress: list[Outcomes | Replies],
 ) -> Outcomes:
-    from array import array
-
-    assert isinstance(offsets, array)
     if address.transport == "http":
         return send_http(
             address,
@@ -184,8 +194,6 @@ def _watch(sampler: ProcessSampler, stop: threading.Event) -> threading.Thread:
 def _choose_sender(run: TargetRun, address: Address) -> str:
     if run.sender == "python":
         return "python"
-    from treasure.targets.native import native_sender_path
-
     usable = address.transport != "http" and run.framing == "length"
     if run.sender == "native":
         if not usable:

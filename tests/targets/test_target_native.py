@@ -1,0 +1,115 @@
+"""The native sender (rust/loadgen) against live targets: the same counts as the Python
+sender's, and the same bounded failure when the target dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+from tests.conftest import EVENT_MESSAGE, MakeRecording
+from tests.targets.conftest import Served, free_port, serve_command
+from tests.targets.test_target_live import hostile_payloads, in_process_outcomes
+
+from treasure.targets.native import native_sender_path
+from treasure.targets.run import TargetRun, run_target
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        native_sender_path() is None,
+        reason="the native sender is not built (make install builds it where cargo exists)",
+    ),
+]
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_native_sender_counts_what_the_backend_answers(
+    transport: str, tmp_path: Path, make_recording: MakeRecording
+) -> None:
+    payloads = [EVENT_MESSAGE, *hostile_payloads()] * 20
+    if transport == "unix":
+        target, listen = f"unix:{tmp_path / 'r.sock'}", ["--unix", str(tmp_path / "r.sock")]
+    else:
+        port = free_port()
+        target, listen = f"tcp:127.0.0.1:{port}", ["--tcp", f"127.0.0.1:{port}"]
+    figures = run_target(
+        TargetRun(
+            recording=make_recording(payloads),
+            target=target,
+            pace="rate:500/s",
+            connections=3,
+            spawn=serve_command("pyyaml-dom", *listen),
+            sender="native",
+            artefact_dir=tmp_path,
+        )
+    )
+    expected = in_process_outcomes("pyyaml-dom", payloads)
+    assert figures.sender == "native"
+    assert figures.failure == ""
+    assert figures.sent == figures.answered == figures.scheduled == len(payloads)
+    assert figures.routed == expected[""]
+    assert figures.errors == {k: v for k, v in expected.items() if k}
+    assert figures.latency_corrected is not None
+    assert figures.latency_corrected.count == len(payloads)
+    assert figures.schedule_error is not None
+    assert figures.schedule_error.count == len(payloads)
+    process = figures.process
+    assert process is not None
+    assert process.samples[-1][1] == len(payloads)  # the sampler saw the replies counted
+
+
+def test_native_sender_ends_a_run_whose_target_died(
+    tmp_path: Path, make_recording: MakeRecording, served: list[Served]
+) -> None:
+    socket_path = tmp_path / "doomed.sock"
+    target = Served("pyyaml-dom", "--unix", str(socket_path))
+    served.append(target)
+    pid = target.process.pid
+    killer = threading.Timer(1.0, lambda: os.kill(pid, signal.SIGKILL))
+    killer.start()
+    try:
+        figures = run_target(
+            TargetRun(
+                recording=make_recording([EVENT_MESSAGE] * 2000),
+                target=f"unix:{socket_path}",
+                pace="rate:200/s",
+                target_pid=pid,
+                sender="native",
+                artefact_dir=tmp_path,
+            )
+        )
+    finally:
+        killer.cancel()
+    assert "exited during the run" in figures.failure
+    assert "closed the connection" in figures.failure or "failed" in figures.failure
+    assert 0 < figures.answered <= figures.sent < figures.scheduled == 2000
+    assert figures.sent == figures.answered + figures.timeouts + figures.lost
+    assert figures.unsent == 2000 - figures.sent
+
+
+def test_native_sender_times_out_on_a_frozen_target(
+    tmp_path: Path, make_recording: MakeRecording, served: list[Served]
+) -> None:
+    socket_path = tmp_path / "frozen.sock"
+    target = Served("pyyaml-dom", "--unix", str(socket_path))
+    served.append(target)
+    os.kill(target.process.pid, signal.SIGSTOP)
+    try:
+        figures = run_target(
+            TargetRun(
+                recording=make_recording([EVENT_MESSAGE] * 300),
+                target=f"unix:{socket_path}",
+                pace="rate:1000/s",
+                reply_timeout_s=0.5,
+                sender="native",
+                artefact_dir=tmp_path,
+            )
+        )
+    finally:
+        os.kill(target.process.pid, signal.SIGCONT)
+    assert "reply timeout" in figures.failure
+    assert figures.answered == 0
+    assert figures.timeouts == figures.sent > 0
