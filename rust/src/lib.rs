@@ -10,6 +10,7 @@
 //! `python` feature.
 
 pub mod events_route;
+pub mod scan;
 pub mod scalars;
 pub mod serde_route;
 pub mod spec;

@@ -1,0 +1,111 @@
+//! The routing scanner against the full parser (`rust-events`) on generated messages in
+//! every style, and on mutations of them. Wherever the scanner answers, the full parser
+//! must give the same fields; the one allowed difference (docs/routing.md) is a syntax
+//! fault strictly inside a value no routing field goes through, which the scanner does not
+//! look into. `SCAN_FUZZ_MESSAGES` sets the count (`make fuzz-scan` runs 1,000,000),
+//! `SCAN_FUZZ_SEED` the seed.
+
+mod scan_gen;
+
+use scan_gen::{Gen, Rng, mutate};
+use treasure_rs::events_route::EventsRouter;
+use treasure_rs::scan::ScanRouter;
+use treasure_rs::{Category, Limits};
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+/// Routers for the default limits and for shallow depth limits, so nesting near the limit
+/// is exercised often.
+fn routers() -> Vec<(ScanRouter, EventsRouter)> {
+    let mut limits = vec![Limits::default()];
+    for max_depth in 1..=5 {
+        limits.push(Limits {
+            max_depth,
+            ..Limits::default()
+        });
+    }
+    limits
+        .into_iter()
+        .map(|l| (ScanRouter::new(l), EventsRouter::new(l)))
+        .collect()
+}
+
+#[derive(Default)]
+struct Tally {
+    messages: u64,
+    scanned: u64,
+    valid: u64,
+    valid_scanned: u64,
+    allowed: u64,
+    disagreements: Vec<String>,
+}
+
+#[test]
+fn scanner_agrees_with_the_full_parser() {
+    let count = env_number("SCAN_FUZZ_MESSAGES", 60_000);
+    let seed = env_number("SCAN_FUZZ_SEED", 15);
+    let routers = routers();
+    let mut rng = Rng::new(seed);
+    let mut tally = Tally::default();
+    for _ in 0..count {
+        let message = Gen::new(&mut rng).message();
+        let (payload, inside_skipped) = if rng.chance(35) {
+            let m = mutate(&message, &mut rng);
+            (m.text, m.inside_skipped)
+        } else {
+            (message.text.into_bytes(), false)
+        };
+        let index = if rng.chance(75) { 0 } else { rng.below(routers.len()) };
+        let (scan, full) = &routers[index];
+        let expected = full
+            .route(&payload)
+            .map(|r| vec![r.event_type, r.player_id, r.session_id]);
+        tally.messages += 1;
+        if expected.is_ok() {
+            tally.valid += 1;
+        }
+        let Ok(fields) = scan.scan(&payload) else {
+            continue;
+        };
+        tally.scanned += 1;
+        match &expected {
+            Ok(want) if *want == fields => tally.valid_scanned += 1,
+            Err(err) if err.category == Category::Syntax && inside_skipped => {
+                tally.allowed += 1;
+                if std::env::var_os("SCAN_FUZZ_SHOW_ALLOWED").is_some() {
+                    println!("allowed: {err}\n{}\n---", String::from_utf8_lossy(&payload));
+                }
+            }
+            _ => {
+                if tally.disagreements.len() < 8 {
+                    tally.disagreements.push(format!(
+                        "max_depth {}: scanner {fields:?}, full parser {expected:?} on\n{}",
+                        scan.limits().max_depth,
+                        String::from_utf8_lossy(&payload)
+                    ));
+                }
+                tally.disagreements.push(String::new());
+            }
+        }
+    }
+    let wrong = tally.disagreements.iter().filter(|d| d.is_empty()).count();
+    println!(
+        "{} messages (seed {seed}): {} routed by the full parser, {} scanned, {} of them \
+         routed alike, {} allowed differences, {wrong} disagreements",
+        tally.messages, tally.valid, tally.scanned, tally.valid_scanned, tally.allowed
+    );
+    let shown: Vec<_> = tally.disagreements.iter().filter(|d| !d.is_empty()).collect();
+    assert!(wrong == 0, "{wrong} disagreements, first ones:\n{}", shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n---\n"));
+    // The scanner must take most messages the full parser routes, or it proves nothing.
+    assert!(
+        tally.valid_scanned * 10 >= tally.valid * 6,
+        "only {} of {} routable messages were scanned",
+        tally.valid_scanned,
+        tally.valid
+    );
+}
