@@ -10,7 +10,7 @@ RUST_SOURCES := $(NATIVE_SOURCES) $(wildcard rust/Cargo.toml rust/Cargo.lock rus
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-test-deps demo gate test test-python test-rust lint bench schema clean \
-	fuzz fuzz-recordings
+	fuzz fuzz-recordings fuzz-scan
 
 help: ## Show every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -45,6 +45,10 @@ gate: $(STAMP) ## Compare on the committed smoke recording and gate it against t
 
 test-rust: $(STAMP) ## Rust unit tests of the treasure-rs backend
 	if command -v cargo >/dev/null; then cargo test --quiet --manifest-path rust/Cargo.toml; fi
+
+fuzz-scan: ## rust-scan against the full parser on 1,000,000 generated messages (SCAN_FUZZ_SEED to vary)
+	SCAN_FUZZ_MESSAGES=$${SCAN_FUZZ_MESSAGES:-1000000} cargo test --release --manifest-path rust/Cargo.toml \
+		--test scan_differential -- --nocapture
 
 test-python: $(STAMP) ## The pytest suite (unit, CLI, contract, integration)
 	$(BIN)/pytest

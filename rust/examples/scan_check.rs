@@ -12,13 +12,18 @@ fn main() {
     let (mut fast, mut total, mut wrong) = (0, 0, 0);
     for payload in data.split(|b| *b == 0) {
         total += 1;
-        let expected = full.route(payload).map(|r| vec![r.event_type, r.player_id, r.session_id]);
+        let expected = full
+            .route(payload)
+            .map(|r| vec![r.event_type, r.player_id, r.session_id]);
         if let Ok(fields) = scan.scan(payload) {
             fast += 1;
             if expected.as_ref().ok() != Some(&fields) {
                 wrong += 1;
                 if wrong < 5 {
-                    println!("DISAGREE {fields:?} vs {expected:?}\n{}", String::from_utf8_lossy(payload));
+                    println!(
+                        "DISAGREE {fields:?} vs {expected:?}\n{}",
+                        String::from_utf8_lossy(payload)
+                    );
                 }
             }
         }

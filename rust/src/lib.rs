@@ -10,8 +10,8 @@
 //! `python` feature.
 
 pub mod events_route;
-pub mod scan;
 pub mod scalars;
+pub mod scan;
 pub mod serde_route;
 pub mod spec;
 

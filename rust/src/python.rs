@@ -23,9 +23,9 @@ static CATEGORIES: PyOnceLock<[Py<PyAny>; 5]> = PyOnceLock::new();
 
 /// Payloads below this many bytes are parsed without releasing the GIL: for them the
 /// release/re-acquire round trip costs more than the parse it would overlap.
-const DEFAULT_RELEASE_GIL_MIN_BYTES: usize = 0;
+pub(crate) const DEFAULT_RELEASE_GIL_MIN_BYTES: usize = 0;
 
-fn limits_from(limits: Option<&Bound<'_, PyAny>>) -> PyResult<Limits> {
+pub(crate) fn limits_from(limits: Option<&Bound<'_, PyAny>>) -> PyResult<Limits> {
     let defaults = Limits::default();
     let Some(limits) = limits.filter(|l| !l.is_none()) else {
         return Ok(defaults);
@@ -37,7 +37,10 @@ fn limits_from(limits: Option<&Bound<'_, PyAny>>) -> PyResult<Limits> {
     })
 }
 
-fn limits_to_python<'py>(py: Python<'py>, limits: &Limits) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn limits_to_python<'py>(
+    py: Python<'py>,
+    limits: &Limits,
+) -> PyResult<Bound<'py, PyAny>> {
     py.import(CONTRACT)?.getattr("Limits")?.call1((
         limits.max_bytes,
         limits.max_depth,
@@ -67,7 +70,7 @@ fn category_member(py: Python<'_>, category: Category) -> PyResult<&Py<PyAny>> {
     Ok(&members[index])
 }
 
-fn parse_error(py: Python<'_>, err: RouteError) -> PyErr {
+pub(crate) fn parse_error(py: Python<'_>, err: RouteError) -> PyErr {
     let raised = (|| -> PyResult<PyErr> {
         let category = category_member(py, err.category)?;
         let exc_type = PARSE_ERROR.import(py, CONTRACT, "ParseError")?;
@@ -76,7 +79,7 @@ fn parse_error(py: Python<'_>, err: RouteError) -> PyErr {
     raised.unwrap_or_else(|import_failure| import_failure)
 }
 
-fn routed_event(py: Python<'_>, routing: Routing) -> PyResult<Py<PyAny>> {
+pub(crate) fn routed_event(py: Python<'_>, routing: Routing) -> PyResult<Py<PyAny>> {
     let cls = ROUTED_EVENT.import(py, CONTRACT, "RoutedEvent")?;
     let args = (
         PyString::new(py, &routing.event_type),
@@ -87,7 +90,7 @@ fn routed_event(py: Python<'_>, routing: Routing) -> PyResult<Py<PyAny>> {
 }
 
 /// Run `route` on the payload's bytes in place, with the GIL released when worth it.
-fn run<F>(
+pub(crate) fn run<F>(
     py: Python<'_>,
     payload: &Bound<'_, PyBytes>,
     min_bytes: usize,
@@ -105,7 +108,7 @@ where
     }
 }
 
-fn as_tuple<'py>(py: Python<'py>, routing: Routing) -> PyResult<Bound<'py, PyTuple>> {
+pub(crate) fn as_tuple<'py>(py: Python<'py>, routing: Routing) -> PyResult<Bound<'py, PyTuple>> {
     PyTuple::new(
         py,
         [routing.event_type, routing.player_id, routing.session_id],
@@ -190,6 +193,7 @@ fn _panic_for_test(py: Python<'_>, message: &str) -> PyResult<()> {
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<SerdeRouter>()?;
     module.add_class::<EventsRouter>()?;
+    module.add_class::<crate::scan::python::ScanRouter>()?;
     module.add_function(wrap_pyfunction!(_panic_for_test, module)?)?;
     module.add(
         "DEFAULT_RELEASE_GIL_MIN_BYTES",

@@ -60,7 +60,11 @@ fn scanner_agrees_with_the_full_parser() {
         } else {
             (message.text.into_bytes(), false)
         };
-        let index = if rng.chance(75) { 0 } else { rng.below(routers.len()) };
+        let index = if rng.chance(75) {
+            0
+        } else {
+            rng.below(routers.len())
+        };
         let (scan, full) = &routers[index];
         let expected = full
             .route(&payload)
@@ -99,8 +103,20 @@ fn scanner_agrees_with_the_full_parser() {
          routed alike, {} allowed differences, {wrong} disagreements",
         tally.messages, tally.valid, tally.scanned, tally.valid_scanned, tally.allowed
     );
-    let shown: Vec<_> = tally.disagreements.iter().filter(|d| !d.is_empty()).collect();
-    assert!(wrong == 0, "{wrong} disagreements, first ones:\n{}", shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n---\n"));
+    let shown: Vec<_> = tally
+        .disagreements
+        .iter()
+        .filter(|d| !d.is_empty())
+        .collect();
+    assert!(
+        wrong == 0,
+        "{wrong} disagreements, first ones:\n{}",
+        shown
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    );
     // The scanner must take most messages the full parser routes, or it proves nothing.
     assert!(
         tally.valid_scanned * 10 >= tally.valid * 6,

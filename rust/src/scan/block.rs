@@ -24,8 +24,21 @@ pub(super) fn is_blank_or_eol(c: u8) -> bool {
 fn is_indicator(c: u8) -> bool {
     matches!(
         c,
-        b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
-            | b'"' | b'%' | b'@' | b'`'
+        b',' | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
     )
 }
 
@@ -76,7 +89,10 @@ impl<'a, 's> Scanner<'a, 's> {
         if self.next_content_line()?.is_some() {
             return Err(Fallback);
         }
-        self.out.into_iter().collect::<Option<Vec<_>>>().ok_or(Fallback)
+        self.out
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or(Fallback)
     }
 
     pub(super) fn skip_spaces(&mut self) -> usize {
@@ -87,7 +103,7 @@ impl<'a, 's> Scanner<'a, 's> {
         self.pos - start
     }
 
-    pub(super) fn to_eol(&mut self) {
+    pub(super) fn skip_to_eol(&mut self) {
         while !is_eol(self.peek()) {
             self.pos += 1;
         }
@@ -109,7 +125,7 @@ impl<'a, 's> Scanner<'a, 's> {
         let spaced = self.skip_spaces() > 0;
         let c = self.peek();
         if c == b'#' && spaced {
-            self.to_eol();
+            self.skip_to_eol();
         } else if !is_eol(c) {
             return Err(Fallback);
         }
@@ -132,7 +148,7 @@ impl<'a, 's> Scanner<'a, 's> {
             let c = self.at(i);
             if is_eol(c) || c == b'#' {
                 self.pos = i;
-                self.to_eol();
+                self.skip_to_eol();
                 self.skip_break();
                 continue;
             }
@@ -176,7 +192,13 @@ impl<'a, 's> Scanner<'a, 's> {
         }
     }
 
-    fn entry(&mut self, indent: usize, depth: usize, step: Option<usize>, seen: &mut u64) -> Step<()> {
+    fn entry(
+        &mut self,
+        indent: usize,
+        depth: usize,
+        step: Option<usize>,
+        seen: &mut u64,
+    ) -> Step<()> {
         let key = self.key(step)?;
         let Some(child) = key else {
             return self.skip_value(indent, depth);
@@ -217,7 +239,9 @@ impl<'a, 's> Scanner<'a, 's> {
                 None => None,
             }
         } else {
-            if is_indicator(c) || matches!(c, b'-' | b'?' | b':') && is_blank_or_eol(self.at(self.pos + 1)) {
+            if is_indicator(c)
+                || matches!(c, b'-' | b'?' | b':') && is_blank_or_eol(self.at(self.pos + 1))
+            {
                 return Err(Fallback);
             }
             let start = self.pos;
@@ -277,7 +301,9 @@ impl<'a, 's> Scanner<'a, 's> {
                 Some(end) => end + 1,
                 None => return false,
             }
-        } else if is_indicator(c) || matches!(c, b'-' | b'?' | b':') && is_blank_or_eol(self.at(self.pos + 1)) {
+        } else if is_indicator(c)
+            || matches!(c, b'-' | b'?' | b':') && is_blank_or_eol(self.at(self.pos + 1))
+        {
             return false;
         } else {
             let mut i = self.pos;

@@ -40,6 +40,7 @@ impl Scanner<'_, '_> {
     /// `indent`; `depth` is its own nesting depth.
     pub(super) fn skip_flow(&mut self, indent: usize, depth: usize) -> Step<()> {
         let mut braces: u64 = 0; // one bit per open collection: 1 for a mapping
+        let mut valued: u64 = 0; // one bit per open collection: its entry has had its `:`
         let mut open = 0usize;
         let mut at = At::Comma;
         loop {
@@ -51,6 +52,7 @@ impl Scanner<'_, '_> {
                         return Err(Fallback);
                     }
                     braces = braces << 1 | u64::from(c == b'{');
+                    valued <<= 1;
                     open += 1;
                     at = At::Open;
                 }
@@ -59,6 +61,7 @@ impl Scanner<'_, '_> {
                         return Err(Fallback);
                     }
                     braces >>= 1;
+                    valued >>= 1;
                     open -= 1;
                     self.pos += 1;
                     if open == 0 {
@@ -71,6 +74,7 @@ impl Scanner<'_, '_> {
                     if matches!(at, At::Open | At::Comma) {
                         return Err(Fallback);
                     }
+                    valued &= !1;
                     at = At::Comma;
                 }
                 b':' if at == At::After || {
@@ -79,13 +83,17 @@ impl Scanner<'_, '_> {
                 } =>
                 {
                     // A value indicator: in a sequence it would open a single-pair mapping.
-                    if braces & 1 == 0 || matches!(at, At::Open | At::Comma | At::Colon) {
+                    let again = valued & 1 == 1;
+                    if braces & 1 == 0 || again || matches!(at, At::Open | At::Comma | At::Colon) {
                         return Err(Fallback);
                     }
+                    valued |= 1;
                     at = At::Colon;
                 }
-                b'#' if self.at(self.pos.wrapping_sub(1)) == b' ' || self.pos == self.line_start => {
-                    self.to_eol();
+                b'#' if self.at(self.pos.wrapping_sub(1)) == b' '
+                    || self.pos == self.line_start =>
+                {
+                    self.skip_to_eol();
                     continue;
                 }
                 b' ' => {}

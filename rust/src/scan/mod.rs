@@ -11,6 +11,8 @@
 
 mod block;
 mod flow;
+#[cfg(feature = "python")]
+pub(crate) mod python;
 mod scalar;
 mod spec;
 
@@ -60,7 +62,9 @@ impl ScanRouter {
             return Ok(fields);
         }
         self.fallbacks.fetch_add(1, Ordering::Relaxed);
-        self.full.route(payload).map(|r| vec![r.event_type, r.player_id, r.session_id])
+        self.full
+            .route(payload)
+            .map(|r| vec![r.event_type, r.player_id, r.session_id])
     }
 
     pub fn route(&self, payload: &[u8]) -> Result<Routing, RouteError> {
@@ -119,8 +123,10 @@ fn printable(bytes: &[u8]) -> bool {
         else {
             return false;
         };
-        if matches!(ch, '\u{80}'..='\u{a0}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
-        {
+        if matches!(
+            ch,
+            '\u{80}'..='\u{a0}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        ) {
             return false;
         }
         i += len;

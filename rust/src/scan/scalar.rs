@@ -39,7 +39,7 @@ impl Scanner<'_, '_> {
             match c {
                 b':' if is_blank_or_eol(self.at(self.pos + 1)) => return Err(Fallback),
                 b' ' if self.at(self.pos + 1) == b'#' => {
-                    self.to_eol();
+                    self.skip_to_eol();
                     return Ok((start, end, true));
                 }
                 b' ' => {}
@@ -309,7 +309,7 @@ impl Scanner<'_, '_> {
                 return Err(Fallback); // more-indented lines fold differently
             }
             let line = start + content;
-            self.to_eol();
+            self.skip_to_eol();
             if self.peek() == 0 {
                 return Err(Fallback); // no final line break
             }

@@ -166,7 +166,8 @@ impl<'r> Gen<'r> {
             }
         }
         if self.rng.chance(5) {
-            self.out.truncate(self.out.trim_end_matches(['\n', '\r']).len());
+            self.out
+                .truncate(self.out.trim_end_matches(['\n', '\r']).len());
         }
         Message {
             text: self.out,
@@ -303,7 +304,9 @@ impl<'r> Gen<'r> {
         let w = self.word();
         match self.rng.below(4) {
             0 => self.out.push_str(&format!("'{}'", w.replace('\'', "''"))),
-            1 => self.out.push_str(&format!("\"{}\"", w.replace('"', "\\\""))),
+            1 => self
+                .out
+                .push_str(&format!("\"{}\"", w.replace('"', "\\\""))),
             _ => {
                 let w = self.plain_word();
                 let w = if w.contains([':', '#']) {

@@ -1,0 +1,99 @@
+"""rust-scan as treasure sees it: registered like the other Rust routers, routing exactly
+what the full parser (rust-events) routes, and counting the messages it hands to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from treasure.parsers import BackendKind, ErrorCategory, Limits, ParseError, create, discover
+from treasure.recordings import open_recording
+
+treasure_rs = pytest.importorskip("treasure_rs", reason="build it: pip install ./rust")
+
+pytestmark = pytest.mark.rust
+
+RECORDINGS = Path(__file__).resolve().parents[2] / "recordings"
+EVENT = b"""ts: 1717171717123
+inventory:
+  - id: it-01414
+    attrs: {rarity: epic, tags: [rare, sharp]}
+tags: [pvp, night]
+player_id: p-007889
+event_type: pickup
+session_id: "s-3e45\\u0037"
+"""
+FIELDS = ("pickup", "p-007889", "s-3e457")
+
+
+def scanner(limits: Limits | None = None) -> treasure_rs.ScanRouter:
+    return treasure_rs.RustScanBackend(limits=limits or Limits())
+
+
+def outcome(backend: object, payload: bytes) -> tuple[str, ...] | ErrorCategory:
+    try:
+        return tuple(backend.route_tuple(payload))  # type: ignore[attr-defined]
+    except ParseError as err:
+        return err.category
+
+
+def test_registered_through_the_entry_point_group() -> None:
+    info = discover()["rust-scan"]
+    assert info.available, info.problem
+    backend = create("rust-scan", Limits())
+    assert backend.kind is BackendKind.RUST
+    assert backend.route(EVENT) == FIELDS
+
+
+def test_a_plain_message_is_scanned_without_falling_back() -> None:
+    backend = scanner()
+    assert backend.route_tuple(EVENT) == FIELDS
+    assert backend.route_tuple(EVENT.replace(b"\n", b"\r\n")) == FIELDS
+    assert backend.fallbacks == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (EVENT.replace(b"{rarity: epic", b"&a {rarity: epic"), FIELDS),
+        (b"extra: !!python/object/apply:os.system [echo]\n" + EVENT, ErrorCategory.UNSAFE_TAG),
+        (EVENT.replace(b"ts: ", b"ts:\t"), None),
+        (EVENT + b"player_id: again\n", None),  # what the full parser says of a duplicate
+        (EVENT.replace(b"player_id: p-007889", b"player_id: 42"), ErrorCategory.SCHEMA),
+        (b"\xef\xbb\xbf" + EVENT, FIELDS),
+    ],
+)
+def test_what_the_scan_does_not_handle_goes_to_the_full_parser(
+    payload: bytes, expected: object
+) -> None:
+    backend = scanner()
+    full = create("rust-events", Limits())
+    got = outcome(backend, payload)
+    assert got == outcome(full, payload)
+    if expected is not None:
+        assert got == expected
+    assert backend.fallbacks == 1
+
+
+def test_limits_and_encoding_are_the_full_parsers() -> None:
+    # root 1, inventory 2, its item 3, attrs 4, tags 5: the scan counts it, the walk refuses
+    shallow, deep_enough = scanner(Limits(max_depth=4)), scanner(Limits(max_depth=5))
+    assert outcome(shallow, EVENT) == ErrorCategory.LIMIT
+    assert outcome(deep_enough, EVENT) == FIELDS
+    assert (shallow.fallbacks, deep_enough.fallbacks) == (1, 0)
+    assert outcome(scanner(Limits(max_bytes=64)), EVENT) == ErrorCategory.LIMIT
+    assert outcome(scanner(), EVENT.replace(b"pickup", b"pick\xffup")) == ErrorCategory.ENCODING
+
+
+@pytest.mark.parametrize("recording", ["smoke.trec", "hostile-mixed.trec"])
+def test_routes_every_recorded_message_as_the_full_parser_does(recording: str) -> None:
+    backend = scanner()
+    full = create("rust-events", Limits())
+    with open_recording(RECORDINGS / recording) as frames:
+        payloads = [frame.payload for frame in frames]
+    disagreements = [p for p in payloads if outcome(backend, p) != outcome(full, p)]
+    assert disagreements == []
+    anchored = sum(1 for p in payloads if b"&" in p)
+    # every anchored message falls back; most others are scanned
+    assert anchored <= backend.fallbacks < len(payloads)
