@@ -59,7 +59,7 @@ fuzz-recordings: $(STAMP) ## Recording mutation fuzz and writer kills, long (ROU
 	TREASURE_FUZZ_ROUNDS=$${ROUNDS:-200} TREASURE_FUZZ_KILLS=$${KILLS:-200} $(BIN)/pytest -q -s \
 		tests/unit/test_recording_mutations.py tests/unit/test_recording_kills.py
 
-fuzz: fuzz-recordings ## Every fuzz target, long versions of what `make test` runs bounded
+fuzz: fuzz-recordings fuzz-scan ## Every fuzz target, long versions of what `make test` runs bounded
 
 lint: $(STAMP) ## ruff and mypy --strict over src and tests
 	$(BIN)/ruff check src tests benchmarks
