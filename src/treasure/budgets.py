@@ -9,6 +9,7 @@ overrides them for one scenario, `[budgets.backend.B]` for one backend and
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from treasure.errors import BudgetError
 from treasure.metrics import Metric, metric
-from treasure.quantities import Unit, example, parse_quantity
+from treasure.quantities import Unit, example, format_quantity, parse_quantity
 
 BUDGET_FILE = "treasure.toml"
 
@@ -72,13 +73,14 @@ class Budgets:
 
     @property
     def empty(self) -> bool:
+        """No budget that can be checked: none written, or every one switched off."""
         tables = [
             self.defaults,
             *self.scenarios.values(),
             *self.backends.values(),
             *self.backend_scenarios.values(),
         ]
-        return not any(tables)
+        return not any(limit is not None for table in tables for limit in table.values())
 
 
 def find_budget_file(directory: Path) -> Path | None:
@@ -103,6 +105,10 @@ def load_budgets(path: Path) -> Budgets:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise BudgetError(f"cannot read budgets {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise BudgetError(
+            f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x})"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise BudgetError(f"{path}: not valid TOML ({exc})") from exc
     if path.name == "pyproject.toml":
@@ -116,8 +122,10 @@ def load_budgets(path: Path) -> Budgets:
 def parse_budgets(data: Mapping[str, object], source: str, prefix: str = "") -> Budgets:
     unknown = sorted(set(data) - {"budgets", "regression"})
     if unknown:
+        hint = _did_you_mean(unknown[0], ("budgets", "regression"), prefix)
         raise BudgetError(
-            f"{source}: unknown table [{prefix}{unknown[0]}] (expected [budgets] and [regression])"
+            f"{source}: unknown table [{prefix}{unknown[0]}]{hint} "
+            "(expected [budgets] and [regression])"
         )
     budgets = _table(data.get("budgets", {}), f"{prefix}budgets", source)
     defaults, scenarios, backends, pairs = _split_levels(budgets, f"{prefix}budgets", source)
@@ -165,6 +173,12 @@ def _limits(
     for name, value in table.items():
         if name in nested:
             continue
+        if isinstance(value, dict):
+            hint = _did_you_mean(name, nested, f"{where}.") if nested else ""
+            raise BudgetError(
+                f"{source}: unknown table [{where}.{name}]{hint}"
+                + (f" (tables here: {', '.join(nested)})" if nested else " (no tables here)")
+            )
         try:
             found = metric(name)
         except BudgetError as exc:
@@ -172,17 +186,33 @@ def _limits(
         if value is False:
             limits[name] = None
             continue
-        if not isinstance(value, str | int | float) or value is True:
-            raise BudgetError(
-                f"{source}: [{where}] {name} = {value!r}: expected a quantity "
-                f"such as {example(found.unit)!r}, or false"
-            )
-        try:
-            allowed = parse_quantity(value, found.unit)
-        except ValueError as exc:
-            raise BudgetError(f"{source}: [{where}] {name} = {value!r}: {exc}") from None
-        limits[name] = Limit(found, allowed, str(value))
+        limits[name] = _limit(found, value, f"{source}: [{where}] {name} = {value!r}")
     return limits
+
+
+def _limit(found: Metric, value: object, context: str) -> Limit:
+    """One budget's allowed value; an error when it is not a quantity or cannot work."""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise BudgetError(
+            f"{context}: expected a quantity such as {example(found.unit)!r}, or false"
+        )
+    try:
+        allowed = parse_quantity(value, found.unit)
+    except ValueError as exc:
+        raise BudgetError(f"{context}: {exc}") from None
+    if allowed == 0 and not found.zero_ok:
+        raise BudgetError(f"{context}: 0 can never hold for {found.name} ({found.title})")
+    if found.ceiling is not None and allowed >= found.ceiling:
+        raise BudgetError(
+            f"{context}: a budget that cannot fail: {found.name} is never above "
+            f"{format_quantity(found.ceiling, found.unit)}"
+        )
+    return Limit(found, allowed, str(value))
+
+
+def _did_you_mean(name: str, choices: tuple[str, ...], prefix: str) -> str:
+    near = difflib.get_close_matches(name, choices, n=1)
+    return f" (did you mean [{prefix}{near[0]}]?)" if near else ""
 
 
 def _parse_regression(table: Mapping[str, object], source: str, prefix: str) -> RegressionSettings:

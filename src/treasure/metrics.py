@@ -25,6 +25,8 @@ class Metric:
     unit: Unit
     title: str
     read: Callable[[RunResult], float]  # raises Unmeasured
+    zero_ok: bool = True  # False: a budget of 0 can never hold (every message takes time)
+    ceiling: float | None = None  # the figure can never exceed it: a budget there cannot fail
 
 
 STATS = ("p50", "p90", "p99", "max", "mean")
@@ -89,6 +91,21 @@ def _rss_reader(read_rss: Callable[[RunResult], float]) -> Callable[[RunResult],
     return read
 
 
+MIN_RSS_GROWTH_SAMPLES = 3  # a slope needs points: one sample (under 1,000 messages) reads 0
+
+
+def _rss_growth(run: RunResult) -> float:
+    rss = run.rss
+    assert rss is not None
+    kept = {index for index, _ in rss.samples[len(rss.samples) // 10 :]}
+    if len(kept) < MIN_RSS_GROWTH_SAMPLES:
+        raise Unmeasured(
+            f"too few RSS samples to measure growth ({len(kept)} after warm-up, at least "
+            f"{MIN_RSS_GROWTH_SAMPLES} needed: one every 1,000 messages): replay more messages"
+        )
+    return rss.growth_per_message_bytes
+
+
 def _error_rate(run: RunResult) -> float:
     if run.messages <= 0:
         raise Unmeasured("no messages were measured")
@@ -120,6 +137,7 @@ def _build_metrics() -> dict[str, Metric]:
                 Unit.NANOSECONDS,
                 f"{title} {stat}",
                 _latency_reader(corrected, stat),
+                zero_ok=False,
             )
             for stat in (*STATS, "p999")
         ]
@@ -142,18 +160,19 @@ def _build_metrics() -> dict[str, Metric]:
             "GC pause max",
             _gc_reader(lambda run: float(run.gc.pause_max_ns if run.gc else 0)),
         ),
-        Metric("error_rate", Unit.FRACTION, "error rate", _error_rate),
+        Metric("error_rate", Unit.FRACTION, "error rate", _error_rate, ceiling=1.0),
         Metric(
             "rss_growth_per_message",
             Unit.BYTES,
             "RSS growth per message",
-            _rss_reader(lambda run: run.rss.growth_per_message_bytes if run.rss else 0.0),
+            _rss_reader(_rss_growth),
         ),
         Metric(
             "rss_peak",
             Unit.BYTES,
             "peak RSS",
             _rss_reader(lambda run: float(run.rss.peak_bytes if run.rss else 0)),
+            zero_ok=False,
         ),
     ]
     return {metric.name: metric for metric in metrics}

@@ -3,6 +3,7 @@ read into base units (bytes, nanoseconds, fractions) and written back."""
 
 from __future__ import annotations
 
+import math
 import re
 from enum import StrEnum
 
@@ -13,6 +14,7 @@ class Unit(StrEnum):
     FRACTION = "fraction"  # written and shown as a percentage
     TIMES = "times"  # a ratio such as amplification, written `8192x` or `8192`
     COUNT = "count"
+
 
 BYTE_UNITS = {
     "b": 1,
@@ -42,12 +44,16 @@ def parse_quantity(text: str | float, unit: Unit) -> float:
     if isinstance(text, bool):
         raise ValueError("expected a quantity, not true/false")
     if isinstance(text, int | float):
+        if not math.isfinite(text):
+            raise ValueError("must be a finite number (a budget of inf or nan cannot fail)")
         if text < 0:
             raise ValueError("must not be negative")
         if text == 0 or unit in (Unit.TIMES, Unit.COUNT):
             return float(text)
         raise ValueError(f"needs a unit ({_UNIT_WORDS[unit]}), e.g. {example(unit)!r}")
     match = _QUANTITY.match(text)
+    if match is None and text.strip().startswith("-"):
+        raise ValueError("must not be negative")
     if match is None:
         raise ValueError(f"not a quantity (write e.g. {example(unit)!r})")
     number, suffix = float(match.group(1)), match.group(2)
@@ -56,7 +62,10 @@ def parse_quantity(text: str | float, unit: Unit) -> float:
         raise ValueError(f"unknown unit {suffix!r} (use {_UNIT_WORDS[unit]})")
     if scale == 0:
         raise ValueError(f"needs a unit ({_UNIT_WORDS[unit]}), e.g. {example(unit)!r}")
-    return number * scale if number else 0.0
+    value = number * scale if number else 0.0
+    if not math.isfinite(value):
+        raise ValueError("is too large to be a finite number (a budget that cannot fail)")
+    return value
 
 
 def _scale(suffix: str, unit: Unit) -> float | None:

@@ -175,6 +175,9 @@ class RecordingInfo(msgspec.Struct, kw_only=True):
     payload_bytes: int
     users: int
     scenario: str = ""
+    # frames the recording holds (a v2 trailer's verified count); None when the run did
+    # not read it to its end (--limit) or it ended damaged or incomplete
+    recorded_frames: int | None = None
 
 
 class HostInfo(msgspec.Struct, kw_only=True):
@@ -222,6 +225,7 @@ class CompareResult(msgspec.Struct, kw_only=True, tag_field="kind", tag="compare
     failed: dict[str, str] = {}  # backend -> why its pass failed
     backends: list[str] = []  # as requested, in order: with `config`, enough to rerun it
     config: ReplayConfig | None = None  # the options every backend ran with (backend "")
+    complete: bool = False  # every backend was run; False in the copies saved along the way
 
 
 Result = RunResult | CompareResult

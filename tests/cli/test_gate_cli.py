@@ -47,7 +47,8 @@ def run_of(backend: str, heap_bytes: float | None, latency_ns: float = 200_000) 
         library_version="0",
         config=ReplayConfig(backend=backend, recording="recordings/smoke.trec"),
         recording=RecordingInfo(path="recordings/smoke.trec", frames=2000,
-                                payload_bytes=2000 * 512, users=10, scenario="smoke"),
+                                payload_bytes=2000 * 512, users=10, scenario="smoke",
+                                recorded_frames=2000),
         host=HostInfo(python="3.11", platform="linux", cpus=2, treasure="0.1.0"),
         messages=2000,
         latency=LatencySummary(uncorrected=distribution([float(m) for m in medians]),
@@ -60,6 +61,7 @@ def run_of(backend: str, heap_bytes: float | None, latency_ns: float = 200_000) 
 
 def compare_of(*runs: RunResult) -> CompareResult:
     return CompareResult(
+        complete=True,
         created_at="2026-01-01T00:00:00+00:00",
         recording=runs[0].recording,
         baseline=runs[0].backend,

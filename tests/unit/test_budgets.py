@@ -32,7 +32,8 @@ def run_result(heap: HeapSummary | None = None, errors: int = 0) -> RunResult:
         library="PyYAML",
         library_version="6.0.2",
         config=ReplayConfig(backend="pyyaml-dom", recording="smoke.trec"),
-        recording=RecordingInfo(path="smoke.trec", frames=1000, payload_bytes=512_000, users=10),
+        recording=RecordingInfo(path="smoke.trec", frames=1000, payload_bytes=512_000, users=10,
+                                recorded_frames=1000),
         host=HostInfo(python="3.11", platform="linux", cpus=2, treasure="0.1.0"),
         messages=1000,
         errors={"syntax": errors} if errors else {},
@@ -40,7 +41,8 @@ def run_result(heap: HeapSummary | None = None, errors: int = 0) -> RunResult:
         gc=GcSummary(collections=3, by_generation=[3, 0, 0], collections_per_1k=3.0,
                      pause_total_ns=9000, pause_p99_ns=4000, pause_max_ns=5000),
         rss=RssSummary(start_bytes=1 << 20, end_bytes=2 << 20, peak_bytes=3 << 20,
-                       growth_per_message_bytes=120.0),
+                       growth_per_message_bytes=120.0,
+                       samples=[(i * 1000, (1 << 20) + i * 120_000) for i in range(1, 6)]),
         heap=heap,
     )  # fmt: skip
 

@@ -73,7 +73,8 @@ def run_of(
         library_version="0",
         config=ReplayConfig(backend=backend, recording="recordings/smoke.trec"),
         recording=RecordingInfo(path="recordings/smoke.trec", frames=frames,
-                                payload_bytes=frames * 512, users=10, scenario="smoke"),
+                                payload_bytes=frames * 512, users=10, scenario="smoke",
+                                recorded_frames=frames),
         host=HostInfo(python="3.11", platform="linux", cpus=2, treasure="0.1.0"),
         messages=frames,
         latency=LatencySummary(uncorrected=distribution([float(m) for m in medians]),
@@ -127,6 +128,7 @@ def test_a_heap_budget_on_an_unmeasured_heap_is_an_error_not_a_pass(
 def test_a_backend_whose_compare_run_failed_breaks_each_of_its_budgets() -> None:
     # given a compare where one backend's pass died
     compare = CompareResult(
+        complete=True,
         created_at="2026-01-01T00:00:00+00:00",
         recording=run_of().recording,
         baseline="fast",
@@ -148,6 +150,7 @@ def test_junit_holds_one_case_per_budget_per_backend_with_the_failure() -> None:
         {"budgets": {"heap_peak_p50": "32 KiB", "error_rate": "1%"}}, "treasure.toml"
     )
     compare = CompareResult(
+        complete=True,
         created_at="2026-01-01T00:00:00+00:00",
         recording=run_of().recording,
         baseline="lean",
@@ -283,6 +286,7 @@ def test_a_baseline_keeps_what_the_gate_reads_and_drops_the_bulk() -> None:
 
 def test_updating_a_baseline_replaces_only_the_backends_rerun() -> None:
     previous = CompareResult(
+        complete=True,
         created_at="2026-01-01T00:00:00+00:00",
         recording=run_of().recording,
         baseline="a",

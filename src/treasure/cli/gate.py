@@ -114,7 +114,10 @@ def _budgets(path: Path | None, has_baseline: bool) -> Budgets:
             "./pyproject.toml, or give --baseline"
         )
     if budgets.empty and not has_baseline:
-        raise BudgetError(f"{budgets.source}: no budgets under [budgets]: nothing to check")
+        raise BudgetError(
+            f"{budgets.source}: no budgets under [budgets] (none written, or every "
+            "one switched off with false): nothing to check"
+        )
     return budgets
 
 
@@ -150,7 +153,7 @@ def _print_table(report: GateReport) -> None:
             check.label,
             "" if check.measured is None else format_quantity(check.measured, check.unit),
             "" if check.allowed is None else format_quantity(check.allowed, check.unit),
-            f"not measured: {check.detail}" if check.status is Status.ERROR else check.detail,
+            check.note,
         )
     console().print(table)
     # plain lines, never wrapped, so a CI log can be searched for them

@@ -45,4 +45,5 @@ def merge(previous: Result, update: Result) -> Result:
         recording=recording,
         baseline=baseline,
         runs=runs,
+        complete=all(r.complete for r in (previous, update) if isinstance(r, CompareResult)),
     )

@@ -22,7 +22,7 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class Check:
-    kind: Literal["budget", "regression"]
+    kind: Literal["budget", "regression", "coverage"]
     name: str  # the metric, e.g. heap_peak_p99
     title: str
     backend: str
@@ -36,13 +36,20 @@ class Check:
 
     @property
     def label(self) -> str:
-        return self.name if self.kind == "budget" else f"{self.name} vs baseline"
+        return f"{self.name} vs baseline" if self.kind == "regression" else self.name
+
+    @property
+    def note(self) -> str:
+        """The detail as a table's note column shows it."""
+        if self.status is Status.ERROR and self.kind != "coverage" and self.measured is None:
+            return f"not measured: {self.detail}"
+        return self.detail
 
     @property
     def verdict(self) -> str:
         """One line a person reads in a CI log: measured vs allowed, or why not measured."""
         if self.status is Status.ERROR:
-            return f"not measured: {self.detail}"
+            return self.note
         if self.measured is None or self.allowed is None:
             return self.detail
         relation = ">" if self.status is Status.FAIL else "<="

@@ -80,7 +80,6 @@ def markdown(report: GateReport) -> str:
 def _markdown_row(check: Check) -> str:
     measured = "" if check.measured is None else format_quantity(check.measured, check.unit)
     allowed = "" if check.allowed is None else format_quantity(check.allowed, check.unit)
-    note = f"not measured: {check.detail}" if check.status is Status.ERROR else check.detail
     cells = [_ICON[check.status], check.backend, check.scenario, f"`{check.label}`", measured,
-             allowed, note]  # fmt: skip
+             allowed, check.note]  # fmt: skip
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"

@@ -154,6 +154,7 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
             payload_bytes=sum(sizes),
             users=int(str(metadata.get("users", 0) or 0)) or len(users),
             scenario=str(metadata.get("scenario", "") or ""),
+            recorded_frames=integrity.recorded_frames,
         ),
         host=host_info(),
         messages=measured,

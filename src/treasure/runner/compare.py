@@ -82,4 +82,5 @@ def run_compare(
             result.recording = result.runs[0].recording
         if on_result is not None:
             on_result(result)
+    result.complete = True
     return result

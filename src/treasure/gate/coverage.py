@@ -1,0 +1,100 @@
+"""Coverage checks: a result the gate judges must cover what it claims to.
+
+Per run: it measured every frame its recording holds (after the warm-up, up to `--limit`)
+and did not stop early; per comparison: it finished. Each failure is an error check. A run that
+measured less, a compare that was killed, or a result with no run at all is an error:
+budgets checked on part of the traffic would pass what the rest might break.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from treasure.gate.checks import Check, GateRun, Status
+from treasure.quantities import Unit
+from treasure.results import CompareResult, Result, RunResult
+
+COVERAGE = "coverage"
+TITLE = "frames measured of the recording"
+
+
+def _check(gate_run: GateRun, status: Status, detail: str, measured: float | None = None,
+           allowed: float | None = None) -> Check:  # fmt: skip
+    return Check(
+        kind="coverage",
+        name=COVERAGE,
+        title=TITLE,
+        backend=gate_run.backend,
+        scenario=gate_run.scenario,
+        status=status,
+        unit=Unit.COUNT,
+        measured=measured,
+        allowed=allowed,
+        detail=detail,
+        source=gate_run.source,
+    )
+
+
+def expected_messages(run: RunResult) -> int | None:
+    """How many messages the run should have measured, or None when it cannot be told."""
+    recorded = run.recording.recorded_frames
+    limit = run.config.limit
+    if recorded is None:
+        return limit if limit is not None and run.messages >= limit else None
+    expected = max(0, recorded - run.config.warmup)
+    return min(expected, limit) if limit is not None else expected
+
+
+def run_coverage(gate_run: GateRun) -> Check:
+    run = gate_run.run
+    if run is None:
+        return _check(gate_run, Status.ERROR, gate_run.failure)
+    recorded = run.recording.recorded_frames
+    of = f" of the {recorded:,} frames the recording holds" if recorded is not None else ""
+    if run.stopped_early:
+        reason = f"the run stopped early ({run.stopped_early}): measured {run.messages:,}{of}"
+        return _check(gate_run, Status.ERROR, reason, run.messages, recorded)
+    if run.messages <= 0:
+        return _check(gate_run, Status.ERROR, f"no message was measured{of}", 0, recorded)
+    expected = expected_messages(run)
+    if expected is None:
+        reason = (
+            f"measured {run.messages:,} messages, but the result does not say how many "
+            "frames its recording holds (replay it with this treasure)"
+        )
+        return _check(gate_run, Status.ERROR, reason, run.messages)
+    if run.messages < expected:
+        reason = f"measured {run.messages:,} of the {expected:,} messages it should have{of}"
+        return _check(gate_run, Status.ERROR, reason, run.messages, expected)
+    return _check(gate_run, Status.PASS, f"{run.messages:,} messages{of}", run.messages, expected)
+
+
+def result_coverage(source: str, result: Result) -> list[Check]:
+    """An error for a comparison that did not finish (its file was saved along the way)."""
+    if not isinstance(result, CompareResult) or result.complete:
+        return []
+    finished = [run.backend for run in result.runs] + list(result.failed)
+    pending = [name for name in result.backends if name not in finished]
+    gate_run = GateRun(source, ", ".join(pending) or "(compare)", result.recording.scenario, None)
+    reason = (
+        f"the comparison did not finish (killed or interrupted): a partial result, "
+        f"backends done: {', '.join(finished) or 'none'}"
+        + (f"; never run: {', '.join(pending)}" if pending else "")
+    )
+    return [_check(gate_run, Status.ERROR, reason)]
+
+
+def coverage_checks(results: Sequence[tuple[str, Result]], runs: Sequence[GateRun]) -> list[Check]:
+    """The coverage errors: a run that covers its recording adds no check of its own (the
+    budgets on it are the checks), so a report counts one check per budget per backend."""
+    checks = [check for source, result in results for check in result_coverage(source, result)]
+    checks += [
+        check
+        for check in map(run_coverage, runs)
+        if check.status is not Status.PASS
+    ]
+    if not runs:
+        sources = ", ".join(source for source, _ in results)
+        checks.append(_check(GateRun(sources, "(none)", "", None), Status.ERROR,
+                             "the results hold no run: nothing to check"))  # fmt: skip
+    return checks
