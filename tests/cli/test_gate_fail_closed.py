@@ -86,7 +86,9 @@ def test_a_run_measuring_fewer_frames_than_its_recording_holds_is_an_error(workd
     outcome = gate(saved(workdir / "run.json", short))
     assert outcome.exit_code == ExitCode.BUDGET_BROKEN
     [line] = broken_lines(outcome)
-    assert "measured 109 of the 2,000 messages it should have" in line
+    warmup = run.config.warmup
+    assert f"measured 109 messages of the {2000 - warmup:,} it should have" in line
+    assert f"(2,000 frames in the recording, {warmup:,} of them warm-up)" in line
 
 
 def test_a_result_that_cannot_say_what_its_recording_holds_is_an_error(workdir: Path) -> None:
@@ -229,3 +231,4 @@ def test_the_result_of_a_killed_compare_fails_the_gate(workdir: Path) -> None:
     outcome = gate(str(out))
     assert outcome.exit_code == ExitCode.BUDGET_BROKEN
     assert "did not finish" in outcome.stdout
+    assert "backends done: no-op; never run: tests.groundtruth.timing:Spin100us" in outcome.stdout

@@ -64,9 +64,21 @@ def run_coverage(gate_run: GateRun) -> Check:
         )
         return _check(gate_run, Status.ERROR, reason, run.messages)
     if run.messages < expected:
-        reason = f"measured {run.messages:,} of the {expected:,} messages it should have{of}"
+        reason = (
+            f"measured {run.messages:,} messages of the {expected:,} it should have "
+            f"({_holds(run)})"
+        )
         return _check(gate_run, Status.ERROR, reason, run.messages, expected)
     return _check(gate_run, Status.PASS, f"{run.messages:,} messages{of}", run.messages, expected)
+
+
+def _holds(run: RunResult) -> str:
+    text = f"{run.recording.recorded_frames:,} frames in the recording"
+    if run.config.warmup:
+        text += f", {run.config.warmup:,} of them warm-up"
+    if run.config.limit is not None:
+        text += f", --limit {run.config.limit:,}"
+    return text
 
 
 def result_coverage(source: str, result: Result) -> list[Check]:
@@ -74,7 +86,7 @@ def result_coverage(source: str, result: Result) -> list[Check]:
     if not isinstance(result, CompareResult) or result.complete:
         return []
     finished = [run.backend for run in result.runs] + list(result.failed)
-    pending = [name for name in result.backends if name not in finished]
+    pending = result.backends[len(finished) :]  # run in order; a run's name may differ
     gate_run = GateRun(source, ", ".join(pending) or "(compare)", result.recording.scenario, None)
     reason = (
         f"the comparison did not finish (killed or interrupted): a partial result, "
