@@ -11,7 +11,7 @@ from treasure.parsers import BackendKind, ErrorCategory, Limits, ParseError, cre
 from treasure.recordings import open_recording
 
 treasure_rs = pytest.importorskip("treasure_rs", reason="build it: pip install ./rust")
-from treasure_rs import ScanRouter  # noqa: E402
+from treasure_rs import RustScanBackend, ScanRouter  # noqa: E402
 
 pytestmark = pytest.mark.rust
 
@@ -29,7 +29,7 @@ FIELDS = ("pickup", "p-007889", "s-3e457")
 
 
 def scanner(limits: Limits | None = None) -> ScanRouter:
-    return treasure_rs.RustScanBackend(limits=limits or Limits())
+    return RustScanBackend(limits=limits or Limits())
 
 
 def outcome(backend: object, payload: bytes) -> tuple[str, ...] | ErrorCategory:
