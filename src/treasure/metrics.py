@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from treasure.errors import BudgetError
 from treasure.quantities import Unit
-from treasure.results import Distribution, HeapSummary, RunResult
+from treasure.results import Distribution, HeapSummary, RunResult, TargetProcess
 
 
 class Unmeasured(Exception):
@@ -106,6 +106,17 @@ def _rss_growth(run: RunResult) -> float:
     return rss.growth_per_message_bytes
 
 
+def _target_reader(
+    read_process: Callable[[TargetProcess], float],
+) -> Callable[[RunResult], float]:
+    def read(run: RunResult) -> float:
+        if run.target is None or run.target.process is None:
+            raise Unmeasured("no target process was sampled (--spawn, --target-pid, --transport)")
+        return read_process(run.target.process)
+
+    return read
+
+
 def _error_rate(run: RunResult) -> float:
     if run.messages <= 0:
         raise Unmeasured("no messages were measured")
@@ -173,6 +184,21 @@ def _build_metrics() -> dict[str, Metric]:
             "peak RSS",
             _rss_reader(lambda run: float(run.rss.peak_bytes if run.rss else 0)),
             zero_ok=False,
+        ),
+    ]
+    metrics += [
+        Metric(
+            "target_rss_peak",
+            Unit.BYTES,
+            "the target's peak RSS",
+            _target_reader(lambda process: float(process.rss_peak_bytes)),
+            zero_ok=False,  # a live process is always resident
+        ),
+        Metric(
+            "target_rss_growth_per_request",
+            Unit.BYTES,
+            "the target's RSS growth per request",
+            _target_reader(lambda process: process.rss_growth_per_request_bytes),
         ),
     ]
     return {metric.name: metric for metric in metrics}

@@ -123,6 +123,9 @@ DEFAULT_HEAP_MESSAGES = 2000
 DEFAULT_CPU_RATE_HZ = 100
 
 
+TRANSPORTS = ("inproc", "unix", "tcp", "http")
+
+
 class ReplayConfig(msgspec.Struct, kw_only=True):
     """How a replay is run, every pass included: recorded whole in each result, it is
     enough to run it again (`treasure replay --rerun RESULT.json`). The defaults and the
@@ -143,6 +146,16 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
     cpu_rate_hz: int = DEFAULT_CPU_RATE_HZ  # py-spy samples per second
     pass_timeout_s: float | None = None  # a pass still running after this is killed
     artefacts: str = ""  # where captures and profiles go; "": beside the result file
+    # A live service instead of the backend in this process (docs/target-protocol.md):
+    # `transport` serves `backend` with `treasure serve` on a socket of that kind (a
+    # comparison's template may list several, comma-separated); `target` is the address
+    # of a router already there or started by `spawn`.
+    transport: str = "inproc"  # inproc | unix | tcp | http
+    target: str = ""  # unix:PATH | tcp:HOST:PORT | http://HOST:PORT/PATH
+    spawn: str = ""  # the command that starts the target; stopped at the end
+    target_pid: int | None = None  # a running target to sample (RSS, CPU)
+    connections: int = 1  # connections to the target, messages spread round-robin
+    reply_timeout_s: float = 5.0  # a target silent this long with messages pending has failed
 
     def __post_init__(self) -> None:
         _check_at_least(self, "limit", 1, optional=True)
@@ -155,10 +168,21 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
             raise ConfigError("keep", f"{self.keep!r} is not one of nothing, record, document")
         if self.pass_timeout_s is not None and not self.pass_timeout_s > 0:
             raise ConfigError("pass_timeout_s", f"{self.pass_timeout_s!r} is not above 0 s")
+        _check_at_least(self, "connections", 1)
+        transports = self.transport.split(",")
+        if not transports or any(t not in TRANSPORTS for t in transports):
+            raise ConfigError("transport", f"{self.transport!r}: use {', '.join(TRANSPORTS)}")
+        if self.served:
+            return  # ramps and steps are a target's paces: its schedule checks them
         try:
             Pacer.parse(self.pace)
         except TreasureError as exc:
             raise ConfigError("pace", str(exc)) from exc
+
+    @property
+    def served(self) -> bool:
+        """Whether messages go to a live service rather than the backend in process."""
+        return bool(self.target) or self.transport != "inproc"
 
 
 def _check_at_least(config: ReplayConfig, name: str, low: int, optional: bool = False) -> None:
@@ -187,6 +211,56 @@ class HostInfo(msgspec.Struct, kw_only=True):
     treasure: str
 
 
+class TargetProcess(msgspec.Struct, kw_only=True):
+    """The target's process over the run, from /proc/PID (spawned or attached)."""
+
+    pid: int
+    command: str = ""  # the --spawn command line; empty when attached by --target-pid
+    rss_start_bytes: int = 0
+    rss_end_bytes: int = 0
+    rss_peak_bytes: int = 0  # VmHWM read before the target was stopped
+    # least-squares slope of RSS over replies answered, after the first 10 % of samples
+    rss_growth_per_request_bytes: float = 0.0
+    cpu_seconds: float = 0.0  # user + system over the run
+    cpu_share: float = 0.0  # cpu_seconds / wall seconds: 1.0 is one core busy
+    exit_code: int | None = None  # when it ended during the run, or when stopped (spawned)
+    samples: list[tuple[int, int, int]] = []  # [ms since start, replies answered, rss bytes]
+
+
+class TargetFigures(msgspec.Struct, kw_only=True):
+    """One run against a target: every scheduled message is sent, unsent, or refused, and
+    every sent one is answered (routed or an error), timed out, or lost with its connection."""
+
+    target: str
+    transport: str
+    framing: str
+    sender: str  # "native" (the Rust sender) or "python"
+    connections: int
+    pace: str
+    scheduled: int
+    sent: int = 0
+    answered: int = 0
+    routed: int = 0
+    errors: dict[str, int] = {}  # reply category (and "protocol") -> count
+    timeouts: int = 0  # sent, unanswered when the reply timeout passed
+    lost: int = 0  # sent, unanswered when the connection closed or broke
+    unsent: int = 0  # scheduled, never sent: the run ended or its connection was gone
+    refused_connections: int = 0
+    late_sends: int = 0  # sent more than late_threshold_ns after their intended time
+    late_threshold_ns: int = 1_000_000
+    duration_ns: int = 0
+    sent_per_s: float = 0.0
+    failure: str = ""  # why the run ended early; empty when it ran to the end
+    # from the intended send time (coordinated omission) and from the actual send
+    latency_corrected: Distribution | None = None
+    latency_uncorrected: Distribution | None = None
+    schedule_error: Distribution | None = None  # actual - intended send time
+    corrected_curve: list[tuple[float, int]] = []
+    uncorrected_curve: list[tuple[float, int]] = []
+    process: TargetProcess | None = None
+    artefacts: dict[str, str] = {}
+
+
 class RunResult(msgspec.Struct, kw_only=True, tag_field="kind", tag="run"):
     schema_version: int = SCHEMA_VERSION
     created_at: str
@@ -209,6 +283,7 @@ class RunResult(msgspec.Struct, kw_only=True, tag_field="kind", tag="run"):
     rss: RssSummary | None = None
     heap: HeapSummary | None = None
     cpu: CpuSummary | None = None
+    target: TargetFigures | None = None  # a run against a live service
     artefacts: dict[str, str] = {}
 
     @property

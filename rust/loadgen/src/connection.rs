@@ -270,7 +270,6 @@ fn read_all(
         return;
     }
     while replied < count {
-        let sent = progress.sent.load(Ordering::Acquire);
         match stream.read(&mut chunk) {
             Ok(0) => {
                 if replied < count {
@@ -298,7 +297,10 @@ fn read_all(
                 totals.last_event_ns = totals.last_event_ns.max(now);
             }
             Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                if progress.writer_done.load(Ordering::Acquire) && replied == sent {
+                // writer_done before sent: the writer stores them in the other order
+                let writer_done = progress.writer_done.load(Ordering::Acquire);
+                let sent = progress.sent.load(Ordering::Acquire);
+                if writer_done && replied == sent {
                     return; // the writer gave up and every sent message is answered
                 }
                 if replied < sent {

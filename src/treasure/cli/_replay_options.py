@@ -35,7 +35,8 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("warmup", "--warmup", {"type": int, "help": "Messages sent first and not measured "
                             "(caches, interned strings)."}),
     ("pace", "--pace", {"help": "max (back to back), original (recorded gaps), original:K "
-                        "(K× faster), rate:N/s."}),
+                        "(K× faster), rate:N/s; to a target also ramp:A..B/s:Ds and "
+                        "steps:A/s:Ds,B/s:Es,..."}),
     ("users", "--users", {"type": int, "help": "Users whose state the router keeps "
                           "(0: every user in the recording)."}),
     ("keep", "--keep", {"type": click.Choice(["nothing", "record", "document"]),
@@ -52,6 +53,20 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
                                           "pass, spread over the recording."}),
     ("cpu", "--cpu", {"is_flag": True, "help": "Also profile CPU with py-spy, in its own pass."}),
     ("cpu_rate_hz", "--cpu-rate", {"type": int, "help": "py-spy samples per second."}),
+    ("transport", "--transport", {"help": "inproc: the backend in this process; unix, tcp, "
+                                  "http: behind `treasure serve` on that transport (compare: "
+                                  "a comma-separated list, side by side)."}),
+    ("target", "--target", {"metavar": "ADDRESS", "help": "Send to a live router instead: "
+                            "unix:PATH, tcp:HOST:PORT or http://HOST:PORT/PATH."}),
+    ("spawn", "--spawn", {"metavar": "CMD", "help": "Start the target with this command, wait "
+                          "for its socket, stop it at the end; its stderr is kept."}),
+    ("target_pid", "--target-pid", {"type": int, "help": "Sample RSS and CPU of this "
+                                    "running target process."}),
+    ("connections", "--connections", {"type": int, "help": "Connections to the target; "
+                                      "messages go round-robin, many in flight on each."}),
+    ("reply_timeout_s", "--reply-timeout", {"type": float, "help": "Seconds a target may "
+                                            "leave a message unanswered before the run "
+                                            "ends with exit 5."}),
     ("artefacts", "--artefacts", {"type": click.Path(file_okay=False), "help": "Where captures "
                                   "and profiles go (default: beside -o as NAME.artefacts/, "
                                   "else a fresh folder under runs/)."}),

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 
 from treasure.cli._options import existing_file, json_option, output_option
 from treasure.cli._replay_options import (
@@ -18,9 +19,10 @@ from treasure.cli._replay_options import (
     rerun_config,
     save_and_show,
 )
-from treasure.errors import ExitCode
+from treasure.cli._target_view import render_target
+from treasure.errors import ExitCode, TargetError
 from treasure.report.terminal import render_run
-from treasure.results import CompareResult, ReplayConfig
+from treasure.results import CompareResult, ReplayConfig, RunResult
 from treasure.runner.replay import artefacts_beside, run_replay
 
 DEFAULT_BACKEND = "pyyaml-dom"
@@ -51,15 +53,25 @@ def command(
       treasure replay run.trec -b pyyaml-stream --limit 5000 --heap -o runs/stream.json
       treasure replay run.trec --pace rate:2000/s --users 12000 --keep document
       treasure replay --rerun runs/stream.json -o runs/stream-again.json
+      treasure replay run.trec -b rust-serde --transport unix --pace rate:5000/s
+      treasure replay run.trec --target unix:/tmp/r.sock --spawn "./router -unix /tmp/r.sock"
     """
     config = _config(recording, rerun, options)
     with PassProgressBar(enabled=not as_json) as bar:
         result = run_replay(
             config, artefact_dir=artefacts_beside(config, output), progress=bar.update
         )
-    save_and_show(result, output, as_json, render_run)
+    save_and_show(result, output, as_json, _render)
+    if result.target is not None and result.target.failure:
+        raise TargetError(f"the target failed: {result.stopped_early}")
     if result.stopped_early.startswith("--fail-fast"):
         raise SystemExit(int(ExitCode.TARGET_FAILED))
+
+
+def _render(result: RunResult, out: Console) -> None:
+    render_run(result, out)
+    if result.target is not None:
+        render_target(result.target, out)
 
 
 def _config(recording: Path | None, rerun: Path | None, options: dict[str, Any]) -> ReplayConfig:

@@ -14,6 +14,7 @@ from treasure.passes.launch import PassProgress
 from treasure.passes.timing import now_iso
 from treasure.results import CompareResult, RecordingInfo, ReplayConfig
 from treasure.runner.replay import artefacts_beside, check_recording, run_replay
+from treasure.runner.target import run_label
 
 DEFAULT_BASELINE = "pyyaml-dom"
 
@@ -62,21 +63,27 @@ def run_compare(
         backends=names,
         config=template,
     )
-    for name in names:
-        config = msgspec.structs.replace(template, backend=name)
+    # each backend in process and behind each --transport listed, side by side
+    configs = [
+        msgspec.structs.replace(template, backend=name, transport=transport)
+        for name in names
+        for transport in template.transport.split(",")
+    ]
+    for config in configs:
+        name, label = config.backend, run_label(config)
         if on_backend is not None:
-            on_backend(name)
+            on_backend(label)
         if config.keep == "document":
             factory = resolve(name).factory
             if factory is not None and not callable(getattr(factory, "load", None)):
-                result.failed[name] = "cannot return whole documents (--keep document)"
+                result.failed[label] = "cannot return whole documents (--keep document)"
                 continue
         try:
             run = run_replay(
-                config, artefact_dir=artefacts / folder_name(name), progress=progress, checked=True
+                config, artefact_dir=artefacts / folder_name(label), progress=progress, checked=True
             )
         except TargetError as exc:  # one backend dying does not lose the others' figures
-            result.failed[name] = str(exc)
+            result.failed[label] = str(exc)
         else:
             result.runs.append(run)
             result.recording = result.runs[0].recording

@@ -32,7 +32,8 @@ def check_recording(recording: str) -> None:
 
 
 def check_inputs(config: ReplayConfig) -> None:
-    resolve(config.backend)
+    if not config.target:  # a live target's backend is whatever it runs
+        resolve(config.backend)
     check_recording(config.recording)
 
 
@@ -63,6 +64,10 @@ def run_replay(
     if not checked:
         check_inputs(config)
     artefacts = artefact_dir or artefacts_beside(config, None)
+    if config.served:
+        from treasure.runner.target import run_served
+
+        return run_served(config, artefacts)
     with tempfile.TemporaryDirectory(prefix="treasure-") as scratch:
         work = Path(scratch)
         config_path = work / "config.json"

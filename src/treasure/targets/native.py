@@ -24,9 +24,9 @@ from hdrh.histogram import HdrHistogram
 
 from treasure.errors import TargetError
 from treasure.probes.latency import HIGHEST_NS
+from treasure.results import TargetFigures
 from treasure.targets import protocol
 from treasure.targets.address import Address
-from treasure.targets.figures import TargetFigures
 from treasure.targets.summary import fill_latency
 
 BINARY = "treasure-loadgen"

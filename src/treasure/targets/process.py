@@ -16,8 +16,8 @@ from pathlib import Path
 
 from treasure.errors import TargetError, TreasureError
 from treasure.probes.rss import PAGE, slope
+from treasure.results import TargetProcess
 from treasure.targets.address import Address
-from treasure.targets.figures import TargetProcess
 
 TICKS = os.sysconf("SC_CLK_TCK")
 SAMPLE_S = 0.05

@@ -12,8 +12,8 @@ from typing import Literal
 
 from treasure.errors import TreasureError
 from treasure.recordings import open_recording
+from treasure.results import TargetFigures
 from treasure.targets.address import Address, Framing
-from treasure.targets.figures import TargetFigures
 from treasure.targets.native import Replies, native_sender_path, send_native
 from treasure.targets.process import ProcessSampler, Spawned, alive
 from treasure.targets.schedule import open_schedule
@@ -64,7 +64,10 @@ def run_target(run: TargetRun) -> TargetFigures:
     if run.spawn and run.target_pid is not None:
         raise TreasureError("give --spawn or --target-pid, not both")
     payloads, timestamps = read_payloads(run.recording, run.limit)
-    offsets = open_schedule(run.pace, timestamps, run.limit)
+    if run.pace == "max":  # closed loop: every message due at once, sent on each reply
+        offsets = array("q", bytes(8 * len(payloads)))
+    else:
+        offsets = open_schedule(run.pace, timestamps, run.limit)
     sender = _choose_sender(run, address)
     figures = TargetFigures(
         target=str(address),
@@ -174,6 +177,7 @@ def _send_python(
         reply_timeout_s=run.reply_timeout_s,
         stop=stop,
         on_outcomes=progress.append,
+        closed=run.pace == "max",
     )
 
 
@@ -194,10 +198,12 @@ def _watch(sampler: ProcessSampler, stop: threading.Event) -> threading.Thread:
 def _choose_sender(run: TargetRun, address: Address) -> str:
     if run.sender == "python":
         return "python"
-    usable = address.transport != "http" and run.framing == "length"
+    usable = address.transport != "http" and run.framing == "length" and run.pace != "max"
     if run.sender == "native":
         if not usable:
-            raise TreasureError("the native sender speaks length-prefixed unix/tcp only")
+            raise TreasureError(
+                "the native sender speaks length-prefixed unix/tcp on an open-model pace only"
+            )
         if native_sender_path() is None:
             raise TreasureError("the native sender is not built: make install builds it with cargo")
         return "native"

@@ -113,6 +113,38 @@ class StreamConnection:
         finally:
             self.writer_done.set()
 
+    def closed_loop(self) -> None:
+        """`--pace max` against a target: the next message goes when the last is answered,
+        one in flight per connection, so each round trip is the hop plus the routing."""
+        clock, actual, done = time.perf_counter_ns, self.outcomes.actual, self.outcomes.done
+        buffer = bytearray()
+        self.sock.settimeout(self.reply_timeout_ns / 1e9)
+        try:
+            for index in self.indices:
+                if self.stop.is_set():
+                    return
+                actual[index] = clock()
+                self.pending.append(index)
+                self.sock.sendall(self.frame(index))
+                while self.pending:
+                    chunk = self.sock.recv(256 << 10)
+                    if not chunk:
+                        self.outcomes.fail("the target closed the connection")
+                        return
+                    buffer += chunk
+                    self.take_replies(buffer, clock())
+                done[index] = done[index] or clock()
+        except TimeoutError:
+            self.timed_out = True
+            self.outcomes.fail(
+                f"no reply within the {self.reply_timeout_ns / 1e9:g} s reply timeout"
+            )
+        except OSError as exc:
+            self.outcomes.fail(f"the connection failed: {exc.strerror or exc}")
+        except protocol.ProtocolError as exc:
+            self.categories[protocol.PROTOCOL] += 1
+            self.outcomes.fail(f"a reply broke the protocol: {exc}")
+
     def read_all(self) -> None:
         buffer = bytearray()
         try:
@@ -212,8 +244,10 @@ def send_stream(
     reply_timeout_s: float = 5.0,
     stop: threading.Event | None = None,
     on_outcomes: Callable[[Outcomes], None] | None = None,
+    closed: bool = False,
 ) -> Outcomes:
-    """Send the schedule; returns when every message is answered or given up on."""
+    """Send the schedule; returns when every message is answered or given up on. `closed`:
+    ignore the schedule, each connection sending its next message on the last reply."""
     outcomes = Outcomes(offsets)
     if on_outcomes is not None:
         on_outcomes(outcomes)  # a sampler reads answered() while the run goes
@@ -236,7 +270,7 @@ def send_stream(
     threads = [
         threading.Thread(target=run, daemon=True)
         for worker in workers
-        for run in (worker.write_all, worker.read_all)
+        for run in ((worker.closed_loop,) if closed else (worker.write_all, worker.read_all))
     ]
     for thread in threads:
         thread.start()

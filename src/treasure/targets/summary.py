@@ -7,7 +7,7 @@ from array import array
 from hdrh.histogram import HdrHistogram
 
 from treasure.probes.latency import CURVE_PERCENTILES, distribution_of, histogram_of
-from treasure.targets.figures import TargetFigures
+from treasure.results import TargetFigures
 from treasure.targets.sender import Outcomes
 
 
@@ -60,6 +60,9 @@ def summarize_outcomes(figures: TargetFigures, outcomes: Outcomes) -> TargetFigu
     figures.refused_connections = outcomes.refused
     figures.duration_ns = max(0, last_event - start)
     figures.sent_per_s = figures.sent / (figures.duration_ns / 1e9) if figures.duration_ns else 0.0
+    if figures.pace == "max":  # closed loop: no intended send times to measure from
+        corrected, lateness = array("q"), array("q")
+        figures.late_sends = 0
     fill_latency(
         figures, histogram_of(corrected), histogram_of(uncorrected), histogram_of(lateness)
     )

@@ -1,0 +1,105 @@
+"""A replay against a live service, as a RunResult: `--target ADDRESS` (a router already
+running, or started by `--spawn`), or `--transport unix|tcp|http` (the backend served by
+`treasure serve` on that transport, started and stopped here)."""
+
+from __future__ import annotations
+
+import shlex
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+from treasure.errors import TreasureError
+from treasure.parsers import resolve
+from treasure.passes.timing import host_info, now_iso
+from treasure.results import LatencySummary, RecordingInfo, ReplayConfig, RunResult, TargetFigures
+from treasure.targets.run import TargetRun, report_line, run_target
+
+
+def run_label(config: ReplayConfig) -> str:
+    """How a served run is named beside in-process ones: `rust-serde@unix`, or the target."""
+    if config.target:
+        return config.target
+    return (
+        config.backend if config.transport == "inproc" else f"{config.backend}@{config.transport}"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _served(config: ReplayConfig, scratch: Path) -> tuple[str, str]:
+    """The address and the `treasure serve` command for `--transport`."""
+    serve = [sys.executable, "-m", "treasure.cli", "serve", config.backend]
+    if config.transport == "unix":
+        path = scratch / "target.sock"
+        return f"unix:{path}", shlex.join([*serve, "--unix", str(path)])
+    port = _free_port()  # on 127.0.0.1 only
+    if config.transport == "tcp":
+        return f"tcp:127.0.0.1:{port}", shlex.join([*serve, "--tcp", f"127.0.0.1:{port}"])
+    address = f"http://127.0.0.1:{port}/route"
+    return address, shlex.join([*serve, "--http", f"127.0.0.1:{port}"])
+
+
+def run_served(config: ReplayConfig, artefact_dir: Path) -> RunResult:
+    """The whole run; a target that failed mid-run still returns (see `target.failure`)."""
+    if "," in config.transport:
+        raise TreasureError("replay takes one --transport; compare takes a list")
+    with tempfile.TemporaryDirectory(prefix="treasure-target-") as scratch:
+        if config.target:
+            address, spawn = config.target, config.spawn
+        else:
+            resolve(config.backend)  # an unknown backend fails here, not in the service
+            address, spawn = _served(config, Path(scratch))
+        figures = run_target(
+            TargetRun(
+                recording=Path(config.recording),
+                target=address,
+                pace=config.pace,
+                limit=config.limit,
+                connections=config.connections,
+                spawn=spawn,
+                target_pid=config.target_pid,
+                reply_timeout_s=config.reply_timeout_s,
+                artefact_dir=artefact_dir,
+            )
+        )
+    return as_run_result(config, figures)
+
+
+def as_run_result(config: ReplayConfig, figures: TargetFigures) -> RunResult:
+    unanswered = {"timeout": figures.timeouts, "lost": figures.lost}
+    errors = figures.errors | {name: count for name, count in unanswered.items() if count}
+    latency = None
+    if figures.latency_uncorrected is not None:
+        latency = LatencySummary(
+            uncorrected=figures.latency_uncorrected,
+            corrected=figures.latency_corrected,
+            percentile_curve=figures.uncorrected_curve,
+            corrected_curve=figures.corrected_curve,
+        )
+    seconds = figures.duration_ns / 1e9
+    return RunResult(
+        created_at=now_iso(),
+        backend=run_label(config),
+        backend_kind="service",
+        library=figures.transport,
+        library_version=figures.sender,
+        config=config,
+        recording=RecordingInfo(
+            path=config.recording, frames=figures.sent, payload_bytes=0, users=0
+        ),
+        host=host_info(),
+        messages=figures.sent,
+        errors=errors,
+        stopped_early=report_line(figures) if figures.failure else "",
+        duration_ns=figures.duration_ns,
+        throughput_per_s=figures.answered / seconds if seconds else 0.0,
+        latency=latency,
+        target=figures,
+        artefacts=dict(figures.artefacts),
+    )
