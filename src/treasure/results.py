@@ -79,6 +79,14 @@ class HeapSummary(msgspec.Struct, kw_only=True):
     retained_bytes: Distribution | None = None
     native_allocated_bytes: Distribution | None = None
     native_retained_bytes: Distribution | None = None  # native share of retained_bytes
+    # of allocated_bytes, what threads besides the replay loop's allocated during the message
+    other_thread_bytes: Distribution | None = None
+    # the figures hold no frame objects of the tracer's profile function (else why not)
+    profiler_excluded: bool = False
+    profiler_note: str = ""
+    # true when some of the backend's heap may be missing from the figures, with the reason
+    partial: bool = False
+    partial_reason: str = ""
     amplification: Distribution | None = None  # peak_bytes / payload bytes
     peak_heap_at_users_bytes: int | None = None  # run peak with the session model's state
     users: int = 0

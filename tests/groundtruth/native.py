@@ -53,8 +53,14 @@ def library() -> ctypes.CDLL:
         function = getattr(lib, name)
         function.argtypes = [ctypes.c_size_t]
         function.restype = ctypes.c_long
-    lib.gt_release.argtypes = []
-    lib.gt_release.restype = ctypes.c_long
+    for name in ("gt_helper_churn",):
+        function = getattr(lib, name)
+        function.argtypes = [ctypes.c_size_t]
+        function.restype = ctypes.c_long
+    for name in ("gt_release", "gt_helper_start"):
+        function = getattr(lib, name)
+        function.argtypes = []
+        function.restype = ctypes.c_long
     return lib
 
 

@@ -16,6 +16,7 @@ import msgspec
 import pytest
 from memray import AllocatorType, FileReader
 from tests.conftest import EVENT_MESSAGE, MakeRecording
+from tests.groundtruth.heap_truth import HelperThread64K, ManyCalls40K
 from tests.groundtruth.native import (
     NativeAlloc64K,
     NativeLeakEvery3rd,
@@ -232,3 +233,46 @@ def test_native_total_matches_memray_reader_between_sentinels(heap_pass: HeapPas
     ours = sum(row["native_allocated_bytes"] for row in per_message(summary))
     assert summary.measurable, summary.reason
     assert ours == independent > 0
+
+
+def test_no_op_backend_allocates_nothing(heap_pass: HeapPass) -> None:
+    # given a backend that allocates nothing (the tracer's profile hook would add a frame
+    # object per Python call: 160 B per message)
+    # when its heap pass runs
+    summary = heap_pass("tests.groundtruth.heap_truth:NoOp", frames=60, messages=60, name="noop")
+    # then every message allocated nothing, beyond ctypes-free harness noise of a few bytes
+    assert summary.measurable, summary.reason
+    assert summary.profiler_excluded, summary.profiler_note
+    assert summary.allocated_bytes is not None
+    assert summary.allocated_bytes.p50 <= 64
+    assert summary.peak_bytes is not None
+    assert summary.peak_bytes.max <= 64
+
+
+def test_many_python_calls_add_no_profiler_bytes(heap_pass: HeapPass) -> None:
+    # given a backend making 221 Python calls and one 40 KiB bytes object 20 frames deep
+    # when its heap pass runs
+    summary = heap_pass(
+        "tests.groundtruth.heap_truth:ManyCalls40K", frames=60, messages=60, name="calls"
+    )
+    # then allocated and peak are the bytes object within 1 % (watched: +221 frame objects)
+    assert summary.measurable, summary.reason
+    assert within_one_percent(summary.allocated_bytes, ManyCalls40K.allocates)
+    assert within_one_percent(summary.peak_bytes, ManyCalls40K.allocates)
+    assert summary.allocations is not None
+    assert summary.allocations.p50 < 10  # not one per call
+
+
+def test_helper_thread_allocations_belong_to_the_message(heap_pass: HeapPass) -> None:
+    # given a backend whose helper thread mallocs and frees 64 KiB while each message waits
+    # when its heap pass runs
+    summary = heap_pass(
+        "tests.groundtruth.heap_truth:HelperThread64K", frames=60, messages=60, name="thread"
+    )
+    # then the 64 KiB are the message's, allocated and peak, and said to come from a thread
+    expected = HelperThread64K.allocates
+    assert summary.measurable, summary.reason
+    assert within_one_percent(summary.allocated_bytes, expected)
+    assert within_one_percent(summary.peak_bytes, expected)
+    assert within_one_percent(summary.other_thread_bytes, expected)
+    assert not summary.partial, summary.partial_reason

@@ -42,6 +42,7 @@ class FakeRecord:
     size: int
     allocator: int
     stack_id: int = HANDLER_STACK
+    tid: int = 1
 
 
 def alloc(address: int, size: int, stack: int = HANDLER_STACK) -> FakeRecord:
@@ -184,11 +185,18 @@ def heap(allocated: int, allocations: int = 1) -> MessageHeap:
     )
 
 
-def test_blind_spot_when_memray_saw_nothing_at_all() -> None:
-    # given traced messages in which memray saw no allocation
+def test_blind_spot_when_memray_saw_nothing_at_all_but_the_kernel_did() -> None:
+    # given traced messages in which memray saw no allocation, each faulting in 2 pages
     messages = [heap(0, allocations=0) for _ in range(20)]
     # when the blind spot check runs, then it says why
-    assert "no allocation" in blind_spot(messages, [0] * 20)
+    assert "no allocation" in blind_spot(messages, [2] * 20)
+
+
+def test_no_blind_spot_for_a_backend_that_allocates_nothing() -> None:
+    # given traced messages with no allocation and no fresh page: a no-op backend
+    messages = [heap(0, allocations=0) for _ in range(20)]
+    # when the blind spot check runs, then 0 B stands as the figure
+    assert blind_spot(messages, [0] * 20) == ""
 
 
 def test_blind_spot_when_the_kernel_saw_far_more_fresh_pages() -> None:

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import memray
 
 from treasure.parsers import create, resolve
-from treasure.probes import _sentinel
+from treasure.probes import _sentinel, unwatched
 from treasure.probes._heap_libraries import invisible_libraries, mapped_libraries
 from treasure.probes._heap_records import CaptureAnalysis, MessageHeap, TracedMessage
 from treasure.probes.heap import (
@@ -126,6 +126,8 @@ def _replay(
 ) -> _Loop:
     loop = _Loop(plan.count)
     admit, call = model.admit, _sentinel.call_handler
+    run, call_unwatched = unwatched.compiled_call(), _sentinel.call_unwatched
+    reinstall = unwatched.memray_reinstall()
     begin, end = _sentinel.mark_begin, _sentinel.mark_end
     measured = 0
     for frame in frames:
@@ -139,7 +141,10 @@ def _replay(
             faults = _minor_faults()
             begin()
             try:
-                handled = call(handler, payload)
+                if run is not None:  # no profile function: no frame objects of the tracer's
+                    handled = call_unwatched(run, handler, payload, reinstall)
+                else:
+                    handled = call(handler, payload)
             except Exception:
                 handled = None
             end()  # `handled` is still referenced here, or "retained" would read 0
@@ -175,6 +180,21 @@ def summarise(
         peak_heap_at_users_bytes=analysis.peak_live_bytes,
         capture_records=analysis.records,
     )
+    problem = unwatched.unavailable()
+    summary.profiler_excluded = not problem
+    summary.profiler_note = (
+        f"{problem}: the figures include the frame object memray's profile function makes "
+        "for every Python call (~150-250 B each)"
+        if problem
+        else "handlers ran with memray's profile function off: no frame objects of the tracer's"
+    )
+    if analysis.other_thread_bytes_between:
+        summary.partial = True
+        summary.partial_reason = (
+            f"{analysis.other_thread_bytes_between} bytes were allocated on other threads "
+            "between traced messages: a helper thread still working after its message (or "
+            "during an untraced one) is not in any message's figures"
+        )
     if messages:
         summary.allocated_bytes = over("allocated_bytes")
         summary.allocations = over("allocations")
@@ -182,6 +202,7 @@ def summarise(
         summary.retained_bytes = over("retained_bytes")
         summary.native_allocated_bytes = over("native_allocated_bytes")
         summary.native_retained_bytes = over("native_retained_bytes")
+        summary.other_thread_bytes = over("other_thread_bytes")
         summary.amplification = exact_distribution(
             [m.peak_bytes / m.payload_bytes for m in messages if m.payload_bytes]
         )

@@ -1,8 +1,13 @@
 """Split a memray capture into messages: pure bookkeeping over allocation records.
 
 Records come in allocation order. A message is the span between a begin and an end
-sentinel (see `_sentinel`); within it only records whose Python stack runs through the
-handler frame count. Every record, inside a message or not, moves the run's live heap.
+sentinel (see `_sentinel`); within it a record counts unless the loop thread made it
+outside the handler (the loop's own bookkeeping): records whose Python stack runs through
+the handler frame, records with no Python stack (the handler ran with memray's profile
+function off, see `unwatched`) and records made on any other thread while the message was
+in flight (a backend's helper threads). Every record, inside a message or not, moves the
+run's live heap. Allocations other threads make between traced messages are summed, so a
+helper thread that outlives its message shows as a partial figure, never a silent one.
 A free carries size 0, so live blocks are kept as address -> size; a realloc arrives as a
 free of the old block followed by an allocation of the new one.
 """
@@ -36,10 +41,13 @@ class AllocationRecord(Protocol):
     def allocator(self) -> int: ...
     @property
     def stack_id(self) -> int: ...
+    @property
+    def tid(self) -> int: ...
 
 
 class StackKind(Enum):
     HANDLER = "handler"  # runs beneath the handler frame: the message's own work
+    UNSTACKED = "unstacked"  # no Python stack: an unwatched handler or a native thread
     SENTINEL = "sentinel"  # a boundary mark
     HARNESS = "harness"  # the replay loop, ctypes, the recording reader
 
@@ -63,6 +71,7 @@ class MessageHeap:
     retained_bytes: int = 0  # allocated in the message, still live at its end sentinel
     native_allocated_bytes: int = 0
     native_retained_bytes: int = 0
+    other_thread_bytes: int = 0  # of allocated_bytes, allocated on threads besides the loop's
 
 
 @dataclass
@@ -71,6 +80,8 @@ class CaptureAnalysis:
     peak_live_bytes: int  # highest live heap of the whole capture (sentinels excluded)
     timeline: list[tuple[int, int]]  # [frame_index, live heap at the message's end]
     records: int
+    # allocated on threads besides the loop's outside any traced message, after the first
+    other_thread_bytes_between: int = 0
 
 
 class CaptureMismatch(Exception):
@@ -99,6 +110,8 @@ class _Split:
         self.live_bytes = 0
         self.peak_live_bytes = 0
         self.records = 0
+        self.loop_tid = -1  # the thread of the sentinels, learned from the first one
+        self.other_thread_bytes = 0
         self.done: list[MessageHeap] = []
         self.timeline: list[tuple[int, int]] = []
 
@@ -121,6 +134,7 @@ class _Split:
         live, pop = self.live, self.live.pop
         live_bytes, peak, count = self.live_bytes, self.peak_live_bytes, 0
         end_size, sentinel_sizes = self.end_size, self.sentinel_sizes
+        loop_tid, other = self.loop_tid, 0
         found = False
         for record in records:
             count += 1
@@ -136,13 +150,17 @@ class _Split:
                     if kind is StackKind.SENTINEL and size == end_size:
                         raise CaptureMismatch("an end sentinel outside a message")
                     if kind is StackKind.SENTINEL:
+                        self.loop_tid = record.tid
                         found = True
                         break
                 live[record.address] = size
                 live_bytes += size
                 if live_bytes > peak:
                     peak = live_bytes
+                if loop_tid != -1 and record.tid != loop_tid:
+                    other += size
         self.live_bytes, self.peak_live_bytes = live_bytes, peak
+        self.other_thread_bytes += other
         self.records += count
         return found
 
@@ -157,6 +175,8 @@ class _Split:
         own_pop, own_native = own.pop, set()
         live_bytes, peak, count = self.live_bytes, self.peak_live_bytes, 0
         own_live = own_peak = own_native_live = allocated = allocations = native_allocated = 0
+        loop_tid, other_thread = self.loop_tid, 0
+        handler, unstacked = StackKind.HANDLER, StackKind.UNSTACKED
         begin_size, sentinel_sizes, ended = self.begin_size, self.sentinel_sizes, False
         for record in records:
             count += 1
@@ -193,7 +213,9 @@ class _Split:
             live_bytes += size
             if live_bytes > peak:
                 peak = live_bytes
-            if kind is not StackKind.HANDLER:
+            if record.tid != loop_tid:
+                other_thread += size
+            elif kind is not handler and kind is not unstacked:
                 continue
             allocated += size
             allocations += 1
@@ -211,6 +233,7 @@ class _Split:
         message.peak_bytes, message.retained_bytes = own_peak, own_live
         message.native_allocated_bytes = native_allocated
         message.native_retained_bytes = own_native_live
+        message.other_thread_bytes = other_thread
         self.done.append(message)
         self.timeline.append((message.frame_index, live_bytes))
         self.live_bytes, self.peak_live_bytes = live_bytes, peak
@@ -237,4 +260,6 @@ def analyse_records(
         raise CaptureMismatch(
             f"the capture holds {len(split.done)} complete messages, the loop traced {len(traced)}"
         )
-    return CaptureAnalysis(split.done, split.peak_live_bytes, split.timeline, split.records)
+    return CaptureAnalysis(
+        split.done, split.peak_live_bytes, split.timeline, split.records, split.other_thread_bytes
+    )

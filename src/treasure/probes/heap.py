@@ -54,8 +54,8 @@ BLIND_FLOOR_BYTES = 64 * 1024
 def classify_stack(record: AllocationRecord) -> StackKind:
     """A record's place in the loop, from its Python stack (innermost frame first)."""
     frames: list[tuple[str, str, int]] = record.stack_trace()  # type: ignore[attr-defined]
-    if not frames:
-        return StackKind.HARNESS
+    if not frames:  # memray's profile function was off (an unwatched handler) or no Python
+        return StackKind.UNSTACKED
     function, filename, _ = frames[0]
     if filename == _sentinel.SENTINEL_FILE and function in _sentinel.MARK_FUNCTIONS:
         return StackKind.SENTINEL
@@ -82,23 +82,27 @@ def analyse_capture(capture: Path, traced: Sequence[TracedMessage]) -> CaptureAn
 def blind_spot(messages: Sequence[MessageHeap], faulted_pages: Sequence[int]) -> str:
     """Why memray cannot see this backend's heap, or "" when it can.
 
-    Two witnesses that do not depend on memray: the handler ran yet memray saw no
-    allocation at all, or the kernel faulted in far more fresh pages during the messages
-    than memray saw allocated (an allocator that maps memory through raw syscalls or keeps
-    growing a private arena). An allocator that only reuses a private arena leaves neither
-    trace after warm-up: `_heap_libraries` finds its library by its imports instead.
+    The witness does not depend on memray: the kernel faulted in far more fresh pages
+    during the messages than memray saw allocated (an allocator that maps memory through
+    raw syscalls or keeps growing a private arena), or faulted in a page per message while
+    memray saw no allocation at all. A backend that allocates nothing faults nothing, and
+    reads 0 B: with the tracer's frame objects left out that is a true figure. An allocator
+    that only reuses a private arena leaves no trace after warm-up: `_heap_libraries` finds
+    its library by its imports instead.
     """
     if not messages:
         return ""
-    if all(message.allocations == 0 for message in messages):
-        return (
-            f"memray saw no allocation in any of {len(messages)} traced messages although "
-            "the handler ran: the backend allocates through an allocator memray does not hook"
-        )
     settled = slice(max(1, len(messages) // 10), None)  # first-touch of caches and pools
     seen = sum(message.allocated_bytes for message in messages[settled])
-    faulted = sum(faulted_pages[settled]) * PAGE_BYTES
+    pages = sum(faulted_pages[settled])
+    faulted = pages * PAGE_BYTES
     count = len(messages[settled])
+    if all(message.allocations == 0 for message in messages) and count and pages >= count:
+        return (
+            f"memray saw no allocation in any of {len(messages)} traced messages while the "
+            f"kernel faulted in {faulted // count} bytes of fresh pages per message: the "
+            "backend allocates through an allocator memray does not hook"
+        )
     if count and faulted > BLIND_RATIO * seen + BLIND_FLOOR_BYTES * count:
         return (
             f"the kernel faulted in {faulted // count} bytes of fresh pages per message but "
