@@ -13,6 +13,7 @@ from typing import Literal
 import msgspec
 
 from treasure.errors import ConfigError, ResultError, TreasureError
+from treasure.files import write_bytes
 from treasure.pacing import Pacer
 
 SCHEMA_VERSION = 1
@@ -316,10 +317,7 @@ Result = RunResult | CompareResult
 
 def save(result: Result, path: Path) -> None:
     """Write atomically: a crash mid-write leaves the previous file, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(msgspec.json.format(msgspec.json.encode(result), indent=2))
-    tmp.replace(path)
+    write_bytes(path, msgspec.json.format(msgspec.json.encode(result), indent=2))
 
 
 def to_json(result: Result) -> str:
@@ -331,6 +329,8 @@ def loads(data: bytes, source: str = "<bytes>") -> Result:
         header = msgspec.json.decode(data, type=dict[str, object])
     except msgspec.DecodeError as exc:
         raise ResultError(f"{source}: not a treasure result ({exc})") from exc
+    except RecursionError:
+        raise ResultError(f"{source}: not a treasure result (nested too deeply)") from None
     found = header.get("schema_version")
     if found != SCHEMA_VERSION:
         raise ResultError(

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from treasure.files import check_output
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -22,10 +24,21 @@ def json_option(func: F) -> F:
 def output_option(help_text: str = "Write the result to this JSON file.") -> Callable[[F], F]:
     def decorate(func: F) -> F:
         return click.option(
-            "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help=help_text
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, path_type=Path),
+            callback=_writable_output,
+            help=help_text,
         )(func)
 
     return decorate
+
+
+def _writable_output(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Refuse a symlink, FIFO or device before any work, not after the run."""
+    if value is not None:
+        check_output(value)
+    return value
 
 
 def existing_file(**kwargs: Any) -> click.Path:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from treasure import files
 from treasure.budgets import Budgets, find_budget_file, load_budgets
 from treasure.cli._options import console, existing_file, json_option
 from treasure.errors import BudgetError, ExitCode
@@ -123,16 +124,13 @@ def _budgets(path: Path | None, has_baseline: bool) -> Budgets:
 
 def _write_outputs(report: GateReport, junit: Path | None, markdown_file: Path | None) -> None:
     if junit is not None:
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(junit_xml(report), encoding="utf-8")
+        files.write_text(junit, junit_xml(report))
     summary = markdown(report)
     if markdown_file is not None:
-        markdown_file.parent.mkdir(parents=True, exist_ok=True)
-        markdown_file.write_text(summary, encoding="utf-8")
+        files.write_text(markdown_file, summary)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
-        with open(step_summary, "a", encoding="utf-8") as out:
-            out.write(summary + "\n")
+        files.append_text(step_summary, summary + "\n")
 
 
 def _print_table(report: GateReport) -> None:

@@ -56,7 +56,6 @@ def command(
     """
     workload = load_scenario(scenario)
     total = workload.count if count is None else count
-    output.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with Progress(
         TextColumn(f"generating {workload.name}"),

@@ -113,7 +113,6 @@ def command(
         rate_per_s=rate,
         user_pattern=user_pattern,
     )
-    output.parent.mkdir(parents=True, exist_ok=True)
     summary = import_sources(list(sources), output, options=options, compress=compress)
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))

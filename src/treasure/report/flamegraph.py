@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
+from treasure.files import write_text
+
 WIDTH = 1200
 ROW = 17
 TOP = 48
@@ -104,4 +106,4 @@ def render_flamegraph(stacks: Iterable[Stack], title: str) -> str:
 
 
 def write_flamegraph(stacks: Iterable[Stack], path: Path, title: str) -> None:
-    path.write_text(render_flamegraph(stacks, title), encoding="utf-8")
+    write_text(path, render_flamegraph(stacks, title))

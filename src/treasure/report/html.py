@@ -18,6 +18,7 @@ from urllib.parse import quote
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from treasure.files import check_output, write_text
 from treasure.report import _plots
 from treasure.report.units import format_bytes, format_ns
 from treasure.results import CompareResult, Distribution, Result, RunResult, runs_of
@@ -78,11 +79,8 @@ def render_html(results: list[Result], output: Path) -> None:
         if isinstance(result, CompareResult)
         for name, why in result.failed.items()
     }
-    output.parent.mkdir(parents=True, exist_ok=True)
-    page = render_page(results, runs, failed, output.parent)
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(output)
+    check_output(output)  # before the work of rendering
+    write_text(output, render_page(results, runs, failed, output.parent))
 
 
 def labelled_runs(results: Iterable[Result]) -> list[tuple[str, RunResult]]:
