@@ -1,0 +1,160 @@
+"""`make bench`, live targets: how fast the senders send, and what the hop to a service costs.
+
+    python benchmarks/targets.py RECORDING [--seconds S] [--hop-messages N] [--rounds R]
+
+1. Sender: the recording at rate:N/s to a Unix-socket target that costs little per message
+   (the native Rust server, else the Go reference router, else `treasure serve rust-serde`):
+   messages/s reached and the schedule error (actual - intended send time), native sender
+   and pure-Python sender.
+2. The hop: rust-serde and pyyaml-dom in process, behind `treasure serve` on a Unix socket
+   and on TCP, one message in flight (`--pace max`): µs per message and the ratios,
+   in interleaved rounds (medians), as `treasure compare --transport inproc,unix,tcp` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from treasure.parsers import available_names
+from treasure.results import CompareResult, ReplayConfig
+from treasure.runner.compare import run_compare
+from treasure.targets.native import native_sender_path
+from treasure.targets.run import TargetRun, run_target
+
+ROOT = Path(__file__).resolve().parents[1]
+RATES = (20_000, 50_000, 100_000)
+PYTHON_RATES = (5_000, 20_000)
+HOP_BACKENDS = ("rust-serde", "pyyaml-dom")
+TRANSPORTS = ("inproc", "unix", "tcp")
+
+
+def fast_target(scratch: Path) -> tuple[str, str]:
+    """The cheapest Unix-socket router here: (description, command with {sock})."""
+    native = shutil.which("treasure-serve-native", path=str(Path(sys.executable).parent))
+    if native:
+        return "native Rust server (rust-serde)", f"{native} --unix {{sock}}"
+    go = shutil.which("go")
+    if go:
+        binary = scratch / "go-router"
+        subprocess.run(
+            [go, "build", "-o", str(binary), "."], cwd=ROOT / "examples" / "go-router", check=True
+        )
+        return "Go reference router", f"{binary} -unix {{sock}}"
+    serve = f"{sys.executable} -m treasure.cli serve rust-serde --unix {{sock}}"
+    return "treasure serve rust-serde", serve
+
+
+def sender_table(recording: Path, seconds: float, scratch: Path) -> Table:
+    described, command = fast_target(scratch)
+    table = Table(
+        title=f"open-model sender to a Unix-socket target ({described}), {seconds:g} s each"
+    )
+    for header in ("sender", "rate asked", "sent/s reached", "answered", "send error p50",
+                   "p99", "max", "late > 1 ms", "corrected p99"):  # fmt: skip
+        table.add_column(header, justify="left" if header == "sender" else "right")
+    plans = [("native", rate) for rate in RATES] if native_sender_path() else []
+    plans += [("python", rate) for rate in PYTHON_RATES]
+    for sender, rate in plans:
+        sock = scratch / f"{sender}-{rate}.sock"
+        figures = run_target(
+            TargetRun(
+                recording=recording,
+                target=f"unix:{sock}",
+                pace=f"steps:{rate}/s:{seconds}s",
+                connections=2,
+                spawn=command.format(sock=sock),
+                sender=sender,  # type: ignore[arg-type]
+                artefact_dir=scratch,
+            )
+        )
+        error, corrected = figures.schedule_error, figures.latency_corrected
+        table.add_row(
+            sender,
+            f"{rate:,}/s",
+            f"{figures.sent_per_s:,.0f}",
+            f"{figures.answered:,} / {figures.scheduled:,}",
+            f"{error.p50 / 1e3:,.0f} µs" if error else "-",
+            f"{error.p99 / 1e3:,.0f} µs" if error else "-",
+            f"{error.max / 1e3:,.0f} µs" if error else "-",
+            f"{figures.late_sends:,}",
+            f"{corrected.p99 / 1e3:,.0f} µs" if corrected else "-",
+        )
+    table.caption = "send error: actual - intended send time (the schedule's own accuracy)"
+    return table
+
+
+def hop_rounds(recording: Path, messages: int, rounds: int, scratch: Path) -> list[CompareResult]:
+    backends = [name for name in HOP_BACKENDS if name in available_names()]
+    template = ReplayConfig(
+        backend="",
+        recording=str(recording),
+        limit=messages,
+        warmup=200,
+        transport=",".join(TRANSPORTS),
+    )
+    return [
+        run_compare(template, backends, artefact_dir=scratch / f"hop-{i}") for i in range(rounds)
+    ]
+
+
+def hop_table(results: list[CompareResult]) -> Table:
+    p50_us: dict[str, list[float]] = {}
+    for result in results:
+        for run in result.runs:
+            assert run.latency is not None
+            p50_us.setdefault(run.backend, []).append(run.latency.uncorrected.p50 / 1000)
+    table = Table(title=f"the hop: µs per message, one in flight, median of {len(results)} rounds")
+    for header in ("backend", "in process", "unix", "tcp", "unix ÷ inproc", "tcp ÷ inproc",
+                   "unix hop", "tcp hop"):  # fmt: skip
+        table.add_column(header, justify="left" if header == "backend" else "right")
+    for backend in HOP_BACKENDS:
+        figures = [statistics.median(p50_us.get(label, [0.0])) for label in
+                   (backend, f"{backend}@unix", f"{backend}@tcp")]  # fmt: skip
+        inproc, unix, tcp = figures
+        if not inproc:
+            continue
+        table.add_row(
+            backend,
+            f"{inproc:,.1f}",
+            f"{unix:,.1f}",
+            f"{tcp:,.1f}",
+            f"{unix / inproc:,.1f}×",
+            f"{tcp / inproc:,.1f}×",
+            f"{unix - inproc:,.1f}",
+            f"{tcp - inproc:,.1f}",
+        )
+    table.caption = (
+        "in process: the backend call alone; unix/tcp: a Python client's round trip to "
+        "`treasure serve` (framing, two socket hops, the server's Python loop, the backend)"
+    )
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("recording", type=Path)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--hop-messages", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    console = Console(width=160)
+    with tempfile.TemporaryDirectory(prefix="treasure-bench-") as scratch:
+        console.print(sender_table(args.recording, args.seconds, Path(scratch)))
+        rounds = hop_rounds(args.recording, args.hop_messages, args.rounds, Path(scratch))
+        console.print(hop_table(rounds))
+        for result in rounds:
+            for name, why in result.failed.items():
+                console.print(f"{name} failed: {why}")
+
+
+if __name__ == "__main__":
+    main()
