@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_RECORDING := runs/blowup-12k.trec
-NATIVE_SOURCES := $(wildcard rust/loadgen/Cargo.toml rust/loadgen/Cargo.lock rust/loadgen/src/*.rs)
+NATIVE_SOURCES := $(wildcard rust/loadgen/Cargo.toml rust/loadgen/Cargo.lock rust/loadgen/src/*.rs \
+	rust/serve/Cargo.toml rust/serve/Cargo.lock rust/serve/src/*.rs)
 RUST_SOURCES := $(NATIVE_SOURCES) $(wildcard rust/Cargo.toml rust/Cargo.lock rust/pyproject.toml rust/src/*.rs rust/python/treasure_rs/*.py rust/vendor/*/src/*.rs)
 
 .DEFAULT_GOAL := help
@@ -23,8 +24,10 @@ $(STAMP): pyproject.toml $(RUST_SOURCES)
 	if command -v cargo >/dev/null; then $(BIN)/python -m pip install --quiet ./rust; \
 	else echo "cargo not found: the Rust backends (rust-serde, rust-events) are not built"; fi
 	if command -v cargo >/dev/null; then cargo build --quiet --release --manifest-path rust/loadgen/Cargo.toml \
-		&& cp rust/loadgen/target/release/treasure-loadgen $(BIN)/; \
-	else echo "cargo not found: the native sender is not built (the pure-Python sender is used)"; fi
+		&& cp rust/loadgen/target/release/treasure-loadgen $(BIN)/ \
+		&& cargo build --quiet --release --manifest-path rust/serve/Cargo.toml \
+		&& cp rust/serve/target/release/treasure-serve-native $(BIN)/; \
+	else echo "cargo not found: the native sender and server are not built (the pure-Python sender is used)"; fi
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install treasure, its dev tools and the Rust backend
@@ -74,4 +77,4 @@ schema: $(STAMP) ## Regenerate docs/result-schema.json from the result types
 	mv docs/result-schema.json.tmp docs/result-schema.json
 
 clean: ## Remove the venv, runs and caches
-	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache rust/target
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache rust/target rust/loadgen/target rust/serve/target

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -113,3 +114,36 @@ def test_native_sender_times_out_on_a_frozen_target(
     assert "reply timeout" in figures.failure
     assert figures.answered == 0
     assert figures.timeouts == figures.sent > 0
+
+
+def native_server() -> Path | None:
+    found = Path(sys.executable).parent / "treasure-serve-native"
+    return found if found.is_file() else None
+
+
+@pytest.mark.parametrize("backend", ["rust-serde", "rust-events"])
+def test_native_server_answers_as_the_rust_backend_does_in_process(
+    backend: str, tmp_path: Path, make_recording: MakeRecording
+) -> None:
+    server = native_server()
+    if server is None:
+        pytest.skip("the native server is not built (make install builds it where cargo exists)")
+    payloads = [EVENT_MESSAGE, *hostile_payloads()] * 30
+    socket_path = tmp_path / "native.sock"
+    figures = run_target(
+        TargetRun(
+            recording=make_recording(payloads),
+            target=f"unix:{socket_path}",
+            pace="rate:2000/s",
+            connections=2,
+            spawn=f"{server} --backend {backend} --unix {socket_path}",
+            artefact_dir=tmp_path,
+        )
+    )
+    expected = in_process_outcomes(backend, payloads)
+    assert figures.failure == ""
+    assert figures.answered == len(payloads)
+    assert figures.routed == expected[""]
+    assert figures.errors == {k: v for k, v in expected.items() if k}
+    assert figures.process is not None
+    assert 0 < figures.process.rss_peak_bytes < 64 << 20  # no interpreter in this process
