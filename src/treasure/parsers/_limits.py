@@ -1,12 +1,14 @@
 """Limits for the Python backends, whose libraries enforce none of their own.
 
 PyYAML and ruamel.yaml have no size, depth or alias-expansion limits. A full event walk
-before every load would double the cost of the cheap backends, so `precheck` runs a few
-byte counts (C speed, well under a microsecond for a 512-byte message) and walks the
-events only when a document could be hostile: more aliases than a normal message carries,
-or more nesting openers than the depth limit. Block-style nesting needs indentation that
-grows with depth, so within `max_bytes` it cannot go much past the limit unnoticed by
-the `- ` count; what slips through is caught as RecursionError by the backends.
+before every load would double the cost of the cheap backends, so `precheck` runs byte
+counts that are exact filters (C speed, well under a microsecond for a 512-byte message)
+and walks the events only when a limit could be reached:
+- alias expansion: a document without `*` holds no alias, so nothing expands; any `*`
+  at all means a walk (a 16-alias bomb expands to millions of nodes);
+- depth: every collection opens at a `[` or `{`, or at a `-`, `?` or `:` followed by
+  white space or a line break, so a document with no more of those than `max_depth` cannot nest
+  deeper; more of them means a walk.
 """
 
 from __future__ import annotations
@@ -14,32 +16,43 @@ from __future__ import annotations
 import yaml
 
 from treasure.parsers import ErrorCategory, Limits, ParseError
-
-# Normal event messages use a handful of aliases (merge keys); a bomb needs many.
-ALIAS_FILTER = 16
+from treasure.parsers._yaml11 import classify, decode_text
 
 _C_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BREAKS = (b" ", b"\t", b"\n", b"\r", "\x85".encode(), "\u2028".encode(), "\u2029".encode())
+# What can open a collection: flow openers, and block indicators followed by white space.
+_OPENERS = (b"[", b"{", *(mark + white for mark in (b"-", b"?", b":") for white in _BREAKS))
 
 
-def check_encoding(payload: bytes) -> None:
-    try:
-        payload.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ParseError(
-            ErrorCategory.ENCODING, f"invalid UTF-8 at byte {exc.start}: {exc.reason}"
-        ) from None
-
-
-def precheck(payload: bytes, limits: Limits) -> None:
-    """Size and encoding always; depth and alias expansion when the bytes look suspicious."""
+def check_size(payload: bytes, limits: Limits) -> None:
     if len(payload) > limits.max_bytes:
         raise ParseError(
             ErrorCategory.LIMIT, f"document of {len(payload)} bytes over {limits.max_bytes}"
         )
-    check_encoding(payload)
-    openers = payload.count(b"[") + payload.count(b"{") + payload.count(b"- ")
-    if payload.count(b"*") > ALIAS_FILTER or openers > limits.max_depth:
+
+
+def could_nest_deeper(payload: bytes, limits: Limits) -> bool:
+    openers = 3  # a `-`, `?` or `:` ending the payload opens one too
+    for mark in (b"[", b"{", b"-", b"?", b":"):  # an upper bound first: five fast counts
+        openers += payload.count(mark)
+    if openers <= limits.max_depth:
+        return False
+    openers = 3
+    for opener in _OPENERS:
+        openers += payload.count(opener)
+        if openers > limits.max_depth:
+            return True
+    return False
+
+
+def precheck(payload: bytes, limits: Limits) -> str:
+    """Size and encoding always; depth and alias expansion whenever they could be reached.
+    Returns the payload's text."""
+    check_size(payload, limits)
+    text = decode_text(payload)
+    if b"*" in payload or could_nest_deeper(payload, limits):
         walk_limits(payload, limits)
+    return text
 
 
 def walk_limits(payload: bytes, limits: Limits) -> None:
@@ -50,7 +63,7 @@ def walk_limits(payload: bytes, limits: Limits) -> None:
         while loader.check_event():
             walker.feed(loader.get_event())
     except yaml.YAMLError as exc:
-        raise classify_pyyaml(exc) from None
+        raise classify(exc) from None
     finally:
         loader.dispose()
 
@@ -96,20 +109,3 @@ class ExpansionCounter:
                     f"aliases expand to over {self.limits.max_alias_expansion} nodes",
                 )
             self._add(size)
-
-
-def classify_pyyaml(exc: BaseException) -> ParseError:
-    """Map PyYAML's and ruamel.yaml's exceptions (same class names) onto the categories."""
-    text = " ".join(str(exc).split())
-    name = type(exc).__name__
-    if name == "ConstructorError" and "could not determine a constructor for the tag" in text:
-        return ParseError(ErrorCategory.UNSAFE_TAG, text)
-    if name == "ReaderError" or isinstance(exc, UnicodeDecodeError):
-        return ParseError(ErrorCategory.ENCODING, text)
-    if isinstance(exc, RecursionError):
-        return ParseError(ErrorCategory.LIMIT, "nesting too deep for the parser's recursion")
-    if "exceeded maximum nesting depth" in text:
-        return ParseError(ErrorCategory.LIMIT, text)
-    if name == "ConstructorError":
-        return ParseError(ErrorCategory.SCHEMA, text)
-    return ParseError(ErrorCategory.SYNTAX, text)

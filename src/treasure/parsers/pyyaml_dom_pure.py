@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import yaml
-
+from treasure.parsers._yaml11 import SafeLoader
 from treasure.parsers.pyyaml_dom import PyYAMLDomBackend
 
 
 class PyYAMLPureDomBackend(PyYAMLDomBackend):
     name: ClassVar[str] = "pyyaml-dom-pure"
-    loader: ClassVar[type[Any]] = yaml.SafeLoader
+    loader: ClassVar[type[Any]] = SafeLoader

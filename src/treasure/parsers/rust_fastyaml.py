@@ -1,20 +1,29 @@
 """`rust-fastyaml`: the fastyaml-rs wheel (Rust, PyPI) loads the whole document safely.
 
 Limits, as its API allows:
+- all three are first checked exactly by treasure's precheck, as for the PyYAML backends
+  (`_limits.precheck`); fastyaml-rs's own limits stay on behind it:
 - `max_bytes`: checked here before the call (fastyaml-rs has only a fixed 100 MB cap).
 - `max_depth`: passed as its `max_depth` (it accepts 1..512, clamped into that range).
-- `max_alias_expansion`: passed as its `max_alias_bytes`, a budget in bytes of expanded
-  alias text, at `ALIAS_BYTES_PER_NODE` bytes per node (it counts bytes, not nodes).
+- `max_alias_expansion`: counted exactly by the precheck; fastyaml-rs's `max_alias_bytes`
+  (a budget in bytes of expanded alias text, not nodes) is set to what that many nodes of
+  at most `max_bytes` each could reach, so it never refuses what the count allows.
 - one document per payload (`max_documents=1`), as a safe loader's single-document load.
 
 fastyaml-rs ignores tags instead of refusing them (`!!python/object/apply:os.system [...]`
-loads as the plain list: nothing runs, but nothing is refused either). So a payload holding
-`!` has its events walked with PyYAML's C parser after a successful load, and any tag a safe
-loader would not resolve is refused as unsafe. Payloads without `!` skip that walk.
+loads as the plain list: nothing runs, but nothing is refused either). So a payload where a
+`!` could start a tag (after white space, a line start or a flow indicator) has its events
+walked with PyYAML's C parser after a successful load, and any tag outside the one safe
+list (`_yaml11.SAFE_TAGS`) is refused as unsafe. A `!` inside a word (`a!b`, an anchor
+name) starts no tag and costs no walk.
+
+It is a YAML 1.2 library (core schema) returning a plain dict: where that differs from
+the YAML 1.1 definition is listed in docs/routing.md ("Where backends may differ").
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 import yaml
@@ -28,19 +37,13 @@ from treasure.parsers import (
     Routed,
     route_from_document,
 )
+from treasure.parsers._limits import precheck
+from treasure.parsers._yaml11 import SAFE_TAGS
 from treasure.routing import DEFAULT_ROUTING, RoutingSpec
 
-ALIAS_BYTES_PER_NODE = 16
 MAX_DEPTH_RANGE = (1, 512)
 MAX_ALIAS_BYTES_RANGE = (1, 1 << 30)
-YAML_TAG_PREFIX = "tag:yaml.org,2002:"
-SAFE_TAGS = frozenset(
-    YAML_TAG_PREFIX + name
-    for name in (
-        "str", "int", "float", "bool", "null", "seq", "map", "binary", "timestamp", "set",
-        "omap", "pairs", "merge", "value",
-    )
-) | {"!"}  # fmt: skip
+_TAG_START = re.compile(r"(?:^|[\s\[\]{},])!", re.MULTILINE)
 _EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -56,6 +59,8 @@ def classify_fastyaml(exc: ValueError) -> ParseError:
         return ParseError(ErrorCategory.SYNTAX, f"expected a single document: {text}")
     if "resource limit exceeded" in text or ("limit" in text and "digits" in text):
         return ParseError(ErrorCategory.LIMIT, text)
+    if "complex keys" in text or "merge key `<<` requires" in text:
+        return ParseError(ErrorCategory.SCHEMA, text)  # well-formed, as every backend says
     return ParseError(ErrorCategory.SYNTAX, text)
 
 
@@ -85,21 +90,11 @@ class FastYamlBackend:
         self.routing = routing
         self._max_depth = _clamp(limits.max_depth, MAX_DEPTH_RANGE)
         self._max_alias_bytes = _clamp(
-            limits.max_alias_expansion * ALIAS_BYTES_PER_NODE, MAX_ALIAS_BYTES_RANGE
+            limits.max_alias_expansion * limits.max_bytes, MAX_ALIAS_BYTES_RANGE
         )
 
     def load(self, payload: bytes) -> Any:
-        if len(payload) > self.limits.max_bytes:
-            raise ParseError(
-                ErrorCategory.LIMIT,
-                f"document of {len(payload)} bytes over {self.limits.max_bytes}",
-            )
-        try:
-            text = payload.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ParseError(
-                ErrorCategory.ENCODING, f"invalid UTF-8 at byte {exc.start}: {exc.reason}"
-            ) from None
+        text = precheck(payload, self.limits)  # exact node counts, not fastyaml's bytes
         try:
             document = fast_yaml_core.safe_load(
                 text,
@@ -109,7 +104,7 @@ class FastYamlBackend:
             )
         except ValueError as exc:
             raise classify_fastyaml(exc) from None
-        if "!" in text:
+        if "!" in text and _TAG_START.search(text):
             refuse_unsafe_tags(text)
         return document
 
