@@ -82,7 +82,7 @@ ANSWERS: list[tuple[str, bytes, tuple[str, ...] | ErrorCategory | str]] = [
 ]
 # "dom": a fault inside a value no routing field goes through: `schema` for the backends
 # that construct every value, routed by the routing backends (docs/routing.md).
-ROUTING_BACKENDS = {"pyyaml-stream", "rust-serde", "rust-events"}
+ROUTING_BACKENDS = {"pyyaml-stream", "rust-serde", "rust-events", "rust-scan"}
 
 
 # rust-fastyaml is a YAML 1.2 library returning a plain dict: its rows of the differences
@@ -111,26 +111,26 @@ def expected_answer(name: str, case: str, answer: object) -> object:
 
 # Faults of the Rust routers built before they took the routing spec: (backends, reason).
 # The build that takes `routing=` implements docs/routing.md, so the marks fall away with it.
-BOTH = ("rust-serde", "rust-events")
+RUST = ("rust-serde", "rust-events", "rust-scan")
 RUST_FAULTS: dict[str, tuple[tuple[str, ...], str]] = {
-    "mis-indented line after the last field": (BOTH, "what follows the last field is not read"),
-    "routing key repeated after all are known": (BOTH, "stops at the last field: first one wins"),
-    "routing key repeated before the others": (("rust-events",), "the first one wins"),
-    "timestamp without seconds is a string": (BOTH, "refuses it as a timestamp"),
-    "T without seconds is a string": (BOTH, "refuses it as a timestamp"),
-    "one-digit month is a string": (BOTH, "refuses it as a timestamp"),
-    "the ! tag makes a string": (BOTH, "refuses the non-specific tag as unsafe"),
-    "NUL byte": (BOTH, "syntax, not encoding"),
-    "DEL character": (BOTH, "syntax, not encoding"),
-    "second document": (BOTH, "reads no further than the fields"),
-    "unsafe tag elsewhere": (BOTH, "tags outside the routing fields are not read"),
-    "depth block-mapping": (BOTH, "depth of block mappings after the fields not counted"),
-    "alias expansion": (BOTH, "aliases after the fields not counted"),
+    "mis-indented line after the last field": (RUST, "what follows the last field is not read"),
+    "routing key repeated after all are known": (RUST, "stops at the last field: first one wins"),
+    "routing key repeated before the others": (("rust-events", "rust-scan"), "the first wins"),
+    "timestamp without seconds is a string": (RUST, "refuses it as a timestamp"),
+    "T without seconds is a string": (RUST, "refuses it as a timestamp"),
+    "one-digit month is a string": (RUST, "refuses it as a timestamp"),
+    "the ! tag makes a string": (RUST, "refuses the non-specific tag as unsafe"),
+    "NUL byte": (RUST, "syntax, not encoding"),
+    "DEL character": (RUST, "syntax, not encoding"),
+    "second document": (RUST, "reads no further than the fields"),
+    "unsafe tag elsewhere": (RUST, "tags outside the routing fields are not read"),
+    "depth block-mapping": (RUST, "depth of block mappings after the fields not counted"),
+    "alias expansion": (RUST, "aliases after the fields not counted"),
 }
 
 
 def pre_spec_rust(name: str) -> bool:
-    if name not in BOTH:
+    if name not in RUST:
         return False
     factory = resolve(name).factory
     return factory is not None and not accepts_routing(factory)
