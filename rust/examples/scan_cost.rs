@@ -21,5 +21,8 @@ fn main() {
         };
         routed += usize::from(ok);
     }
-    println!("{backend}: {routed}/{calls} routed, {} fallbacks", scan.fallbacks());
+    println!(
+        "{backend}: {routed}/{calls} routed, {} fallbacks",
+        scan.fallbacks()
+    );
 }

@@ -3,7 +3,8 @@
 //! must give the same fields; the one allowed difference (docs/routing.md) is a syntax
 //! fault strictly inside a value no routing field goes through, which the scanner does not
 //! look into. `SCAN_FUZZ_MESSAGES` sets the count (`make fuzz-scan` runs 1,000,000),
-//! `SCAN_FUZZ_SEED` the seed.
+//! `SCAN_FUZZ_SEED` the seed; `SCAN_FUZZ_SHOW_FALLBACKS=1` prints the routable messages the
+//! scanner handed over, `SCAN_FUZZ_SHOW_ALLOWED=1` the allowed differences.
 
 mod scan_gen;
 
@@ -19,13 +20,19 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Routers for the default limits and for shallow depth limits, so nesting near the limit
-/// is exercised often.
+/// Routers for the default limits and for shallow depth and small alias budgets, so both
+/// limits are often near.
 fn routers() -> Vec<(ScanRouter, EventsRouter)> {
     let mut limits = vec![Limits::default()];
     for max_depth in 1..=5 {
         limits.push(Limits {
             max_depth,
+            ..Limits::default()
+        });
+    }
+    for max_alias_expansion in [0, 3, 10, 40] {
+        limits.push(Limits {
+            max_alias_expansion,
             ..Limits::default()
         });
     }
@@ -42,6 +49,8 @@ struct Tally {
     valid: u64,
     valid_scanned: u64,
     allowed: u64,
+    scanned_aliases: u64,
+    valid_aliases: u64,
     disagreements: Vec<String>,
 }
 
@@ -72,11 +81,20 @@ fn scanner_agrees_with_the_full_parser() {
         tally.messages += 1;
         if expected.is_ok() {
             tally.valid += 1;
+            if payload.contains(&b'*') {
+                tally.valid_aliases += 1;
+            }
         }
         let Ok(fields) = scan.scan(&payload) else {
+            if expected.is_ok() && std::env::var_os("SCAN_FUZZ_SHOW_FALLBACKS").is_some() {
+                println!("fallback:\n{}\n---", String::from_utf8_lossy(&payload));
+            }
             continue;
         };
         tally.scanned += 1;
+        if payload.contains(&b'*') {
+            tally.scanned_aliases += 1;
+        }
         match &expected {
             Ok(want) if *want == fields => tally.valid_scanned += 1,
             Err(err) if err.category == Category::Syntax && inside_skipped => {
@@ -99,9 +117,15 @@ fn scanner_agrees_with_the_full_parser() {
     }
     let wrong = tally.disagreements.iter().filter(|d| d.is_empty()).count();
     println!(
-        "{} messages (seed {seed}): {} routed by the full parser, {} scanned, {} of them \
-         routed alike, {} allowed differences, {wrong} disagreements",
-        tally.messages, tally.valid, tally.scanned, tally.valid_scanned, tally.allowed
+        "{} messages (seed {seed}): {} routed by the full parser ({} with aliases), {} scanned ({} with aliases), {} \
+         of them routed alike, {} allowed differences, {wrong} disagreements",
+        tally.messages,
+        tally.valid,
+        tally.valid_aliases,
+        tally.scanned,
+        tally.scanned_aliases,
+        tally.valid_scanned,
+        tally.allowed
     );
     let shown: Vec<_> = tally
         .disagreements
@@ -116,6 +140,10 @@ fn scanner_agrees_with_the_full_parser() {
             .map(|s| s.as_str())
             .collect::<Vec<_>>()
             .join("\n---\n")
+    );
+    assert!(
+        tally.scanned_aliases > 0,
+        "no message with an alias took the fast path"
     );
     // The scanner must take most messages the full parser routes, or it proves nothing.
     assert!(

@@ -57,7 +57,8 @@ def test_a_plain_message_is_scanned_without_falling_back() -> None:
 @pytest.mark.parametrize(
     ("payload", "expected"),
     [
-        (EVENT.replace(b"{rarity: epic", b"&a {rarity: epic"), FIELDS),
+        (EVENT.replace(b"player_id: p-007889", b"player_id: &p p-007889"), FIELDS),
+        (EVENT.replace(b"tags: [pvp", b"tags: [*nowhere, pvp"), ErrorCategory.SYNTAX),
         (b"extra: !!python/object/apply:os.system [echo]\n" + EVENT, ErrorCategory.UNSAFE_TAG),
         (EVENT.replace(b"ts: ", b"ts:\t"), None),
         (EVENT + b"player_id: again\n", None),  # what the full parser says of a duplicate
@@ -93,8 +94,20 @@ def test_routes_every_recorded_message_as_the_full_parser_does(recording: str) -
     full = create("rust-events", Limits())
     with open_recording(RECORDINGS / recording) as frames:
         payloads = [frame.payload for frame in frames]
-    disagreements = [p for p in payloads if outcome(backend, p) != outcome(full, p)]
-    assert disagreements == []
-    anchored = sum(1 for p in payloads if b"&" in p)
-    # every anchored message falls back; most others are scanned
-    assert anchored <= backend.fallbacks < len(payloads)
+    outcomes = [(outcome(backend, p), outcome(full, p)) for p in payloads]
+    assert [p for p, (got, want) in zip(payloads, outcomes, strict=True) if got != want] == []
+    # only the messages the full parser refuses (and no more) were handed to it
+    refused = sum(1 for _, want in outcomes if isinstance(want, ErrorCategory))
+    assert refused <= backend.fallbacks <= refused + 1
+
+
+def test_anchors_and_merges_in_skipped_values_are_scanned_and_counted() -> None:
+    aliases = b"\nagain: *a\nmore:\n  <<: *a\n  own: key\ntags:"
+    anchored = EVENT.replace(b"attrs: {", b"attrs: &a {").replace(b"\ntags:", aliases)
+    backend = scanner()
+    assert backend.route_tuple(anchored) == FIELDS
+    assert backend.fallbacks == 0
+    # a budget the aliases could pass: the full parser decides, and refuses
+    tight = scanner(Limits(max_alias_expansion=3))
+    assert outcome(tight, anchored) == ErrorCategory.LIMIT
+    assert tight.fallbacks == 1

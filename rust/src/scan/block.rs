@@ -2,8 +2,10 @@
 //! (so nesting depth, node starts and the rest of each line are seen), but only routing
 //! keys and values are decoded.
 
+use super::anchors::Anchors;
 use super::spec::{FieldKind, ScanSpec};
 use super::{Fallback, Scanned};
+use crate::Limits;
 use crate::scalars::plain_scalar_type;
 
 pub(super) type Step<T> = Result<T, Fallback>;
@@ -48,17 +50,31 @@ pub(super) struct Scanner<'a, 's> {
     pub(super) line_start: usize,
     spec: &'s ScanSpec,
     pub(super) max_depth: usize,
+    pub(super) max_alias_expansion: u64,
+    pub(super) anchors: Anchors,
     out: Vec<Option<String>>,
 }
 
+/// What a block mapping's key is to the scan.
+enum Key {
+    /// No routing field goes through it.
+    Other,
+    /// A routing step's key.
+    Step(usize),
+    /// `<<` in a mapping no routing field goes through.
+    Merge,
+}
+
 impl<'a, 's> Scanner<'a, 's> {
-    pub(super) fn new(b: &'a [u8], spec: &'s ScanSpec, max_depth: usize) -> Self {
+    pub(super) fn new(b: &'a [u8], spec: &'s ScanSpec, limits: &Limits) -> Self {
         Self {
             b,
             pos: 0,
             line_start: 0,
             spec,
-            max_depth,
+            max_depth: limits.max_depth,
+            max_alias_expansion: limits.max_alias_expansion as u64,
+            anchors: Anchors::default(),
             out: Vec::new(),
         }
     }
@@ -171,7 +187,12 @@ impl<'a, 's> Scanner<'a, 's> {
 
     /// A block mapping whose first key is at `pos`, in column `indent`; `step` is the
     /// routing step it stands for, if any.
-    fn block_mapping(&mut self, indent: usize, depth: usize, step: Option<usize>) -> Step<()> {
+    pub(super) fn block_mapping(
+        &mut self,
+        indent: usize,
+        depth: usize,
+        step: Option<usize>,
+    ) -> Step<()> {
         if depth > self.max_depth {
             return Err(Fallback);
         }
@@ -199,9 +220,10 @@ impl<'a, 's> Scanner<'a, 's> {
         step: Option<usize>,
         seen: &mut u64,
     ) -> Step<()> {
-        let key = self.key(step)?;
-        let Some(child) = key else {
-            return self.skip_value(indent, depth);
+        let child = match self.key(step)? {
+            Key::Other => return self.skip_value(indent, depth),
+            Key::Merge => return self.merge_value(),
+            Key::Step(child) => child,
         };
         // A routing key named twice is a schema error: the full parser reports it.
         if *seen & 1 << child != 0 {
@@ -219,7 +241,7 @@ impl<'a, 's> Scanner<'a, 's> {
     }
 
     /// A key and its `:`; the child step it names when `step` is a routing mapping.
-    fn key(&mut self, step: Option<usize>) -> Step<Option<usize>> {
+    fn key(&mut self, step: Option<usize>) -> Step<Key> {
         let c = self.peek();
         let matched = if c == b'"' || c == b'\'' {
             let start = self.pos + 1;
@@ -235,8 +257,8 @@ impl<'a, 's> Scanner<'a, 's> {
                 Some(_) if text.contains(&b'\\') || c == b'\'' && text.contains(&b'\'') => {
                     return Err(Fallback);
                 }
-                Some(s) => self.spec.child(s, text),
-                None => None,
+                Some(s) => self.spec.child(s, text).map_or(Key::Other, Key::Step),
+                None => Key::Other,
             }
         } else {
             if is_indicator(c)
@@ -260,11 +282,22 @@ impl<'a, 's> Scanner<'a, 's> {
                 end -= 1;
             }
             let text = &self.b[start..end];
-            if text == b"<<" || end - start > 1000 {
+            if end - start > 1000 {
                 return Err(Fallback);
             }
-            step.and_then(|s| self.spec.child(s, text))
-                .filter(|_| plain_scalar_type(std::str::from_utf8(text).unwrap_or("")).is_none())
+            match step {
+                // A merge key on a routing mapping may bring routing fields: the full parser.
+                Some(_) if text == b"<<" => return Err(Fallback),
+                None if text == b"<<" => Key::Merge,
+                None => Key::Other,
+                Some(s) => self
+                    .spec
+                    .child(s, text)
+                    .filter(|_| {
+                        plain_scalar_type(std::str::from_utf8(text).unwrap_or("")).is_none()
+                    })
+                    .map_or(Key::Other, Key::Step),
+            }
         };
         self.pos += 1; // the ':'
         Ok(matched)
@@ -379,10 +412,23 @@ impl<'a, 's> Scanner<'a, 's> {
         }
     }
 
+    /// The value of `<<` where no routing field goes: an alias of a mapping, counted like
+    /// any alias. Any other merge value (a list, an inline mapping) goes to the full parser.
+    fn merge_value(&mut self) -> Step<()> {
+        self.skip_spaces();
+        if self.peek() != b'*' || !self.alias()? {
+            return Err(Fallback);
+        }
+        self.finish_line()
+    }
+
     /// Any value after a key that no routing field goes through.
     fn skip_value(&mut self, indent: usize, depth: usize) -> Step<()> {
         self.skip_spaces();
         let c = self.peek();
+        if c == b'&' {
+            return self.anchored(indent, depth);
+        }
         if !(is_eol(c) || c == b'#') {
             return self.inline_node(indent, depth);
         }
@@ -400,7 +446,7 @@ impl<'a, 's> Scanner<'a, 's> {
         }
     }
 
-    fn at_dash(&self, i: usize) -> bool {
+    pub(super) fn at_dash(&self, i: usize) -> bool {
         self.at(i) == b'-' && is_blank_or_eol(self.at(i + 1))
     }
 
@@ -417,7 +463,7 @@ impl<'a, 's> Scanner<'a, 's> {
     }
 
     /// A node that is not a block collection: scalar, flow collection or block scalar.
-    fn inline_node(&mut self, indent: usize, depth: usize) -> Step<()> {
+    pub(super) fn inline_node(&mut self, indent: usize, depth: usize) -> Step<()> {
         match self.peek() {
             b'"' => {
                 self.skip_double(indent)?;
@@ -432,6 +478,10 @@ impl<'a, 's> Scanner<'a, 's> {
                 self.finish_line()
             }
             b'|' | b'>' => self.block_scalar(indent, false).map(drop),
+            b'*' => {
+                self.alias()?;
+                self.finish_line()
+            }
             c if is_indicator(c) => Err(Fallback),
             c if matches!(c, b'-' | b'?' | b':') && is_blank_or_eol(self.at(self.pos + 1)) => {
                 Err(Fallback)
@@ -441,7 +491,7 @@ impl<'a, 's> Scanner<'a, 's> {
     }
 
     /// A block sequence whose first `-` is at `pos`, in column `indent`.
-    fn block_sequence(&mut self, indent: usize, depth: usize) -> Step<()> {
+    pub(super) fn block_sequence(&mut self, indent: usize, depth: usize) -> Step<()> {
         if depth > self.max_depth {
             return Err(Fallback);
         }
@@ -457,6 +507,8 @@ impl<'a, 's> Scanner<'a, 's> {
                     self.pos += i;
                     self.node_on_own_line(indent, depth)?;
                 }
+            } else if c == b'&' {
+                self.anchored(indent, depth)?;
             } else {
                 let col = self.col();
                 if self.at_dash(self.pos) {

@@ -111,6 +111,11 @@ impl Scanner<'_, '_> {
                     at = At::After;
                     continue;
                 }
+                b'*' if node_start => {
+                    self.alias()?;
+                    at = At::After;
+                    continue;
+                }
                 b'&' | b'*' | b'!' => return Err(Fallback),
                 _ if at == At::After => return Err(Fallback),
                 _ if at == At::Plain => {}

@@ -9,6 +9,7 @@
 //! a BOM, control characters, anything near the depth limit), makes it fall back, so the
 //! full parser decides, with its own limits and error categories. See rust/README.md.
 
+mod anchors;
 mod block;
 mod flow;
 #[cfg(feature = "python")]
@@ -89,7 +90,7 @@ pub fn scan_text(bytes: &[u8], spec: &ScanSpec, limits: &Limits) -> Scanned {
     if !spec.scannable() || !printable(bytes) {
         return Err(Fallback);
     }
-    block::Scanner::new(bytes, spec, limits.max_depth).document()
+    block::Scanner::new(bytes, spec, limits).document()
 }
 
 /// Bytes that send a message to the full parser wherever they are: control characters and

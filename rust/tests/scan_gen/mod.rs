@@ -90,17 +90,58 @@ pub struct Gen<'r> {
     nl: &'static str,
     out: String,
     skipped: Vec<Range<usize>>,
+    /// Whether anchors, aliases and merge keys appear in this message.
+    aliases: bool,
+    /// Anchors written so far: aliases mostly name one of them.
+    defined: Vec<&'static str>,
 }
+
+const ANCHORS: [&str; 4] = ["a0", "a1", "base", "attrs"];
 
 impl<'r> Gen<'r> {
     pub fn new(rng: &'r mut Rng) -> Self {
         let nl = if rng.chance(15) { "\r\n" } else { "\n" };
+        let aliases = rng.chance(30);
         Self {
             rng,
             nl,
             out: String::new(),
             skipped: Vec::new(),
+            aliases,
+            defined: Vec::new(),
         }
+    }
+
+    /// Maybe an anchor property before a node (`&name `), where aliases are on.
+    fn anchor(&mut self, own_line: bool) {
+        if self.aliases && self.rng.chance(20) {
+            let name = self.rng.pick(&ANCHORS);
+            self.defined.push(name);
+            self.out.push_str(&format!(" &{name}"));
+            if !own_line {
+                self.out.push(' ');
+            }
+        }
+    }
+
+    /// An anchor name to alias: mostly one already written.
+    fn alias_name(&mut self) -> &'static str {
+        if !self.defined.is_empty() && self.rng.chance(90) {
+            self.rng.pick(&self.defined)
+        } else {
+            self.rng.pick(&ANCHORS)
+        }
+    }
+
+    /// Maybe an alias as the whole value: true when written.
+    fn alias(&mut self) -> bool {
+        if self.aliases && self.rng.chance(15) {
+            let name = self.alias_name();
+            self.out.push_str(&format!(" *{name}"));
+            self.line_end();
+            return true;
+        }
+        false
     }
 
     fn spaces(&mut self, n: usize) {
@@ -189,6 +230,9 @@ impl<'r> Gen<'r> {
 
     fn routing_entry(&mut self, key: &str) {
         self.key(key);
+        if self.rng.chance(3) && self.alias() {
+            return;
+        }
         self.scalar(0, true);
     }
 
@@ -208,19 +252,27 @@ impl<'r> Gen<'r> {
         } else {
             self.rng.below(8)
         };
+        if self.alias() {
+            return;
+        }
         match choice {
             0..=2 => self.scalar(indent, false),
             3 | 4 => {
-                self.out.push(' ');
+                self.anchor(false);
+                if !self.out.ends_with(' ') {
+                    self.out.push(' ');
+                }
                 self.flow(budget, indent);
                 self.line_end();
             }
             5 | 6 => {
+                self.anchor(true);
                 self.newline();
                 let inner = indent + self.rng.pick(&[1, 2, 2, 4]);
                 self.mapping(inner, budget - 1);
             }
             _ => {
+                self.anchor(true);
                 self.newline();
                 let inner = indent + self.rng.pick(&[0, 2, 2, 3]);
                 self.sequence(inner, budget - 1);
@@ -232,6 +284,12 @@ impl<'r> Gen<'r> {
         for i in 0..1 + self.rng.below(3) {
             if i > 0 || self.rng.chance(97) {
                 self.spaces(indent);
+            }
+            if self.aliases && self.rng.chance(15) {
+                let name = self.alias_name();
+                self.out.push_str(&format!("<<: *{name}"));
+                self.newline();
+                continue;
             }
             let key = if self.rng.chance(30) {
                 self.rng.pick(&FIELDS).to_owned()
@@ -293,6 +351,9 @@ impl<'r> Gen<'r> {
             }
             if budget > 1 && self.rng.chance(25) {
                 self.flow(budget - 1, indent);
+            } else if self.aliases && self.rng.chance(20) {
+                let name = self.alias_name();
+                self.out.push_str(&format!("*{name}"));
             } else {
                 self.flow_scalar();
             }
