@@ -61,6 +61,7 @@ def run_served(config: ReplayConfig, artefact_dir: Path) -> RunResult:
                 target=address,
                 pace=config.pace,
                 limit=config.limit,
+                warmup=config.warmup,
                 connections=config.connections,
                 spawn=spawn,
                 target_pid=config.target_pid,

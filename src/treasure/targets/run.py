@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from treasure.errors import TreasureError
+from treasure.errors import TargetError, TreasureError
 from treasure.recordings import open_recording
 from treasure.results import TargetFigures
 from treasure.targets.address import Address, Framing
@@ -33,6 +33,7 @@ class TargetRun:
     target: str
     pace: str = "rate:1000/s"
     limit: int | None = None
+    warmup: int = 0  # messages sent first, one at a time, and not measured
     connections: int = 1
     framing: Framing = "length"
     spawn: str = ""
@@ -63,7 +64,15 @@ def run_target(run: TargetRun) -> TargetFigures:
         raise TreasureError("--connections must be at least 1")
     if run.spawn and run.target_pid is not None:
         raise TreasureError("give --spawn or --target-pid, not both")
-    payloads, timestamps = read_payloads(run.recording, run.limit)
+    wanted = run.limit + run.warmup if run.limit is not None else None
+    payloads, timestamps = read_payloads(run.recording, wanted)
+    warm, payloads, timestamps = (
+        payloads[: run.warmup],
+        payloads[run.warmup :],
+        timestamps[run.warmup :],
+    )
+    if not payloads:
+        raise TreasureError(f"the recording holds no message after the {run.warmup} of --warmup")
     if run.pace == "max":  # closed loop: every message due at once, sent on each reply
         offsets = array("q", bytes(8 * len(payloads)))
     else:
@@ -82,6 +91,7 @@ def run_target(run: TargetRun) -> TargetFigures:
     spawned = _spawn(run, address)
     pid = spawned.pid if spawned else run.target_pid
     try:
+        _warm_up(run, address, warm)
         _send_sampled(run, address, sender, payloads, offsets, figures, pid)
     finally:
         exit_code = spawned.stop() if spawned else None
@@ -91,6 +101,22 @@ def run_target(run: TargetRun) -> TargetFigures:
             figures.process.command = spawned.command
             figures.process.exit_code = exit_code
     return figures
+
+
+def _warm_up(run: TargetRun, address: Address, warm: list[bytes]) -> None:
+    """The warm-up messages, closed loop on one connection: caches and code paths of the
+    target heated as in-process passes heat theirs; a target failing here fails the run."""
+    if not warm:
+        return
+    zeros = array("q", bytes(8 * len(warm)))
+    if address.transport == "http":
+        outcomes = send_http(address, warm, zeros, reply_timeout_s=run.reply_timeout_s)
+    else:
+        outcomes = send_stream(
+            address, run.framing, warm, zeros, reply_timeout_s=run.reply_timeout_s, closed=True
+        )
+    if outcomes.failures:
+        raise TargetError(f"{address}: during the warm-up: {'; '.join(outcomes.failures[:2])}")
 
 
 def _spawn(run: TargetRun, address: Address) -> Spawned | None:
