@@ -73,7 +73,9 @@ class HeapSummary(msgspec.Struct, kw_only=True):
     measurable: bool
     reason: str = ""  # why not measurable, when it is not
     traced_messages: int = 0
-    traced_selection: str = ""  # which messages were traced, e.g. "every 3rd of 12000"
+    traced_selection: str = ""  # which messages were traced, in words
+    trace_method: str = ""  # "every message" or "seeded random sample"
+    trace_seed: int | None = None  # the random sample's seed (None: every message)
     allocated_bytes: Distribution | None = None
     allocations: Distribution | None = None
     peak_bytes: Distribution | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,16 +215,35 @@ def test_no_blind_spot_when_faults_are_explained_by_allocations() -> None:
 
 
 @pytest.mark.parametrize(
-    ("measured", "messages", "stride", "count"),
-    [(12000, 3000, 4, 3000), (100, 2000, 1, 100), (10, 3, 4, 3), (0, 5, 1, 0)],
+    ("measured", "messages", "method", "count"),
+    [
+        (12000, 3000, "seeded random sample", 3000),
+        (100, 2000, "every message", 100),
+        (10, 3, "seeded random sample", 3),
+        (0, 5, "every message", 0),
+    ],
 )
-def test_trace_plan_spreads_traced_messages_over_the_run(
-    measured: int, messages: int, stride: int, count: int
+def test_trace_plan_draws_its_sample_over_the_whole_run(
+    measured: int, messages: int, method: str, count: int
 ) -> None:
     # given how many messages the pass measures and how many may be traced
     plan = TracePlan(measured, messages)
-    # then every stride-th message is traced, never more than asked
-    assert (plan.stride, plan.count) == (stride, count)
+    positions = list(plan.positions())
+    # then that many distinct messages are traced, ascending, never more than asked
+    assert (plan.method, plan.count, len(positions)) == (method, count, count)
+    assert positions == sorted(set(positions))
+    assert all(0 <= position < measured for position in positions)
+
+
+def test_trace_plan_is_the_same_for_the_same_seed_and_not_a_stride() -> None:
+    # given two plans with one seed and one with another
+    first, again, other = TracePlan(8000, 2000), TracePlan(8000, 2000), TracePlan(8000, 2000, 7)
+    # then the same seed draws the same messages, another seed others
+    assert list(first.positions()) == list(again.positions())
+    assert list(first.positions()) != list(other.positions())
+    # and the gaps between traced messages vary (a stride would alias a periodic backend)
+    positions = list(first.positions())
+    assert len({b - a for a, b in itertools.pairwise(positions)}) > 5
 
 
 def test_declared_not_measurable_backend_is_reported_with_its_reason(tmp_path: Path) -> None:

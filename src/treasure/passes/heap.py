@@ -3,7 +3,10 @@ by sentinels, then the capture split into messages by `treasure.probes.heap`.
 
 The whole pass runs under the tracker (native allocations and Python's allocators both
 traced), so everything the session model keeps alive for its users is in the capture
-and the run's peak heap is the real one. Only every k-th message is *traced*. The messages
+and the run's peak heap is the real one. Only a sample of the messages is *traced*: every
+message when the sample is as large as the run, else a seeded uniform random sample (a
+fixed stride aliases with periodic behaviour: tracing every 4th message finds none or all
+of an every-4th-message leak), recorded in the result as method, seed and count. The messages
 in between go through the same handler and session model, tracked but not split, so traced
 message 900 sees the state 899 messages built. Every message costs the tracker's overhead
 and its records in the capture, so the heap pass should be given a bounded recording
@@ -13,6 +16,7 @@ and its records in the capture, so the heap pass should be given a bounded recor
 from __future__ import annotations
 
 import math
+import random
 import resource
 import time
 from array import array
@@ -54,34 +58,44 @@ class FrameLike(Protocol):
     def payload(self) -> bytes: ...
 
 
-def _ordinal(number: int) -> str:
-    if 10 <= number % 100 <= 20:
-        return f"{number}th"
-    suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    return f"{number}{suffix}"
+TRACE_SEED = 13  # fixed, so a rerun traces the same messages
+EVERY_MESSAGE = "every message"
+SEEDED_RANDOM = "seeded random sample"
 
 
 @dataclass(frozen=True)
 class TracePlan:
-    """Which measured messages are traced: every `stride`-th, up to `messages` of them."""
+    """Which measured messages are traced: all of them when `messages` covers the run, else
+    `messages` of them drawn uniformly at random without replacement with `seed`."""
 
     measured: int
     messages: int
-
-    @property
-    def stride(self) -> int:
-        return max(1, math.ceil(self.measured / self.messages)) if self.messages > 0 else 0
+    seed: int = TRACE_SEED
 
     @property
     def count(self) -> int:
-        return 0 if not self.stride else min(self.messages, math.ceil(self.measured / self.stride))
+        return max(0, min(self.messages, self.measured))
+
+    @property
+    def method(self) -> str:
+        return EVERY_MESSAGE if self.count == self.measured else SEEDED_RANDOM
+
+    def positions(self) -> array[int]:
+        """The traced messages' positions among the measured ones, ascending."""
+        if self.method == EVERY_MESSAGE:
+            return array("q", range(self.count))
+        return array("q", sorted(random.Random(self.seed).sample(range(self.measured), self.count)))
 
     def describe(self, warmup: int) -> str:
         if not self.count:
             return f"no message traced (of {self.measured})"
         after = f" after {warmup} warm-up" if warmup else ""
-        step = "every message" if self.stride == 1 else f"every {_ordinal(self.stride)} message"
-        return f"{step} of {self.measured}{after}, from the first: {self.count} traced"
+        if self.method == EVERY_MESSAGE:
+            return f"every message of {self.measured}{after}: {self.count} traced"
+        return (
+            f"{self.count} of {self.measured}{after} drawn at random (seed {self.seed}): "
+            f"{self.count} traced"
+        )
 
 
 class _Loop:
@@ -125,6 +139,8 @@ def _replay(
     warmup: int,
 ) -> _Loop:
     loop = _Loop(plan.count)
+    positions = plan.positions()
+    positions.append(-1)  # past the last traced message, no position matches
     admit, call = model.admit, _sentinel.call_handler
     run, call_unwatched = unwatched.compiled_call(), _sentinel.call_unwatched
     reinstall = unwatched.memray_reinstall()
@@ -137,7 +153,7 @@ def _replay(
         if measured == plan.measured:
             break
         payload = frame.payload
-        if loop.traced < plan.count and measured == loop.traced * plan.stride:
+        if measured == positions[loop.traced]:
             faults = _minor_faults()
             begin()
             try:
@@ -175,6 +191,8 @@ def summarise(
         measurable=True,
         traced_messages=len(messages),
         traced_selection=plan.describe(config.warmup),
+        trace_method=plan.method,
+        trace_seed=plan.seed if plan.method == SEEDED_RANDOM else None,
         users=loop.users,
         timeline=_bounded(analysis.timeline),
         peak_heap_at_users_bytes=analysis.peak_live_bytes,
