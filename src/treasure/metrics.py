@@ -103,6 +103,8 @@ def _rss_growth(run: RunResult) -> float:
             f"too few RSS samples to measure growth ({len(kept)} after warm-up, at least "
             f"{MIN_RSS_GROWTH_SAMPLES} needed: one every 1,000 messages): replay more messages"
         )
+    if rss.growth_per_message_bytes is None:  # the probe says not measured, and why
+        raise Unmeasured(rss.growth_reason or "RSS growth was not measured")
     return rss.growth_per_message_bytes
 
 

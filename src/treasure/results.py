@@ -63,7 +63,12 @@ class RssSummary(msgspec.Struct, kw_only=True):
     start_bytes: int
     end_bytes: int
     peak_bytes: int  # peak RSS of the pass process (VmHWM)
-    growth_per_message_bytes: float  # least-squares slope after warm-up
+    # the backend's: the process's least-squares slope after warm-up less the harness's own
+    # (None: not measured, growth_reason says why, e.g. too few samples in a short run)
+    growth_per_message_bytes: float | None
+    growth_reason: str = ""
+    process_growth_per_message_bytes: float | None = None  # the whole process's slope
+    harness_growth_per_message_bytes: float | None = None  # the replay loop's own, measured
     samples: list[tuple[int, int]] = []  # [message_index, rss_bytes]
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from treasure._version import __version__
 from treasure.pacing import Pacer, wait_until
 from treasure.parsers import ParseError, create, resolve
+from treasure.passes.rss_harness import HARNESS_BACKEND, harness_growth
 from treasure.probes.gc import GcProbe
 from treasure.probes.latency import distribution_of, histogram_of, summarize
 from treasure.probes.rss import RssSampler, reset_peak
@@ -166,5 +167,7 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
         payload_size=distribution_of(histogram_of(sizes)) if sizes else None,
         latency=summarize(latencies, corrected) if latencies else None,
         gc=gcp.summary(measured),
-        rss=rss.summary(),
+        rss=rss.summary(
+            None if config.backend == HARNESS_BACKEND else lambda: harness_growth(config)
+        ),
     )

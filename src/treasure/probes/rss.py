@@ -1,17 +1,21 @@
 """RSS probe: resident set size from a kept-open /proc/self/statm (~1.7 µs a read),
 sampled every `every` messages; growth per message is a least-squares slope after
-dropping the first 10 % of samples (warm-up: caches, interned strings, arenas)."""
+dropping the first 10 % of samples (warm-up: caches, interned strings, arenas), less the
+harness's own growth (`rss_harness`). Fewer than MIN_GROWTH_SAMPLES samples after the drop
+(a run under ~2,000 messages) is "not measured": None and the reason, never 0.0."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from treasure.results import RssSummary
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 MAX_SAMPLES = 500
+MIN_GROWTH_SAMPLES = 3
 
 
 def reset_peak() -> None:
@@ -26,6 +30,17 @@ def peak_rss() -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def too_few_samples(samples: list[tuple[int, int]], every: int) -> str:
+    """Why these samples cannot give a growth, or "" when they can."""
+    kept = len({index for index, _ in samples[len(samples) // 10 :]})
+    if kept >= MIN_GROWTH_SAMPLES:
+        return ""
+    return (
+        f"too few RSS samples to measure growth ({kept} after warm-up, at least "
+        f"{MIN_GROWTH_SAMPLES} needed: one every {every:,} messages): replay more messages"
+    )
 
 
 def slope(samples: list[tuple[int, int]]) -> float:
@@ -56,13 +71,26 @@ class RssSampler:
     def close(self) -> None:
         os.close(self._fd)
 
-    def summary(self) -> RssSummary:
+    def summary(self, harness: Callable[[], tuple[float | None, str]] | None = None) -> RssSummary:
+        """The figures; `harness()` measures the harness's own growth (or says why it could
+        not), asked only when the samples can give a growth at all; None: there is none."""
         samples = self.samples
         step = max(1, len(samples) // MAX_SAMPLES)
-        return RssSummary(
+        summary = RssSummary(
             start_bytes=samples[0][1] if samples else 0,
             end_bytes=samples[-1][1] if samples else 0,
             peak_bytes=peak_rss(),
-            growth_per_message_bytes=slope(samples),
+            growth_per_message_bytes=None,
             samples=samples[::step],
         )
+        summary.growth_reason = too_few_samples(samples, self.every)
+        if summary.growth_reason:
+            return summary
+        process = summary.process_growth_per_message_bytes = slope(samples)
+        own, why_not = harness() if harness else (0.0, "")
+        summary.harness_growth_per_message_bytes = own
+        if own is None:
+            summary.growth_reason = f"the harness's own growth is unknown: {why_not}"
+        else:
+            summary.growth_per_message_bytes = process - own
+        return summary

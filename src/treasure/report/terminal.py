@@ -109,7 +109,13 @@ def render_run(run: RunResult, console: Console) -> None:
         )
     if run.rss:
         table.add_row("peak RSS", format_bytes(run.rss.peak_bytes))
-        table.add_row("RSS growth / message", f"{run.rss.growth_per_message_bytes:.1f} B")
+        growth = run.rss.growth_per_message_bytes
+        table.add_row(
+            "RSS growth / message",
+            f"{growth:.1f} B (harness's own taken out)"
+            if growth is not None
+            else f"not measured: {run.rss.growth_reason}",
+        )
     _heap_rows(run, table)
     if run.cpu and run.cpu.profiled:
         table.add_row("CPU samples in backend", f"{run.cpu.backend_share:.0%} of {run.cpu.samples}")
