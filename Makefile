@@ -71,6 +71,7 @@ lint: $(STAMP) ## ruff and mypy --strict over src and tests
 bench: $(STAMP) $(DEMO_RECORDING) ## Benchmarks on the blowup-12k recording: ratios measured side by side
 	$(BIN)/python benchmarks/run.py $(DEMO_RECORDING)
 	$(BIN)/python benchmarks/targets.py $(DEMO_RECORDING)
+	$(BIN)/python benchmarks/truth.py $(DEMO_RECORDING)
 
 schema: $(STAMP) ## Regenerate docs/result-schema.json from the result types
 	$(BIN)/python -c 'import sys; from treasure.results import schema_text; sys.stdout.write(schema_text())' > docs/result-schema.json.tmp
