@@ -51,6 +51,10 @@ def test_replay_behind_a_unix_socket_records_the_target(
     assert metric("target_rss_peak").read(run) == run.target.process.rss_peak_bytes > 0
     growth = metric("target_rss_growth_per_request").read(run)
     assert growth == run.target.process.rss_growth_per_request_bytes
+    shown = runner.invoke(cli, ["report", str(out)])
+    assert shown.exit_code == 0
+    assert "scheduled / sent / answered" in shown.output
+    assert "70 / 70 / 70" in shown.output
 
 
 def test_target_metrics_are_unmeasured_in_process(

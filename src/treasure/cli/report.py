@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from treasure.cli._options import console, existing_file, json_option
+from treasure.cli._target_view import render_target
 from treasure.report.terminal import render
-from treasure.results import load, to_json
+from treasure.results import RunResult, load, to_json
 
 
 @click.command(name="report")
@@ -41,3 +42,5 @@ def command(results: tuple[Path, ...], output: Path | None, as_json: bool) -> No
             click.echo(to_json(result))
         else:
             render(result, console())
+            if isinstance(result, RunResult) and result.target is not None:
+                render_target(result.target, console())
