@@ -171,6 +171,7 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
     spawn: str = ""  # the command that starts the target; stopped at the end
     target_pid: int | None = None  # a running target to sample (RSS, CPU)
     connections: int = 1  # connections to the target, messages spread round-robin
+    framing: Literal["length", "lines"] = "length"  # on unix/tcp: length prefixes or JSON lines
     reply_timeout_s: float = 5.0  # a target silent this long with messages pending has failed
 
     def __post_init__(self) -> None:
@@ -185,6 +186,8 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
         if self.pass_timeout_s is not None and not self.pass_timeout_s > 0:
             raise ConfigError("pass_timeout_s", f"{self.pass_timeout_s!r} is not above 0 s")
         _check_at_least(self, "connections", 1)
+        if self.framing not in ("length", "lines"):
+            raise ConfigError("framing", f"{self.framing!r} is not one of length, lines")
         transports = self.transport.split(",")
         if not transports or any(t not in TRANSPORTS for t in transports):
             raise ConfigError("transport", f"{self.transport!r}: use {', '.join(TRANSPORTS)}")

@@ -121,6 +121,24 @@ def test_compare_puts_each_transport_beside_the_in_process_run(
     assert all(run.target is not None for run in compared.runs[1:])
 
 
+def test_replay_speaks_json_lines_to_a_served_backend(
+    runner: CliRunner, tmp_path: Path, make_recording: MakeRecording
+) -> None:
+    out = tmp_path / "lines.json"
+    recording = make_recording([EVENT_MESSAGE, b"- a list\n"] * 30)
+    result = runner.invoke(
+        cli,
+        ["replay", str(recording), "--transport", "tcp", "--framing", "lines", "--warmup", "0",
+         "--pace", "rate:300/s", "-o", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    run = load(out)
+    assert isinstance(run, RunResult)
+    assert run.target is not None
+    assert (run.target.framing, run.target.sender) == ("lines", "python")
+    assert (run.target.routed, run.target.errors) == (30, {"schema": 30})
+
+
 @pytest.mark.parametrize(
     ("options", "problem"),
     [

@@ -64,6 +64,8 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
                                     "running target process."}),
     ("connections", "--connections", {"type": int, "help": "Connections to the target; "
                                       "messages go round-robin, many in flight on each."}),
+    ("framing", "--framing", {"type": click.Choice(["length", "lines"]), "help": "Frames to a "
+                              "unix/tcp target: 4-byte length prefixes, or JSON lines."}),
     ("reply_timeout_s", "--reply-timeout", {"type": float, "help": "Seconds a target may "
                                             "leave a message unanswered before the run "
                                             "ends with exit 5."}),

@@ -35,6 +35,8 @@ def _free_port() -> int:
 def _served(config: ReplayConfig, scratch: Path) -> tuple[str, str]:
     """The address and the `treasure serve` command for `--transport`."""
     serve = [sys.executable, "-m", "treasure.cli", "serve", config.backend]
+    if config.transport != "http":
+        serve += ["--framing", config.framing]
     if config.transport == "unix":
         path = scratch / "target.sock"
         return f"unix:{path}", shlex.join([*serve, "--unix", str(path)])
@@ -63,6 +65,7 @@ def run_served(config: ReplayConfig, artefact_dir: Path) -> RunResult:
                 limit=config.limit,
                 warmup=config.warmup,
                 connections=config.connections,
+                framing=config.framing,
                 spawn=spawn,
                 target_pid=config.target_pid,
                 reply_timeout_s=config.reply_timeout_s,
