@@ -342,6 +342,11 @@ def loads(data: bytes, source: str = "<bytes>") -> Result:
     except RecursionError:
         raise ResultError(f"{source}: not a treasure result (nested too deeply)") from None
     found = header.get("schema_version")
+    if found is None or header.get("kind") not in ("run", "compare"):
+        raise ResultError(
+            f"{source}: not a treasure result (no schema_version and kind run or compare): "
+            "pass a file written by `treasure replay -o` or `treasure compare -o`"
+        )
     if found != SCHEMA_VERSION:
         raise ResultError(
             f"{source}: result schema version {found!r}, this treasure reads {SCHEMA_VERSION}"

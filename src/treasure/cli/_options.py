@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from treasure.errors import TreasureError
 from treasure.files import check_output
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,8 +43,23 @@ def _writable_output(ctx: click.Context, param: click.Parameter, value: Path | N
     return value
 
 
+class InputFile(click.Path):
+    """A file a command reads. Missing or unreadable is bad input (exit 3, as README.md's
+    exit codes say), not a bad command line (click's exit 2)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = Path(value)
+        if not path.exists():
+            raise TreasureError(f"{path}: no such file")
+        if path.is_dir():
+            raise TreasureError(f"{path}: is a directory, not a file")
+        if not os.access(path, os.R_OK):
+            raise TreasureError(f"{path}: not readable")
+        return super().convert(value, param, ctx)
+
+
 def existing_file(**kwargs: Any) -> click.Path:
-    return click.Path(exists=True, dir_okay=False, path_type=Path, **kwargs)
+    return InputFile(exists=True, dir_okay=False, path_type=Path, **kwargs)
 
 
 def console() -> Console:

@@ -8,18 +8,17 @@ from typing import get_args
 
 import click
 
-from treasure.cli._options import json_option
+from treasure.cli._options import existing_file, json_option
 from treasure.importers import (
     DEFAULT_USER_PATTERN,
     ImportOptions,
-    SourceError,
     TimestampUnit,
     import_sources,
 )
 
 
 @click.command(name="import")
-@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1, required=True, type=existing_file())
 @click.option(
     "-o",
     "--output",
@@ -101,9 +100,6 @@ def command(
       treasure import day1.jsonl day2.jsonl -o runs/days.trec --timestamp-unit ms
       treasure import router.log.jsonl -o runs/r.trec --payload-field body --user-field sid
     """
-    for source in sources:
-        if not source.is_file():
-            raise SourceError(f"{source}: no such file")
     options = ImportOptions(
         format=source_format,  # type: ignore[arg-type]  # click.Choice checked it
         payload_field=payload_field,

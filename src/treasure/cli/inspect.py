@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from treasure.cli._options import console, json_option
+from treasure.cli._options import console, existing_file, json_option
 from treasure.errors import RecordingError
 from treasure.recording_stats import RecordingStats, scan
 
@@ -58,7 +58,7 @@ def _integrity_line(stats: RecordingStats) -> str:
 
 
 @click.command(name="inspect")
-@click.argument("recording", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("recording", type=existing_file())
 @json_option
 def command(recording: Path, as_json: bool) -> None:
     """Show what RECORDING holds: frames, bytes, duration, payload size distribution,
