@@ -61,7 +61,7 @@ def test_every_plot_is_drawn_and_the_table_is_there(browser: str, report: Path) 
     assert drawn == plots
     assert dom.count('class="main-svg"') >= len(plots)
     # and the summary table has its header and one row per run
-    summary = dom.partition('<table class="summary">')[2].partition("</table>")[0]
+    summary = dom.partition('<table class="speed">')[2].partition("</table>")[0]
     assert summary.count("<tr>") == 3
     assert "pyyaml-dom" in summary
     assert "pyyaml-stream" in summary

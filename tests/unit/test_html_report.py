@@ -148,14 +148,52 @@ def test_report_is_one_file_with_plotly_inlined(comparison_html: str) -> None:
     }
 
 
-def test_summary_table_has_one_row_per_run_and_lists_failures(comparison_html: str) -> None:
+def test_summary_tables_have_one_row_per_run_and_list_failures(comparison_html: str) -> None:
     # given a comparison with one failed backend, rendered
     html = comparison_html
-    # then the summary has a row per run and the failure is shown with its reason
-    summary = html.partition("<table class='summary'>")[2].partition("</table>")[0]
-    assert summary.count("<tr>") == 3  # header and two runs
-    assert "pyyaml-stream" in summary
+    # then each summary table has a row per run and the failure is shown with its reason
+    for key in ("speed", "latency", "heap", "memory", "cpu"):
+        summary = html.partition(f"<table class='{key}'>")[2].partition("</table>")[0]
+        assert summary.count("<tr>") == 3, key  # header and two runs
+        assert "pyyaml-stream" in summary
     assert "rust-serde</b>: not installed" in html
+
+
+def test_the_headline_comes_first_with_the_baseline_ratios(comparison_html: str) -> None:
+    # given pyyaml-stream at 18 µs against pyyaml-dom at 170 µs, both with heap passes
+    html = comparison_html
+    # then one sentence at the top says how much faster, against what, on which recording
+    headline = html.partition("<p class='headline'>")[2].partition("</p>")[0]
+    assert html.index("<p class='headline'>") < html.index("<table")
+    assert headline.startswith("pyyaml-stream: ")
+    assert "× faster" in headline
+    assert headline.endswith("than pyyaml-dom on blowup, 12 users")
+    # and the speed table has the speed-up and its interval, the heap table the heap ratio
+    speed = html.partition("<table class='speed'>")[2].partition("</table>")[0]
+    assert "<th class=''>speed-up</th>" in speed
+    assert speed.count("<th class=''>95 % CI</th>") == 2
+    assert "less heap" in html.partition("<table class='heap'>")[2].partition("</table>")[0]
+
+
+def test_columns_of_dashes_are_dropped(comparison_html: str) -> None:
+    # given no run with corrected latency except the paced one, and every run with figures
+    latency = comparison_html.partition("<table class='latency'>")[2].partition("</table>")[0]
+    # then a column is kept only when some run has a figure in it
+    assert "p99 corrected" in latency  # pyyaml-stream was paced
+    for row in re.findall(r"<tr>(.*?)</tr>", latency)[1:]:
+        assert row.count("<td ") == latency.count("<th ")
+
+
+def test_the_heap_chart_reads_on_a_log_scale(comparison_html: str) -> None:
+    # given backends whose heap per message differs by orders of magnitude
+    heap_plot = comparison_html.partition('id="plot-heap-per-message"')[2].partition("</script>")[0]
+    # then its axis is logarithmic, so the small ones are not flat against zero
+    assert '"type":"log"' in heap_plot
+
+
+def test_the_run_peak_names_its_session_settings(comparison_html: str) -> None:
+    memory = comparison_html.partition("<table class='memory'>")[2].partition("</div>")[0]
+    assert "run peak: the heap pass&#x27;s peak live heap with --users 0 --keep nothing" in memory
 
 
 def test_corrected_latency_is_plotted_beside_uncorrected_when_paced(comparison_html: str) -> None:

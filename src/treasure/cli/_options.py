@@ -64,8 +64,8 @@ def existing_file(**kwargs: Any) -> click.Path:
 
 def console() -> Console:
     """The console commands print tables to (stdout); progress goes to stderr. Piped
-    output (CI logs, files) gets a wide fixed width so no column is cut."""
-    width = None if sys.stdout.isatty() else 200
+    output (CI logs, files) gets a wide fixed width unless $COLUMNS names one."""
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
     return Console(highlight=False, soft_wrap=False, width=width)
 
 

@@ -111,7 +111,8 @@ def _bars(dist: Distribution) -> tuple[list[str], list[float]]:
 
 def heap_per_message(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | None:
     """Peak heap per message (native included), by percentile, one group per backend."""
-    figure = _figure("Heap per message: peak live bytes", "percentile", "bytes")
+    # log scale: a DOM backend's 100 KiB and a Rust backend's 1.5 KiB both stay readable
+    figure = _figure("Heap per message: peak live bytes", "percentile", "bytes (log)")
     for index, (label, run) in enumerate(runs):
         heap = run.heap
         if heap is None or not heap.measurable or heap.peak_bytes is None:
@@ -127,7 +128,7 @@ def heap_per_message(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | None:
     if not figure.data:
         return None
     figure.update_layout(barmode="group")
-    figure.update_yaxes(rangemode="tozero")
+    figure.update_yaxes(type="log", dtick=1, tickformat=".1s")
     return figure
 
 
@@ -150,7 +151,7 @@ def rss_over_time(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | None:
 
 def heap_over_time(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | None:
     """Live heap bytes over the messages the heap pass traced, by message index."""
-    figure = _figure("Live heap over the traced messages (heap pass)", "message", "KiB")
+    figure = _figure("Live heap over the traced messages (heap pass)", "message", "KiB (log)")
     for index, (label, run) in enumerate(runs):
         if run.heap is None or not run.heap.timeline:
             continue
@@ -162,7 +163,10 @@ def heap_over_time(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | None:
             line={"color": colour(index)},
             hovertemplate="message %{x}: %{y:,.1f} KiB",
         )
-    return figure if figure.data else None
+    if not figure.data:
+        return None
+    figure.update_yaxes(type="log", dtick=1)
+    return figure
 
 
 def gc_pauses(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | None:
