@@ -37,7 +37,7 @@ def command(check_heap: bool, as_json: bool) -> None:
             info.heap_measurable = found["measurable"] is True
             info.heap_note = str(found["how"])
         elif info.heap_measurable:
-            info.heap_note = "not checked (declared measurable; --check-heap reads the ELF imports)"
+            info.heap_note = "declared"
     if as_json:
         rows = [
             {
@@ -66,3 +66,7 @@ def command(check_heap: bool, as_json: bool) -> None:
         library = f"{i.library} {i.version}".strip() or "-"
         table.add_row(i.name, i.kind, library, status, heap if i.available else "-")
     console().print(table)
+    if not check_heap:
+        # said once, not on every row
+        click.echo("native heap: declared by each backend, not checked; --check-heap reads the "
+                   "ELF imports of the libraries each one loads")

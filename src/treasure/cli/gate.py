@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
+from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from treasure import files
@@ -134,25 +136,36 @@ def _write_outputs(report: GateReport, junit: Path | None, markdown_file: Path |
 
 
 def _print_table(report: GateReport) -> None:
-    table = Table(title=f"treasure gate: {report.summary()}", title_justify="left")
+    """Figures never wrap; a check's note goes on a line of its own under the check's name,
+    and one scenario shared by every check goes into the title instead of a column."""
+    scenarios = sorted({check.scenario for check in report.checks})
+    shared = f" on {scenarios[0]}" if len(scenarios) == 1 else ""
+    table = Table(
+        title=f"treasure gate{shared}: {report.summary()}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     table.add_column("")
     table.add_column("backend", no_wrap=True)
-    table.add_column("scenario", no_wrap=True)
-    table.add_column("check", no_wrap=True)
+    if not shared:
+        table.add_column("scenario", no_wrap=True)
+    table.add_column("check", overflow="fold", min_width=21)
     table.add_column("measured", justify="right", no_wrap=True)
     table.add_column("allowed", justify="right", no_wrap=True)
-    table.add_column("note", overflow="fold", ratio=1)
     ordered = sorted(report.checks, key=lambda check: check.status is Status.PASS)
+    blank = [""] * (1 if shared else 2)
     for check in ordered:
         table.add_row(
             f"[{_STYLE[check.status]}]{check.status.value.upper()}[/]",
             check.backend,
-            check.scenario,
+            *([] if shared else [check.scenario]),
             check.label,
             "" if check.measured is None else format_quantity(check.measured, check.unit),
             "" if check.allowed is None else format_quantity(check.allowed, check.unit),
-            check.note,
         )
+        if check.note:
+            table.add_row("", *blank, f"[dim]{escape(check.note)}[/]", "", "")
     console().print(table)
     # plain lines, never wrapped, so a CI log can be searched for them
     for check in report.broken:

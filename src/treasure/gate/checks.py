@@ -36,7 +36,10 @@ class Check:
 
     @property
     def label(self) -> str:
-        return f"{self.name} vs baseline" if self.kind == "regression" else self.name
+        # the check that a matching baseline run exists is named for the baseline itself
+        if self.kind == "regression" and self.name != "baseline":
+            return f"{self.name} vs baseline"
+        return self.name
 
     @property
     def note(self) -> str:

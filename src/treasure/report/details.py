@@ -53,7 +53,7 @@ def details_table(run: RunResult) -> ReportTable:
     return ReportTable(
         "details",
         f"{run.backend}: every figure of the run",
-        (Column("figure", left=True), Column("value")),
+        (Column("figure", left=True), Column("value", left=True)),
         tuple(rows),
     )
 

@@ -42,7 +42,10 @@ def build_report(result: Result) -> Report:
         title = _recording_title(result.recording)
         return build_runs_report(labelled, result.baseline, title=title, failed=result.failed)
     report = build_runs_report([(result.backend, result)], None, title=_run_title(result))
-    return replace(report, tables=(details_table(result), *report.tables))
+    # one run's tables would repeat its details row for row: keep their notes only
+    notes = tuple(n for table in report.tables if table.key != "memory" for n in table.notes)
+    details = details_table(result)
+    return replace(report, tables=(replace(details, notes=details.notes + notes),))
 
 
 def build_runs_report(
