@@ -24,6 +24,7 @@ MISTAKES = [
     (["import", "missing.yaml", "-o", "out.trec"], BAD_INPUT, "missing.yaml"),
     (["import", "a-directory", "-o", "out.trec"], BAD_INPUT, "a-directory"),
     (["import", "capture.yaml", "-o", "out.trec", "--rate", "0"], USAGE, "--rate"),
+    (["import", "empty.yaml", "-o", "out.trec"], BAD_INPUT, "no message found"),
     (["inspect", "missing.trec"], BAD_INPUT, "missing.trec"),
     (["inspect", "corrupt.trec"], BAD_INPUT, "corrupt.trec"),
     (["inspect"], USAGE, "RECORDING"),
@@ -33,6 +34,8 @@ MISTAKES = [
     (["replay", "good.trec", "-b", "no-such-backend"], BAD_INPUT, "no-such-backend"),
     (["replay", "good.trec", "--limit", "0"], USAGE, "--limit"),
     (["replay", "good.trec", "--keep", "everything"], USAGE, "--keep"),
+    (["replay", "good.trec", "--pace", "warp"], USAGE, "--pace"),
+    (["compare", "good.trec", "--pace", "rate:fast"], USAGE, "--pace"),
     (["compare", "missing.trec"], BAD_INPUT, "missing.trec"),
     (["compare", "good.trec", "-b", "pyyaml-dom,no-such-backend"], BAD_INPUT, "no-such-backend"),
     (["report", "missing.json"], BAD_INPUT, "missing.json"),
@@ -59,6 +62,7 @@ def workdir(tmp_path: Path) -> Path:
             writer.write(index * 1000, f"u-{index}", EVENT_MESSAGE)
     (tmp_path / "corrupt.trec").write_bytes(b"this is not a recording at all\n" * 4)
     (tmp_path / "capture.yaml").write_bytes(EVENT_MESSAGE)
+    (tmp_path / "empty.yaml").write_bytes(b"")
     (tmp_path / "a-directory").mkdir()
     (tmp_path / "not-a-result.json").write_text('{"hello": "world"}\n')
     (tmp_path / "other-version.json").write_text('{"schema_version": 999, "kind": "run"}\n')

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars")
 SCRIPT_BUDGET_MS = "20000"  # virtual time for plotly to draw before the DOM is read
-SHOWCASE = ROOT / "runs" / "test-artefacts" / "report.png"
+SHOWCASE = ROOT / "runs" / "test-artefacts"
 
 
 @pytest.fixture(scope="module")
@@ -67,16 +67,20 @@ def test_every_plot_is_drawn_and_the_table_is_there(browser: str, report: Path) 
     assert "pyyaml-stream" in summary
 
 
-def test_screenshot_is_kept_for_people(browser: str, report: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "size"), [("report.png", "1400,2400"), ("report-top.png", "1400,1000")]
+)
+def test_screenshot_is_kept_for_people(
+    browser: str, report: Path, tmp_path: Path, name: str, size: str
+) -> None:
     # given a rendered comparison
-    screenshot = tmp_path / "report.png"
-    # when Chromium takes a screenshot of it
-    done = open_in(
-        browser, f"--screenshot={screenshot}", "--window-size=1400,2400", report.as_uri()
-    )
+    screenshot = tmp_path / name
+    # when Chromium takes a screenshot of it (the whole page, and its top as a reader first
+    # sees it: the headline and the summary tables)
+    done = open_in(browser, f"--screenshot={screenshot}", f"--window-size={size}", report.as_uri())
     # then a PNG is written, and a copy is kept under runs/test-artefacts
     assert done.returncode == 0, done.stderr[-2000:]
     assert screenshot.read_bytes().startswith(b"\x89PNG")
-    SHOWCASE.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(screenshot, SHOWCASE)
-    print(f"report screenshot: {SHOWCASE}")
+    SHOWCASE.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(screenshot, SHOWCASE / name)
+    print(f"report screenshot: {SHOWCASE / name}")

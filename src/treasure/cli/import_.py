@@ -9,6 +9,7 @@ from typing import get_args
 import click
 
 from treasure.cli._options import existing_file, json_option
+from treasure.errors import TreasureError
 from treasure.importers import (
     DEFAULT_USER_PATTERN,
     ImportOptions,
@@ -110,6 +111,13 @@ def command(
         user_pattern=user_pattern,
     )
     summary = import_sources(list(sources), output, options=options, compress=compress)
+    if summary.frames == 0:
+        output.unlink(missing_ok=True)  # a recording of nothing would replay as a silent pass
+        names = ", ".join(str(source) for source in sources)
+        raise TreasureError(
+            f"{names}: no message found, nothing written: a YAML stream needs documents, "
+            "JSON Lines a payload field per line (--payload-field)"
+        )
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))
         return
