@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ README = ROOT / "README.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 COPIED = ("recordings", "scenarios", "treasure.toml", "pyproject.toml")
 RUN_TIMEOUT_S = 600
+LISTEN_TIMEOUT_S = 60
 # The session model's examples trace every message under memray while thousands of users'
 # trees are held: 20 s to minutes each, past what `make test` may spend. They are run by hand
 # to measure the figures the README quotes beside them.
@@ -36,6 +39,11 @@ class Command:
     @property
     def may_exit_4(self) -> bool:
         return "exit 4" in self.line
+
+    @property
+    def serves(self) -> bool:
+        """A server runs until it is stopped: the test starts it, then stops it."""
+        return self.line.startswith("treasure serve ")
 
 
 def shell_commands(text: str) -> list[Command]:
@@ -97,7 +105,9 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_readme_command_runs_as_pasted(clone: Path) -> None:
     # given the README's commands, in order
     commands = [
-        c for c in shell_commands(README.read_text("utf-8")) if c.section not in LONG_SECTIONS
+        c
+        for c in shell_commands(README.read_text("utf-8"))
+        if c.section not in LONG_SECTIONS and not c.serves
     ]
     # when they run one after another in one shell, as a reader pasting them would
     codes = _run_in_one_shell([c.line for c in commands], clone)
@@ -109,6 +119,36 @@ def test_every_readme_command_runs_as_pasted(clone: Path) -> None:
     # and the files the tour promises exist
     for made in ("runs/blowup-12k.trec", "runs/captured.trec", "runs/cmp.json", "runs/report.html"):
         assert (clone / made).is_file(), made
+
+
+def test_every_readme_server_listens_and_stops_on_sigterm(clone: Path) -> None:
+    servers = [c for c in shell_commands(README.read_text("utf-8")) if c.serves]
+    if not servers:
+        pytest.skip("README.md shows no server")
+    for command in servers:
+        # given a server command as pasted, in a shell with the venv activated
+        server = subprocess.Popen(
+            ["bash", "-c", f"source .venv/bin/activate && exec {command.line}"],
+            cwd=clone,
+            env=_shell_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            # when it says it listens, and is then sent SIGTERM
+            assert server.stdout is not None
+            ready, _, _ = select.select([server.stdout], [], [], LISTEN_TIMEOUT_S)
+            assert ready, f"{command.line!r} said nothing in {LISTEN_TIMEOUT_S} s"
+            first = server.stdout.readline()
+            assert "listening on" in first, first
+            server.send_signal(signal.SIGTERM)
+            # then it stops cleanly
+            assert server.wait(timeout=30) == 0
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
 
 
 def test_library_examples_run(clone: Path) -> None:
@@ -138,14 +178,8 @@ def _run_in_one_shell(lines: list[str], cwd: Path) -> list[tuple[int, str]]:
         f"{{\n{line}\n}} > {logs}/{index}.out 2>&1\necho $? > {logs}/{index}.code\n"
         for index, line in enumerate(lines)
     )
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
-    venv_bin = str(Path(sys.prefix) / "bin")  # off PATH, as on a fresh shell: `source` adds it
-    env["PATH"] = os.pathsep.join(
-        p for p in env.get("PATH", "").split(os.pathsep) if p and p != venv_bin
-    )
-    env["COLUMNS"] = "100"
     subprocess.run(
-        ["bash", "-c", script], cwd=cwd, env=env, timeout=RUN_TIMEOUT_S * 2, check=False
+        ["bash", "-c", script], cwd=cwd, env=_shell_env(), timeout=RUN_TIMEOUT_S * 2, check=False
     )
     results = []
     for index in range(len(lines)):
@@ -155,3 +189,14 @@ def _run_in_one_shell(lines: list[str], cwd: Path) -> list[tuple[int, str]]:
         output = (logs / f"{index}.out").read_text(errors="replace")
         results.append((int(code_file.read_text()), output))
     return results
+
+
+def _shell_env() -> dict[str, str]:
+    """A reader's fresh shell: the venv is not on PATH until `source .venv/bin/activate`."""
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    venv_bin = str(Path(sys.prefix) / "bin")
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if p and p != venv_bin
+    )
+    env["COLUMNS"] = "100"
+    return env

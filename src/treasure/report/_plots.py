@@ -128,7 +128,13 @@ def heap_per_message(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | None:
     if not figure.data:
         return None
     figure.update_layout(barmode="group")
+    # the axis starts at half the smallest bar, so the smallest backend's bars stand tall
+    # enough to read instead of being stubs on the axis
+    heights = [value for bar in figure.data for value in bar.y if value > 0]
     figure.update_yaxes(type="log", dtick=1, tickformat=".1s")
+    if heights:
+        low, high = math.log10(min(heights) / 2), math.log10(max(heights) * 1.5)
+        figure.update_yaxes(range=[low, high])
     return figure
 
 
