@@ -40,7 +40,15 @@ def details_table(run: RunResult) -> ReportTable:
         rows.append(("GC pause total / p99 / max", " / ".join(format_ns(v) for v in pauses)))
     if run.rss:
         rows.append(("peak RSS", format_bytes(run.rss.peak_bytes)))
-        rows.append(("RSS growth / message", format_bytes(run.rss.growth_per_message_bytes)))
+        growth = run.rss.growth_per_message_bytes
+        rows.append(
+            (
+                "RSS growth / message",
+                f"{format_bytes(growth)} (harness's own taken out)"
+                if growth is not None
+                else f"not measured: {run.rss.growth_reason}",
+            )
+        )
     if run.heap is not None:
         rows += _heap_rows(run.heap, run)
     if run.cpu and run.cpu.profiled:
