@@ -163,3 +163,30 @@ def test_a_bad_target_pace_is_one_line(runner: CliRunner, make_recording: MakeRe
     assert result.exit_code == 3
     assert "unknown pace 'ramp:fast'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_spawned_target_that_exits_before_listening_is_exit_5(
+    runner: CliRunner, tmp_path: Path, make_recording: MakeRecording
+) -> None:
+    result = runner.invoke(
+        cli,
+        ["replay", str(make_recording([EVENT_MESSAGE] * 5)), "--target",
+         f"unix:{tmp_path / 'never.sock'}", "--spawn", "sh -c 'echo no config >&2; exit 7'",
+         "--warmup", "0", "--pace", "rate:100/s", "--artefacts", str(tmp_path / "art")],
+    )  # fmt: skip
+    assert result.exit_code == 5
+    assert "the target exited with 7 before listening: no config" in result.output
+    assert (tmp_path / "art" / "target-stderr.log").read_text() == "no config\n"
+
+
+def test_an_attached_pid_that_does_not_exist_is_bad_input(
+    runner: CliRunner, tmp_path: Path, make_recording: MakeRecording
+) -> None:
+    result = runner.invoke(
+        cli,
+        ["replay", str(make_recording([EVENT_MESSAGE] * 5)), "--target",
+         f"unix:{tmp_path / 'r.sock'}", "--target-pid", "999999999", "--warmup", "0",
+         "--pace", "rate:100/s"],
+    )  # fmt: skip
+    assert result.exit_code == 3
+    assert "--target-pid 999999999: no such process" in result.output
