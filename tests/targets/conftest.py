@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -32,17 +33,17 @@ def go_router(tmp_path_factory: pytest.TempPathFactory) -> Path:
     go = shutil.which("go")
     if go is None:
         pytest.skip("go is not installed (scripts/install-go.sh installs it)")
-    binary = tmp_path_factory.mktemp("go") / "go-router"
+    scratch = tmp_path_factory.mktemp("go")
+    binary = scratch / "go-router"
+    # every Go cache and path in the temporary folder: the build leaves nothing behind
+    go_env = {"GOCACHE": str(scratch / "cache"), "GOPATH": str(scratch / "path"),
+              "HOME": str(scratch), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}  # fmt: skip
     subprocess.run(
         [go, "build", "-o", str(binary), "."],
         cwd=ROOT / "examples" / "go-router",
         check=True,
         capture_output=True,
-        env={
-            "GOCACHE": str(tmp_path_factory.mktemp("gocache")),
-            "HOME": str(ROOT),
-            "PATH": "/usr/bin:/bin",
-        },
+        env=go_env,
     )
     return binary
 
