@@ -166,7 +166,7 @@ def test_the_headline_comes_first_with_the_baseline_ratios(comparison_html: str)
     headline = html.partition("<p class='headline'>")[2].partition("</p>")[0]
     assert html.index("<p class='headline'>") < html.index("<table")
     assert headline.startswith("pyyaml-stream: ")
-    assert "× faster" in headline
+    assert "× faster, about the same heap per message" in headline
     assert headline.endswith("than pyyaml-dom on blowup, 12 users")
     # and the speed table has the speed-up and its interval, the heap table the heap ratio
     speed = html.partition("<table class='speed'>")[2].partition("</table>")[0]
@@ -191,9 +191,28 @@ def test_the_heap_chart_reads_on_a_log_scale(comparison_html: str) -> None:
     assert '"type":"log"' in heap_plot
 
 
-def test_the_run_peak_names_its_session_settings(comparison_html: str) -> None:
+def test_no_run_peak_means_no_run_peak_column_or_note(comparison_html: str) -> None:
+    # given heap passes that kept no session state (no run peak in the results)
     memory = comparison_html.partition("<table class='memory'>")[2].partition("</div>")[0]
-    assert "run peak: the heap pass&#x27;s peak live heap with --users 0 --keep nothing" in memory
+    # then neither the column nor the note of its session settings is shown
+    assert "run peak" not in memory
+
+
+def test_the_run_peak_names_its_session_settings(tmp_path: Path) -> None:
+    # given a run whose heap pass held 12 users' trees
+    run = run_result("pyyaml-dom", seed=1, median_ns=170_000)
+    assert run.heap is not None
+    run.heap.peak_heap_at_users_bytes = 3 << 20
+    run.config = ReplayConfig(
+        backend="pyyaml-dom", recording=RECORDING.path, users=12, keep="document"
+    )
+    output = tmp_path / "run.html"
+    # when it is rendered
+    render_html([run], output)
+    # then the run peak stands with the options that produced it
+    assert "run peak (--users 12 --keep document --in-flight 1)</td><td class='name'>3.0 MiB" in (
+        output.read_text()
+    )
 
 
 def test_corrected_latency_is_plotted_beside_uncorrected_when_paced(comparison_html: str) -> None:

@@ -18,6 +18,7 @@ from treasure.report.units import format_ratio, format_ratio_range
 from treasure.results import CompareResult, RecordingInfo, Result, RunResult
 
 Labelled = Sequence[tuple[str, RunResult]]
+SAME_HEAP = 0.05  # heap ratios within 5 % of 1 are said to be the same, not "1.01× less"
 
 __all__ = ["Column", "Report", "ReportTable", "build_report", "build_runs_report", "headline"]
 
@@ -118,7 +119,9 @@ def headline(labelled: Labelled, base: RunResult | None) -> str:
         speed += f" ({format_ratio_range(spread.low, spread.high)}: within noise)"
     parts = [speed]
     heap = tables.heap_ratio(run, base)
-    if heap is not None:
+    if heap is not None and abs(heap - 1) < SAME_HEAP:
+        parts.append("about the same heap per message")
+    elif heap is not None:
         amount = "less" if heap >= 1 else "more"
         parts.append(f"{format_ratio(heap if heap >= 1 else 1 / heap)} {amount} heap per message")
     return f"{label}: {', '.join(parts)} than {base.backend} {_where(base)}"

@@ -226,7 +226,13 @@ def memory_table(labelled: Labelled) -> ReportTable:
                 format_bytes(rss.growth_per_message_bytes) if rss else EMPTY,
             )
         )
-    settings = sorted({session_settings(run) for _, run in labelled if run.heap is not None})
+    settings = sorted(
+        {
+            session_settings(run)
+            for _, run in labelled
+            if run.heap is not None and run.heap.peak_heap_at_users_bytes is not None
+        }
+    )
     notes = tuple(f"run peak: the heap pass's peak live heap with {s}" for s in settings)
     return ReportTable(
         "memory",
