@@ -94,18 +94,28 @@ def _rss_reader(read_rss: Callable[[RunResult], float]) -> Callable[[RunResult],
 MIN_RSS_GROWTH_SAMPLES = 3  # a slope needs points: one sample (under 1,000 messages) reads 0
 
 
-def _rss_growth(run: RunResult) -> float:
-    rss = run.rss
-    assert rss is not None
-    kept = {index for index, _ in rss.samples[len(rss.samples) // 10 :]}
+def _growth_points(points: list[int], what: str) -> None:
+    """Unmeasured unless the slope after warm-up (the first 10 % dropped) has enough points."""
+    kept = set(points[len(points) // 10 :])
     if len(kept) < MIN_RSS_GROWTH_SAMPLES:
         raise Unmeasured(
             f"too few RSS samples to measure growth ({len(kept)} after warm-up, at least "
-            f"{MIN_RSS_GROWTH_SAMPLES} needed: one every 1,000 messages): replay more messages"
+            f"{MIN_RSS_GROWTH_SAMPLES} needed: {what}): replay more messages"
         )
+
+
+def _rss_growth(run: RunResult) -> float:
+    rss = run.rss
+    assert rss is not None
+    _growth_points([index for index, _ in rss.samples], "one every 1,000 messages")
     if rss.growth_per_message_bytes is None:  # the probe says not measured, and why
         raise Unmeasured(rss.growth_reason or "RSS growth was not measured")
     return rss.growth_per_message_bytes
+
+
+def _target_growth(process: TargetProcess) -> float:
+    _growth_points([answered for _, answered, _ in process.samples], "sampled over time")
+    return process.rss_growth_per_request_bytes
 
 
 def _target_reader(
@@ -200,7 +210,7 @@ def _build_metrics() -> dict[str, Metric]:
             "target_rss_growth_per_request",
             Unit.BYTES,
             "the target's RSS growth per request",
-            _target_reader(lambda process: process.rss_growth_per_request_bytes),
+            _target_reader(_target_growth),
         ),
     ]
     return {metric.name: metric for metric in metrics}
