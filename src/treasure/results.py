@@ -137,6 +137,7 @@ Keep = Literal["nothing", "record", "document"]
 DEFAULT_WARMUP = 50
 DEFAULT_HEAP_MESSAGES = 2000
 DEFAULT_CPU_RATE_HZ = 100
+DEFAULT_START_TIMEOUT_S = 120.0
 
 
 TRANSPORTS = ("inproc", "unix", "tcp", "http")
@@ -161,6 +162,8 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
     cpu: bool = False  # a CPU pass under py-spy
     cpu_rate_hz: int = DEFAULT_CPU_RATE_HZ  # py-spy samples per second
     pass_timeout_s: float | None = None  # a pass still running after this is killed
+    start_timeout_s: float | None = DEFAULT_START_TIMEOUT_S  # killed if its backend has not
+    # started by then (a plugin hanging at import)
     artefacts: str = ""  # where captures and profiles go; "": beside the result file
     # A live service instead of the backend in this process (docs/target-protocol.md):
     # `transport` serves `backend` with `treasure serve` on a socket of that kind (a
@@ -183,8 +186,10 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
         _check_at_least(self, "cpu_rate_hz", 1)
         if self.keep not in ("nothing", "record", "document"):
             raise ConfigError("keep", f"{self.keep!r} is not one of nothing, record, document")
-        if self.pass_timeout_s is not None and not self.pass_timeout_s > 0:
-            raise ConfigError("pass_timeout_s", f"{self.pass_timeout_s!r} is not above 0 s")
+        for name in ("pass_timeout_s", "start_timeout_s"):
+            seconds = getattr(self, name)
+            if seconds is not None and not seconds > 0:
+                raise ConfigError(name, f"{seconds!r} is not above 0 s")
         _check_at_least(self, "connections", 1)
         if self.framing not in ("length", "lines"):
             raise ConfigError("framing", f"{self.framing!r} is not one of length, lines")

@@ -94,9 +94,13 @@ class SpawnsChildAndHangs(_Hostile):
 
 
 class Hangs(_Hostile):
+    """Hangs in its first message, after creating $TREASURE_TEST_MARKER if it is set."""
+
     name = "hangs"
 
     def route(self, payload: bytes) -> Any:
+        if MARKER_ENV in os.environ:
+            Path(os.environ[MARKER_ENV]).touch()
         time.sleep(3600)
         return RECORD
 

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import ClassVar
 
+import msgspec
 import pytest
 from tests.conftest import EVENT_MESSAGE, MakeRecording
 
@@ -73,7 +74,9 @@ def profile(backend: str, recording: Path, artefacts: Path) -> CpuSummary:
     config = ReplayConfig(
         backend=backend, recording=str(recording), warmup=50, cpu=True, cpu_rate_hz=RATE_HZ
     )
-    summary = run_cpu_pass(config, artefacts, timing_seconds=1.0)
+    config_path = artefacts.with_name(f"{artefacts.name}-config.json")
+    config_path.write_bytes(msgspec.json.encode(config))
+    summary = run_cpu_pass(config, config_path, artefacts, timing_seconds=1.0)
     assert summary.profiled, summary.reason
     return summary
 

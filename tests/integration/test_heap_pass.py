@@ -7,8 +7,6 @@ message (tests/groundtruth/native.py); the pass must report it within 1 % at p50
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +33,7 @@ from tests.groundtruth.native import (
 )
 
 from treasure.passes.heap import TRACE_SEED, TracePlan
+from treasure.passes.launch import run_worker
 from treasure.probes import _sentinel
 from treasure.results import Distribution, HeapSummary, ReplayConfig
 
@@ -59,7 +58,7 @@ def compiled_library() -> None:
 
 @pytest.fixture
 def heap_pass(tmp_path: Path, make_recording: MakeRecording) -> HeapPass:
-    """Run `python -m treasure.passes.worker --pass heap` over `frames` copies of a message."""
+    """Run a heap pass worker over `frames` copies of a message."""
 
     def run(
         backend: str, *, frames: int, messages: int, name: str = "pass", **config: object
@@ -69,13 +68,10 @@ def heap_pass(tmp_path: Path, make_recording: MakeRecording) -> HeapPass:
         replay = ReplayConfig(backend=backend, recording=str(recording), **config)  # type: ignore[arg-type]
         config_path = tmp_path / f"{name}-config.json"
         config_path.write_bytes(msgspec.json.encode(replay))
-        out = tmp_path / f"{name}-heap.json"
-        command = [sys.executable, "-m", "treasure.passes.worker", "--pass", "heap"]
-        command += ["--config", str(config_path), "--out", str(out)]
-        command += ["--artefact-dir", str(tmp_path / name)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        assert done.returncode == 0, done.stderr
-        return msgspec.json.decode(out.read_bytes(), type=HeapSummary)
+        finished = run_worker(
+            "heap", config_path, replay, None, "--artefact-dir", str(tmp_path / name)
+        )
+        return msgspec.json.decode(finished.figures, type=HeapSummary)
 
     return run
 

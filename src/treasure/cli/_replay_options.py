@@ -49,6 +49,9 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("pass_timeout_s", "--pass-timeout", {"type": float, "help": "Kill a pass still running "
                                           "after this many seconds (a backend that hangs); "
                                           "compare records it as failed and goes on."}),
+    ("start_timeout_s", "--start-timeout", {"type": float, "help": "Kill a pass whose "
+                                            "backend has not started after this many "
+                                            "seconds (a plugin that hangs at import)."}),
     ("heap_messages", "--heap-messages", {"type": int, "help": "Messages traced by the heap "
                                           "pass, spread over the recording."}),
     ("cpu", "--cpu", {"is_flag": True, "help": "Also profile CPU with py-spy, in its own pass."}),

@@ -6,16 +6,14 @@ mean, and which of them are the backend's, is `treasure.probes.cpu`'s business.
 from __future__ import annotations
 
 import re
-import tempfile
 import time
 from pathlib import Path
 
 import msgspec
 
-from treasure.passes.launch import PassProgress, run_streaming, worker_command
+from treasure.passes.launch import PassProgress, run_pass_process, worker_command
 from treasure.probes.cpu import (
     analyse,
-    backend_roots,
     explain_failure,
     find_py_spy,
     labelled_stacks,
@@ -45,13 +43,15 @@ def _sample_errors(py_spy_stdout: str) -> int:
 
 def run_cpu_pass(
     config: ReplayConfig,
+    config_path: Path,
     artefact_dir: Path,
     timing_seconds: float,
-    *,
     progress: PassProgress | None = None,
+    *,
     native: bool | None = None,
 ) -> CpuSummary:
-    """Replay once more under py-spy; write the profile and flamegraph into artefact_dir."""
+    """Replay once more under py-spy; write the profile and flamegraph into artefact_dir.
+    The backend is imported by the worker alone, which also says where its code lives."""
     rate_hz = config.cpu_rate_hz
     native = native_supported() if native is None else native
     skipped = CpuSummary(profiled=False, rate_hz=rate_hz, timing_pass_seconds=timing_seconds)
@@ -63,31 +63,37 @@ def run_cpu_pass(
     if refusal:
         skipped.reason = not_attached_reason(refusal)
         return skipped
-    roots = backend_roots(config.backend)
     artefact_dir.mkdir(parents=True, exist_ok=True)
     profile_path = artefact_dir / f"{_slug(config.backend)}-cpu.speedscope.json"
     svg_path = profile_path.with_name(f"{_slug(config.backend)}-cpu-flamegraph.svg")
-    with tempfile.TemporaryDirectory(prefix="treasure-cpu-") as scratch:
-        config_path, out = Path(scratch) / "config.json", Path(scratch) / "cpu-pass.json"
-        config_path.write_bytes(msgspec.json.encode(config))
-        target = worker_command("timing", config_path, out)
-        started = time.perf_counter()
-        code, printed, stderr = run_streaming(
-            py_spy_command(py_spy, profile_path, rate_hz, native, target),
-            "cpu",
-            progress,
-            config.pass_timeout_s,
+    started = time.perf_counter()
+    done = run_pass_process(
+        lambda fds: py_spy_command(
+            py_spy,
+            profile_path,
+            rate_hz,
+            native,
+            worker_command("timing", config_path, "--backend-roots", *fds),
+        ),
+        "cpu",
+        progress,
+        timeout_s=config.pass_timeout_s,
+        start_timeout_s=config.start_timeout_s,
+        stdout_to_log=True,  # py-spy's summary (its sample errors) is on its stdout
+    )
+    skipped.pass_seconds = time.perf_counter() - started
+    if done.code != 0 or not profile_path.exists():
+        skipped.reason = (
+            explain_failure(done.stderr_tail)
+            if not done.timed_out
+            else (f"py-spy killed after {done.timed_out}; CPU pass skipped")
         )
-        stdout = "\n".join(printed)
-        skipped.pass_seconds = time.perf_counter() - started
-        if code != 0 or not profile_path.exists():
-            skipped.reason = explain_failure(stderr or stdout)
-            return skipped
-        if not out.exists():
-            last = (stderr.strip().splitlines() or ["no output"])[-1]
-            skipped.reason = f"the replay failed under py-spy: {last}"
-            return skipped
-        replay = msgspec.json.decode(out.read_bytes(), type=RunResult)
+        return skipped
+    if done.finished is None:
+        skipped.reason = f"the replay failed under py-spy: {done.explain()}"
+        return skipped
+    replay = msgspec.json.decode(done.finished.figures, type=RunResult)
+    roots = tuple(done.finished.backend_roots)
     profile = read_speedscope(profile_path)
     figures = analyse(profile, roots)
     title = f"{config.backend}: CPU samples at {rate_hz} Hz"
@@ -105,7 +111,7 @@ def run_cpu_pass(
         native=native,
         loop_samples=figures.loop_samples,
         backend_samples=figures.backend_samples,
-        sample_errors=_sample_errors(stdout),
+        sample_errors=_sample_errors(done.stderr_tail),
         loop_ns=replay.duration_ns,
         hot_functions=figures.hot_functions,
     )

@@ -48,6 +48,8 @@ from treasure.probes.latency import exact_distribution
 from treasure.results import HeapSummary, ReplayConfig
 from treasure.sessions import SessionModel, handler_for
 
+PROGRESS_EVERY = 200  # traced messages cost ~1 ms each: report often
+
 
 class FrameLike(Protocol):
     @property
@@ -137,6 +139,7 @@ def _replay(
     model: SessionModel,
     plan: TracePlan,
     warmup: int,
+    progress: Callable[[int], None] | None = None,
 ) -> _Loop:
     loop = _Loop(plan.count)
     positions = plan.positions()
@@ -170,6 +173,8 @@ def _replay(
         admit(frame.user_id, handled)
         del handled
         measured += 1
+        if progress is not None and measured % PROGRESS_EVERY == 0:
+            progress(measured)  # outside the sentinels: never in a message's figures
     loop.measured = measured
     return loop
 
@@ -248,6 +253,7 @@ def run_heap_pass(
     messages: int,
     artefact_dir: Path,
     total_frames: int,
+    progress: Callable[[int], None] | None = None,
 ) -> HeapSummary:
     """Replay `frames` under memray and summarise heap per message.
 
@@ -266,6 +272,8 @@ def run_heap_pass(
         reason = private_allocator_reason(unseen)
         return HeapSummary(measurable=False, reason=reason, users=config.users)
     handler = handler_for(backend, config.keep)
+    if progress is not None:
+        progress(0)  # the first report: the backend is constructed
     model = SessionModel(config.users, config.keep, config.in_flight)
     measured = total_frames if config.limit is None else min(total_frames, config.limit)
     plan = TracePlan(measured, messages)
@@ -274,7 +282,7 @@ def run_heap_pass(
     destination = memray.FileDestination(capture, overwrite=True)
     tracked_started = time.perf_counter()
     with memray.Tracker(destination=destination, trace_python_allocators=True, native_traces=False):
-        loop = _replay(frames, handler, model, plan, config.warmup)
+        loop = _replay(frames, handler, model, plan, config.warmup, progress)
     tracked_seconds = time.perf_counter() - tracked_started
     loop.users = config.users or len(model.state)
     model.clear()
@@ -284,6 +292,8 @@ def run_heap_pass(
     summary.pass_seconds = time.perf_counter() - started
     summary.tracked_seconds = tracked_seconds
     summary.tracked_messages = loop.measured
+    if progress is not None:
+        progress(loop.measured)
     unseen = invisible_libraries(mapped_libraries(), before)  # some load on first use
     reason = blind_spot(analysis.messages, loop.faulted_pages[: loop.traced])
     if unseen or reason:

@@ -1,98 +1,235 @@
-"""Starting a pass's worker process and following it: its progress, its exit, its timeout."""
+"""Starting a pass's worker process and following it to its end.
+
+The worker speaks to its parent on a pipe of its own (`--report-fd`), never on stdout: a
+backend that prints cannot corrupt the protocol, and what it prints goes to /dev/null
+(stdout) or to a bounded tail (stderr), never into the parent's memory. A second pipe
+(`--lifeline-fd`) is held open by the parent alone: when the parent dies the worker reads
+end-of-file and kills its own process group, so no pass outlives the run that started it.
+
+Each pass runs in a new process group; when it ends, or runs past its timeout, the whole
+group is killed: a child the backend started cannot keep a pass (or compare) waiting.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import selectors
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
-from treasure.errors import ExitCode, TargetError, TreasureError
+import msgspec
+
+from treasure.errors import TargetError
 from treasure.results import ReplayConfig
 
 # (pass name, messages done, messages in the pass)
 PassProgress = Callable[[str, int, int], None]
 STDERR_TAIL = 2000
+MAX_REPORT_LINE = 64 << 20  # a result is ~100 KB; anything near this is not our worker
+POLL_S = 0.2
 
 
-def worker_command(pass_name: str, config_path: Path, out: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "treasure.passes.worker",
-        "--pass",
-        pass_name,
-        "--config",
-        str(config_path),
-        "--out",
-        str(out),
-        *extra,
-    ]
+class Progress(msgspec.Struct, tag="progress"):
+    done: int
+    total: int
 
 
-def run_streaming(
-    command: list[str],
+class Failed(msgspec.Struct, tag="failed"):
+    """The pass could not run: the backend failed to load or start, or raised out of it."""
+
+    reason: str
+    exit_code: int
+
+
+class Finished(msgspec.Struct, tag="finished"):
+    figures: msgspec.Raw  # the pass's summary: a RunResult or a HeapSummary
+    backend_roots: list[str] = []  # where the backend's code lives, for the CPU pass
+
+
+WorkerMessage = Progress | Failed | Finished
+_decoder = msgspec.json.Decoder(WorkerMessage)
+
+
+def worker_command(pass_name: str, config_path: Path, *extra: str) -> list[str]:
+    command = [sys.executable, "-m", "treasure.passes.worker", "--pass", pass_name]
+    return [*command, "--config", str(config_path), *extra]
+
+
+@dataclass
+class PassExit:
+    """How a pass's process ended and what it reported."""
+
+    code: int  # negative: the signal that ended it
+    stderr_tail: str
+    started: bool = False  # the worker reported progress: its backend was constructed
+    finished: Finished | None = None
+    failed: Failed | None = None
+    timed_out: str = ""  # which timeout killed it, if one did
+    protocol_error: str = ""
+
+    def explain(self) -> str:
+        """One line saying why the pass gave no figures."""
+        if self.timed_out:
+            return f"killed after {self.timed_out}"
+        if self.failed is not None:
+            return self.failed.reason
+        if self.protocol_error:
+            return self.protocol_error
+        how = f"died with signal {-self.code}" if self.code < 0 else f"exited with {self.code}"
+        last = self.stderr_tail.splitlines()[-1] if self.stderr_tail else "no output on stderr"
+        return f"{how} before reporting figures: {last}"
+
+
+class _Reader:
+    """Splits the report pipe into messages, forwarding progress as it comes."""
+
+    def __init__(self, pass_name: str, progress: PassProgress | None, result: PassExit) -> None:
+        self.pass_name, self.progress, self.result = pass_name, progress, result
+        self.buffer = bytearray()
+
+    def feed(self, chunk: bytes) -> None:
+        self.buffer += chunk
+        while (end := self.buffer.find(b"\n")) >= 0:
+            line = bytes(self.buffer[:end])
+            del self.buffer[: end + 1]
+            self._handle(line)
+        if len(self.buffer) > MAX_REPORT_LINE:
+            self.result.protocol_error = "the worker's report exceeded its size bound"
+            self.buffer.clear()
+
+    def _handle(self, line: bytes) -> None:
+        try:
+            message = _decoder.decode(line)
+        except msgspec.DecodeError as exc:
+            self.result.protocol_error = f"unreadable report from the worker: {exc}"
+            return
+        if isinstance(message, Progress):
+            self.result.started = True
+            if self.progress is not None:
+                self.progress(self.pass_name, message.done, message.total)
+        elif isinstance(message, Failed):
+            self.result.failed = message
+        else:
+            self.result.finished = message
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _follow(process: subprocess.Popen[bytes], report_fd: int, reader: _Reader) -> None:
+    """Read reports until the worker exits (a grandchild holding the pipe cannot stall us)."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(report_fd, selectors.EVENT_READ)
+        while True:
+            if selector.select(POLL_S):
+                chunk = os.read(report_fd, 1 << 16)
+                if not chunk:
+                    break  # every writer closed: the worker and all it started are done
+                reader.feed(chunk)
+            elif process.poll() is not None:
+                break
+
+
+def _drain(report_fd: int, reader: _Reader) -> None:
+    os.set_blocking(report_fd, False)
+    try:
+        while chunk := os.read(report_fd, 1 << 16):
+            reader.feed(chunk)
+    except BlockingIOError:
+        pass
+
+
+def _tail(stderr: IO[bytes]) -> str:
+    size = stderr.seek(0, os.SEEK_END)
+    stderr.seek(max(0, size - STDERR_TAIL))
+    return stderr.read().decode(errors="replace").strip()
+
+
+def run_pass_process(
+    make_command: Callable[[list[str]], list[str]],
     pass_name: str,
     progress: PassProgress | None,
+    *,
     timeout_s: float | None = None,
-) -> tuple[int, list[str], str]:
-    """Run a pass's process, forwarding its `progress DONE TOTAL` lines; kill it when it
-    runs past `timeout_s` (a backend that hangs must not hang the run).
-
-    Returns the exit code (negative: the signal that ended it), the other lines it printed,
-    and the tail of its stderr, which says so when the timeout killed it.
-    """
-    other: list[str] = []
+    start_timeout_s: float | None = None,
+    stdout_to_log: bool = False,
+) -> PassExit:
+    """Start a pass: `make_command(worker_fd_arguments)` is its command line (the worker's
+    own arguments last). Kill its group at `timeout_s`, or at `start_timeout_s` when its
+    backend has not started by then (a plugin hanging at import)."""
+    report_read, report_write = os.pipe()
+    lifeline_read, lifeline_write = os.pipe()
+    fd_arguments = ["--report-fd", str(report_write), "--lifeline-fd", str(lifeline_read)]
     with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=os.environ.copy()
-        )
-        fired = threading.Event()
-
-        def kill() -> None:
-            fired.set()
-            process.kill()
-
-        timer = threading.Timer(timeout_s, kill) if timeout_s else None
-        if timer is not None:
-            timer.start()
+        result = PassExit(code=0, stderr_tail="")
         try:
-            assert process.stdout is not None
-            for line in process.stdout:
-                parts = line.split()
-                if len(parts) == 3 and parts[0] == "progress":
-                    if progress is not None:
-                        progress(pass_name, int(parts[1]), int(parts[2]))
-                elif line.strip():
-                    other.append(line.strip())
-            code = process.wait()
+            process = subprocess.Popen(
+                make_command(fd_arguments),
+                stdin=subprocess.DEVNULL,
+                stdout=stderr if stdout_to_log else subprocess.DEVNULL,
+                stderr=stderr,
+                pass_fds=(report_write, lifeline_read),
+                start_new_session=True,  # its own process group, killed whole
+            )
         finally:
-            if timer is not None:
+            os.close(report_write)
+            os.close(lifeline_read)
+
+        def expire(seconds: float | None, which: str, unless_started: bool) -> None:
+            def fire() -> None:
+                if not (unless_started and result.started):
+                    result.timed_out = f"the {seconds:g} s {which} timeout"
+                    kill_group(process)
+
+            if seconds:
+                timer = threading.Timer(seconds, fire)
+                timer.daemon = True
+                timer.start()
+                timers.append(timer)
+
+        timers: list[threading.Timer] = []
+        expire(timeout_s, "pass", unless_started=False)
+        expire(start_timeout_s, "start", unless_started=True)
+        reader = _Reader(pass_name, progress, result)
+        try:
+            _follow(process, report_read, reader)
+            result.code = process.wait()
+            _drain(report_read, reader)
+        finally:
+            for timer in timers:
                 timer.cancel()
-        stderr.seek(0)
-        tail = stderr.read()[-STDERR_TAIL:].decode(errors="replace").strip()
-    if fired.is_set() and code == -signal.SIGKILL:
-        tail = f"{tail}\nkilled after the {timeout_s:g} s pass timeout".strip()
-    return code, other, tail
+            kill_group(process)  # whatever the backend started dies with its pass
+            os.close(report_read)
+            os.close(lifeline_write)
+        result.stderr_tail = _tail(stderr)
+    return result
 
 
 def run_worker(
-    command: list[str],
-    out: Path,
     pass_name: str,
+    config_path: Path,
     config: ReplayConfig,
     progress: PassProgress | None,
-) -> bytes:
-    """Run one pass; stream its progress; return the figures it wrote."""
-    code, _, tail = run_streaming(command, pass_name, progress, config.pass_timeout_s)
-    if code != 0 or not out.exists():
-        last = tail.splitlines()[-1] if tail else "no output"
-        how = f"died with signal {-code}" if code < 0 else f"exited with {code}"
-        if code == int(ExitCode.BAD_INPUT):
-            raise TreasureError(last.removeprefix("treasure worker: "))
-        raise TargetError(f"{config.backend}: {pass_name} pass {how}: {last}")
-    return out.read_bytes()
+    *extra: str,
+) -> Finished:
+    """Run one pass in a worker; its figures, or a TargetError naming the backend and why."""
+    done = run_pass_process(
+        lambda fds: worker_command(pass_name, config_path, *extra, *fds),
+        pass_name,
+        progress,
+        timeout_s=config.pass_timeout_s,
+        start_timeout_s=config.start_timeout_s,
+    )
+    if done.finished is None or done.code != 0:
+        raise TargetError(f"{config.backend}: {pass_name} pass failed: {done.explain()}")
+    return done.finished

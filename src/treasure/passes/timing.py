@@ -23,7 +23,7 @@ from treasure.pacing import Pacer, wait_until
 from treasure.parsers import ParseError, create, resolve
 from treasure.passes.rss_harness import HARNESS_BACKEND, harness_growth
 from treasure.probes.gc import GcProbe
-from treasure.probes.latency import distribution_of, histogram_of, summarize
+from treasure.probes.latency import counted_histogram, distribution_of, summarize
 from treasure.probes.rss import RssSampler, reset_peak
 from treasure.recordings import open_recording
 from treasure.results import ErrorSample, HostInfo, RecordingInfo, ReplayConfig, RunResult
@@ -34,6 +34,7 @@ MAX_ERROR_SAMPLES = 20
 SAMPLE_EVERY = 1000  # messages between RSS samples and progress reports
 CORRUPT_FRAME = "corrupt-frame"
 UNCLASSIFIED = "unclassified"  # a backend raised something other than ParseError: a bug
+CONTRACT_VIOLATION = "contract-violation"  # route() returned something not a Routed tuple
 
 
 def host_info() -> HostInfo:
@@ -64,21 +65,36 @@ class _Tally:
             )
 
 
+def wrong_type(routed: object) -> str:
+    return f"route() returned a {type(routed).__name__}, not a tuple of the routing fields"
+
+
+def recording_users(path: Path) -> int:
+    """Users the recording says it has, else its distinct user ids (counted here, once:
+    a set kept through the loop grew the pass's memory by ~220 B per new user)."""
+    with open_recording(path, on_corrupt="skip") as reader:
+        said = int(str(reader.header.metadata.get("users", 0) or 0))
+        return said or len({frame.user_id for frame in reader})
+
+
 def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> RunResult:
     info = resolve(config.backend)
     backend = create(config.backend)
     handler = handler_for(backend, config.keep)
+    if progress is not None:
+        progress(0)  # the first report: the backend is constructed
     session = SessionModel(config.users, config.keep, config.in_flight)
     pacer = Pacer.parse(config.pace)
     limit = config.limit if config.limit is not None else sys.maxsize
     latencies: array[int] = array("q")
     corrected: array[int] | None = array("q") if pacer.paced else None
-    sizes: array[int] = array("q")
+    sizes: Counter[int] = Counter()  # payload size -> messages: flat, unlike an array
     tally = _Tally()
     rss = RssSampler(SAMPLE_EVERY)
     clock = time.perf_counter_ns
+    check_type = config.keep != "document"  # a document router hands back the tree
     admit = session.admit
-    users: set[str] = set()
+    users = recording_users(Path(config.recording))  # before the loop: it stays flat
     stopped_early = ""
     measured = 0
     gc.collect()
@@ -106,6 +122,8 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
             try:
                 handled = handler(payload)
                 t1 = clock()
+                if check_type and type(handled) is not tuple:
+                    tally.add(frame.index, CONTRACT_VIOLATION, wrong_type(handled))
             except ParseError as exc:
                 t1 = clock()
                 handled = None
@@ -121,9 +139,8 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
             latencies.append(t1 - t0)
             if corrected is not None:
                 corrected.append(t1 - intended)
-            sizes.append(len(payload))
+            sizes[len(payload)] += 1
             admit(frame.user_id, handled)
-            users.add(frame.user_id)
             measured += 1
             if stopped_early:
                 break
@@ -152,8 +169,8 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
         recording=RecordingInfo(
             path=config.recording,
             frames=measured,
-            payload_bytes=sum(sizes),
-            users=int(str(metadata.get("users", 0) or 0)) or len(users),
+            payload_bytes=sum(size * count for size, count in sizes.items()),
+            users=users,
             scenario=str(metadata.get("scenario", "") or ""),
             recorded_frames=integrity.recorded_frames,
         ),
@@ -164,7 +181,7 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
         stopped_early=stopped_early,
         duration_ns=duration,
         throughput_per_s=measured / (duration / 1e9) if duration else 0.0,
-        payload_size=distribution_of(histogram_of(sizes)) if sizes else None,
+        payload_size=distribution_of(counted_histogram(sizes)) if sizes else None,
         latency=summarize(latencies, corrected) if latencies else None,
         gc=gcp.summary(measured),
         rss=rss.summary(

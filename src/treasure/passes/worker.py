@@ -1,30 +1,66 @@
 """One measurement pass in a fresh process: `python -m treasure.passes.worker --pass timing ...`.
 
 A pass runs alone in its process so that a tracer's overhead never leaks into a latency
-figure and one backend's heap never leaks into another's. Progress goes to stdout as
-`progress DONE TOTAL` lines; the pass's figures go to the --out file; a user error is one
-line on stderr with its exit code.
+figure and one backend's heap never leaks into another's. It reports on its own pipe
+(`--report-fd`, see `launch`): progress (the first report also says the backend started),
+then its figures or a structured failure. The backend's stdout and stderr are not ours.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import os
+import signal
 import sys
+import threading
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
 
-from treasure.errors import TreasureError
+from treasure.errors import ExitCode, TreasureError
+from treasure.passes.launch import Failed, Finished, Progress, WorkerMessage
 from treasure.recordings import count_frames
 from treasure.results import ReplayConfig
 
+PR_SET_PDEATHSIG = 1
 
-def _progress(total: int) -> Callable[[int], None]:
-    def report(done: int) -> None:
-        print(f"progress {done} {total}", flush=True)
 
-    return report
+class Reporter:
+    """Writes protocol messages to the report pipe, whole lines at a time."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.encoder = msgspec.json.Encoder()
+
+    def send(self, message: WorkerMessage) -> None:
+        data = memoryview(self.encoder.encode(message) + b"\n")
+        while data:
+            data = data[os.write(self.fd, data) :]
+
+    def progress(self, total: int) -> Callable[[int], None]:
+        def report(done: int) -> None:
+            self.send(Progress(done=done, total=total))
+
+        return report
+
+
+def die_with_parent(lifeline_fd: int) -> None:
+    """Kill this pass's whole process group when the parent goes: the kernel's parent-death
+    signal for the direct parent, and end-of-file on the lifeline, which only the run that
+    started us holds open (it also works under py-spy, whose death signal we cannot set)."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    def watch() -> None:
+        while os.read(lifeline_fd, 1):
+            pass  # the parent never writes: only end-of-file comes
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()
 
 
 def _total(config: ReplayConfig) -> int:
@@ -32,48 +68,67 @@ def _total(config: ReplayConfig) -> int:
     return min(frames, config.limit) if config.limit is not None else frames
 
 
-def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m treasure.passes.worker")
-    parser.add_argument("--pass", dest="pass_name", choices=["timing", "heap"], required=True)
-    parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--artefact-dir", type=Path, default=Path("."))
-    args = parser.parse_args(argv)
+def run_pass(args: argparse.Namespace, reporter: Reporter) -> Finished:
     config = msgspec.json.decode(args.config.read_bytes(), type=ReplayConfig)
     total = _total(config)
     if args.pass_name == "timing":
         from treasure.passes.timing import run_timing_pass
 
-        figures: object = run_timing_pass(config, progress=_progress(total))
-    else:
-        from treasure.passes.heap import run_heap_pass
-        from treasure.recordings import open_recording
+        result = run_timing_pass(config, progress=reporter.progress(total))
+        roots: list[str] = []
+        if args.backend_roots:  # after the loop: the CPU pass leaves these samples out
+            from treasure.probes.cpu import backend_roots
 
-        args.artefact_dir.mkdir(parents=True, exist_ok=True)
-        if config.keep == "nothing":
-            # No per-user state to build up: every message outside the traced sample
-            # would cost the tracer's full price for no figure, so trace a prefix.
-            total = min(total, config.heap_messages)
-        with open_recording(Path(config.recording), on_corrupt="skip") as reader:
-            figures = run_heap_pass(
-                config,
-                reader,
-                messages=config.heap_messages,
-                artefact_dir=args.artefact_dir,
-                total_frames=total,
-            )
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    tmp.write_bytes(msgspec.json.encode(figures))
-    tmp.replace(args.out)
-    return 0
+            roots = list(backend_roots(config.backend))
+        return Finished(figures=msgspec.Raw(msgspec.json.encode(result)), backend_roots=roots)
+    from treasure.passes.heap import run_heap_pass
+    from treasure.recordings import open_recording
+
+    args.artefact_dir.mkdir(parents=True, exist_ok=True)
+    if config.keep == "nothing":
+        # No per-user state to build up: every message outside the traced sample
+        # would cost the tracer's full price for no figure, so trace a prefix.
+        total = min(total, config.heap_messages)
+    with open_recording(Path(config.recording), on_corrupt="skip") as reader:
+        summary = run_heap_pass(
+            config,
+            reader,
+            messages=config.heap_messages,
+            artefact_dir=args.artefact_dir,
+            total_frames=total,
+            progress=reporter.progress(total),
+        )
+    return Finished(figures=msgspec.Raw(msgspec.json.encode(summary)))
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m treasure.passes.worker")
+    parser.add_argument("--pass", dest="pass_name", choices=["timing", "heap"], required=True)
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--artefact-dir", type=Path, default=Path("."))
+    parser.add_argument("--backend-roots", action="store_true", help="for the CPU pass")
+    parser.add_argument("--report-fd", type=int, required=True)
+    parser.add_argument("--lifeline-fd", type=int, required=True)
+    return parser.parse_args(argv)
 
 
 def main() -> None:
+    args = parse(sys.argv[1:])
+    die_with_parent(args.lifeline_fd)
+    reporter = Reporter(args.report_fd)
     try:
-        sys.exit(run(sys.argv[1:]))
+        reporter.send(run_pass(args, reporter))
     except TreasureError as exc:
-        print(f"treasure worker: {exc}", file=sys.stderr)
+        reporter.send(Failed(reason=str(exc), exit_code=int(exc.exit_code)))
         sys.exit(int(exc.exit_code))
+    except SystemExit as exc:  # the backend, or a library under it, called exit
+        reporter.send(Failed(reason=f"the backend called exit({exc.code!r})", exit_code=1))
+        raise
+    except Exception as exc:  # a bug of the backend's or ours: reported, with its trace
+        traceback.print_exc()
+        reason = f"{type(exc).__name__}: {exc}"
+        reporter.send(Failed(reason=reason, exit_code=int(ExitCode.FAILURE)))
+        sys.exit(int(ExitCode.FAILURE))
 
 
 if __name__ == "__main__":

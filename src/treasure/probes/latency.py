@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from array import array
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from hdrh.histogram import HdrHistogram
 
@@ -21,6 +21,14 @@ def histogram_of(values: Sequence[int]) -> HdrHistogram:
     histogram = HdrHistogram(1, HIGHEST_NS, 3)
     for value in values:
         histogram.record_value(min(max(value, 1), HIGHEST_NS))
+    return histogram
+
+
+def counted_histogram(counts: Mapping[int, int]) -> HdrHistogram:
+    """The histogram of values given as value -> how many times it occurred."""
+    histogram = HdrHistogram(1, HIGHEST_NS, 3)
+    for value, count in counts.items():
+        histogram.record_value(min(max(value, 1), HIGHEST_NS), count)
     return histogram
 
 

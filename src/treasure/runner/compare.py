@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import msgspec
 
 from treasure.errors import BackendError, TargetError
-from treasure.parsers import available_names, resolve
+from treasure.parsers import ENTRY_POINT_GROUP, resolve
 from treasure.passes.launch import PassProgress
 from treasure.passes.timing import now_iso
 from treasure.results import CompareResult, RecordingInfo, ReplayConfig
-from treasure.runner.replay import artefacts_beside, check_recording, run_replay
+from treasure.runner.replay import (
+    OWN_PACKAGE,
+    artefacts_beside,
+    check_backend,
+    check_recording,
+    run_replay,
+)
 from treasure.runner.target import run_label
 
 DEFAULT_BASELINE = "pyyaml-dom"
@@ -29,12 +36,26 @@ def choose_backends(requested: list[str] | None) -> list[str]:
     if requested:
         names = list(dict.fromkeys(requested))  # named twice in -b: run once
         for name in names:
-            resolve(name)
+            check_backend(name)
         return names
-    names = available_names()
+    names = default_backends()
     if not names:
         raise BackendError("no parser backend is available: pip install pyyaml")
     return names
+
+
+def default_backends() -> list[str]:
+    """Every built-in backend that loads, and every plugin registered (loaded only by its
+    own worker: a broken one is that backend's failure, never the comparison's)."""
+    names = set()
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.module.startswith(OWN_PACKAGE):
+            try:
+                resolve(entry.name)
+            except BackendError:
+                continue  # not installed: `treasure backends` says how to install it
+        names.add(entry.name)
+    return sorted(names)
 
 
 def run_compare(
@@ -70,14 +91,9 @@ def run_compare(
         for transport in template.transport.split(",")
     ]
     for config in configs:
-        name, label = config.backend, run_label(config)
+        label = run_label(config)
         if on_backend is not None:
             on_backend(label)
-        if config.keep == "document":
-            factory = resolve(name).factory
-            if factory is not None and not callable(getattr(factory, "load", None)):
-                result.failed[label] = "cannot return whole documents (--keep document)"
-                continue
         try:
             run = run_replay(
                 config, artefact_dir=artefacts / folder_name(label), progress=progress, checked=True

@@ -4,22 +4,25 @@ ReplayConfig asks."""
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 import time
 from datetime import UTC, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import msgspec
 
-from treasure.errors import TreasureError
-from treasure.parsers import resolve
+from treasure.errors import BackendError, TreasureError
+from treasure.parsers import ENTRY_POINT_GROUP, resolve
 from treasure.passes.cpu import run_cpu_pass
-from treasure.passes.launch import PassProgress, run_worker, worker_command
+from treasure.passes.launch import PassProgress, run_worker
 from treasure.recordings import open_recording
 from treasure.results import HeapSummary, ReplayConfig, RunResult
 
 ARTEFACTS_SUFFIX = ".artefacts"
 UNSAVED_ROOT = Path("runs")
+OWN_PACKAGE = "treasure."  # built-in backends: treasure's own code, loaded here
 
 
 def check_recording(recording: str) -> None:
@@ -31,9 +34,27 @@ def check_recording(recording: str) -> None:
         pass  # reading the header proves it is a recording of a version we read
 
 
+def check_backend(spec: str) -> None:
+    """Refuse a backend name nobody registered, without importing a plugin's code here:
+    one that hangs or crashes at import must fail its own pass, not this process."""
+    if ":" in spec:
+        module = spec.partition(":")[0]
+        try:
+            found = importlib.util.find_spec(module)
+        except (ImportError, ValueError) as exc:
+            raise BackendError(f"cannot load backend {spec!r}: {exc}") from exc
+        if found is None:
+            raise BackendError(f"cannot load backend {spec!r}: no module named {module!r}")
+        return
+    registered = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == spec]
+    if registered and not registered[0].module.startswith(OWN_PACKAGE):
+        return  # a plugin: its worker loads it
+    resolve(spec)  # built in (safe to load here), unknown or not installed: say which
+
+
 def check_inputs(config: ReplayConfig) -> None:
     if not config.target:  # a live target's backend is whatever it runs
-        resolve(config.backend)
+        check_backend(config.backend)
     check_recording(config.recording)
 
 
@@ -69,26 +90,20 @@ def run_replay(
 
         return run_served(config, artefacts)
     with tempfile.TemporaryDirectory(prefix="treasure-") as scratch:
-        work = Path(scratch)
-        config_path = work / "config.json"
+        config_path = Path(scratch) / "config.json"
         config_path.write_bytes(msgspec.json.encode(config))
-        out = work / "timing.json"
         started = time.perf_counter()
-        data = run_worker(
-            worker_command("timing", config_path, out), out, "timing", config, progress
-        )
+        timing = run_worker("timing", config_path, config, progress)
         timing_seconds = time.perf_counter() - started
-        result = msgspec.json.decode(data, type=RunResult)
+        result = msgspec.json.decode(timing.figures, type=RunResult)
         result.config = config
         if config.heap:
-            heap_out = work / "heap.json"
-            command = worker_command(
-                "heap", config_path, heap_out, "--artefact-dir", str(artefacts)
+            heap = run_worker(
+                "heap", config_path, config, progress, "--artefact-dir", str(artefacts)
             )
-            heap_data = run_worker(command, heap_out, "heap", config, progress)
-            result.heap = msgspec.json.decode(heap_data, type=HeapSummary)
+            result.heap = msgspec.json.decode(heap.figures, type=HeapSummary)
             result.artefacts.update(result.heap.artefacts)
         if config.cpu:
-            result.cpu = run_cpu_pass(config, artefacts, timing_seconds, progress=progress)
+            result.cpu = run_cpu_pass(config, config_path, artefacts, timing_seconds, progress)
             result.artefacts.update(result.cpu.artefacts)
     return result
