@@ -14,15 +14,15 @@ measured loop being reused.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import ClassVar
 
 import msgspec
 
+from treasure.errors import TargetError
 from treasure.parsers import BackendKind, Limits, Routed
+from treasure.passes.launch import run_worker
 from treasure.results import ReplayConfig, RunResult
 from treasure.routing import DEFAULT_ROUTING, RoutingSpec
 
@@ -49,15 +49,13 @@ def harness_growth(config: ReplayConfig) -> tuple[float | None, str]:
     """The harness's growth in bytes per message under `config`, or None and why not."""
     harness = msgspec.structs.replace(config, backend=HARNESS_BACKEND, heap=False, cpu=False)
     with tempfile.TemporaryDirectory(prefix="treasure-rss-") as folder:
-        config_path, out = Path(folder) / "config.json", Path(folder) / "harness.json"
+        config_path = Path(folder) / "config.json"
         config_path.write_bytes(msgspec.json.encode(harness))
-        command = [sys.executable, "-m", "treasure.passes.worker", "--pass", "timing"]
-        command += ["--config", str(config_path), "--out", str(out)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0 or not out.exists():
-            last = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
-            return None, f"the harness-only run failed: {last}"
-        rss = msgspec.json.decode(out.read_bytes(), type=RunResult).rss
+        try:
+            finished = run_worker("timing", config_path, harness, None)
+        except TargetError as exc:
+            return None, f"the harness-only run failed: {exc}"
+        rss = msgspec.json.decode(finished.figures, type=RunResult).rss
     growth = rss.process_growth_per_message_bytes if rss else None
     if growth is None:
         return None, "the harness-only run had too few RSS samples"
