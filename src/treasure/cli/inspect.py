@@ -79,8 +79,9 @@ def command(recording: Path, as_json: bool) -> None:
         console().print(_table(stats))
     integrity = stats.integrity
     if integrity.ok and not integrity.complete:
+        why = integrity.stop_reason().removeprefix("recording ").removeprefix("is incomplete: ")
         raise RecordingError(
-            f"{recording}: incomplete: {integrity.stop_reason().removeprefix('recording ')}; "
+            f"{recording}: incomplete: {why}; "
             f"the {integrity.frames_ok:,} frames before it are intact"
         )
     if not integrity.ok:
