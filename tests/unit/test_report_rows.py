@@ -16,6 +16,7 @@ from treasure.quantities import Unit
 from treasure.report.html import HtmlRenderer
 from treasure.report.rows import Report, build_report
 from treasure.report.spread import speed_up, time_per_message
+from treasure.report.tables import memory_table
 from treasure.report.terminal import TerminalRenderer
 from treasure.results import Result
 
@@ -193,3 +194,14 @@ def test_an_unmeasurable_heap_says_so_with_its_reason() -> None:
     assert table(report, "heap")["rust-fastyaml"]["peak p50"] == "not measurable"
     notes = next(t for t in report.tables if t.key == "heap").notes
     assert "rust-fastyaml: heap not measurable: links its own allocator statically" in notes
+
+
+def test_no_collection_shows_no_pause_rather_than_a_zero_one() -> None:
+    # given a run whose timing pass triggered no GC collection
+    quiet = run("rust-serde", "rust", 20_000, 1_500)
+    assert quiet.gc is not None
+    quiet.gc.collections, quiet.gc.pause_max_ns = 0, 0
+    # then its GC pause reads "none", not a measured "0 ns"
+    assert table(build_report(comparison()), "memory")["rust-serde"]["GC pause max"] == "1.2 ms"
+    rows = memory_table([("rust-serde", quiet)]).rows
+    assert rows[0][3] == "none"

@@ -221,7 +221,7 @@ def memory_table(labelled: Labelled) -> ReportTable:
                 label,
                 format_bytes(peak),
                 f"{gc.collections_per_1k:.2f}" if gc else EMPTY,
-                format_ns(gc.pause_max_ns) if gc else EMPTY,
+                _pause(gc.pause_max_ns, gc.collections) if gc else EMPTY,
                 format_bytes(rss.peak_bytes) if rss else EMPTY,
                 format_bytes(rss.growth_per_message_bytes) if rss else EMPTY,
             )
@@ -241,6 +241,11 @@ def memory_table(labelled: Labelled) -> ReportTable:
         tuple(rows),
         notes,
     )
+
+
+def _pause(pause_ns: int, collections: int) -> str:
+    """No collection ran: there is no pause to show, and "0 ns" would read as a measured one."""
+    return format_ns(pause_ns) if collections else "none"
 
 
 def cpu_table(labelled: Labelled) -> ReportTable:
