@@ -120,7 +120,7 @@ def load_budgets(path: Path) -> Budgets:
 
 
 def parse_budgets(data: Mapping[str, object], source: str, prefix: str = "") -> Budgets:
-    unknown = sorted(set(data) - {"budgets", "regression"})
+    unknown = sorted(set(data) - {"budgets", "regression", "routing"})  # routing: routing.py
     if unknown:
         hint = _did_you_mean(unknown[0], ("budgets", "regression"), prefix)
         raise BudgetError(

@@ -24,6 +24,7 @@ from treasure.scenarios import (
     ATTR_KEYS,
     COLORS,
     ENCHANTS,
+    FieldsSpec,
     KINDS,
     RARITIES,
     TAGS,
@@ -127,7 +128,8 @@ class MessageGenerator:
         self._tags = _tags_pool(setup, scenario.shape)
         self._orders = list(itertools.permutations(range(6)))
         names = list(scenario.events)
-        self._event_lines = [f"event_type: {name}\n" for name in names]
+        self._fields = scenario.fields.paths
+        self._event_lines = [_field_lines(self._fields[0], name) for name in names]
         self._event_cumulative = list(itertools.accumulate(scenario.events[n] for n in names))
         self._plain_items = [item.plain() for item in self._items]
         self._plain_sizes = [len(text) for text in self._plain_items]
@@ -141,7 +143,11 @@ class MessageGenerator:
             f"s-{zlib.crc32(b'%d:%d' % (self.seed, user)):08x}"
             f"{zlib.crc32(b'%d:%d' % (user, self.seed)) & 0xFFFF:04x}"
         )
-        return user_id, f"player_id: {user_id}\n", f"session_id: {session}\n"
+        player_path, session_path = self._fields[1], self._fields[2]
+        if player_path.partition(".")[0] == session_path.partition(".")[0] != player_path:
+            # both under one mapping (`actor.id`, `actor.session`): written once, together
+            return user_id, _nested_lines({player_path: user_id, session_path: session}), ""
+        return user_id, _field_lines(player_path, user_id), _field_lines(session_path, session)
 
     def messages(self, count: int | None = None) -> Iterator[tuple[int, str, bytes]]:
         scenario = self.scenario
@@ -215,6 +221,32 @@ class MessageGenerator:
         return "inventory:\n" + "".join([plain[i] for i in chosen])
 
 
+def _field_lines(path: str, value: str) -> str:
+    """`key: value` at `path`: nested block mappings for a dotted path."""
+    return _nested_lines({path: value})
+
+
+def _nested_lines(values: dict[str, str]) -> str:
+    tree: dict[str, Any] = {}
+    for path, value in values.items():
+        node = tree
+        *parents, leaf = path.split(".")
+        for step in parents:
+            node = node.setdefault(step, {})
+        node[leaf] = value
+    return "".join(_render(tree, 0))
+
+
+def _render(tree: dict[str, Any], depth: int) -> Iterator[str]:
+    indent = "  " * depth
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield f"{indent}{key}:\n"
+            yield from _render(value, depth + 1)
+        else:
+            yield f"{indent}{key}: {value}\n"
+
+
 @dataclass(frozen=True, slots=True)
 class GenerateSummary:
     path: str
@@ -262,6 +294,8 @@ def generate_recording(
         "count": total,
         "rate_per_s": scenario.pacing.rate_per_s,
     }
+    if scenario.fields != FieldsSpec():  # the default spec is implied: old files stay equal
+        metadata["routing"] = str(scenario.fields.routing)
     created_at = datetime.fromtimestamp(scenario.start_ns / 1e9, UTC)
     stamp = created_at.isoformat(timespec="seconds").replace("+00:00", "Z")
     with RecordingWriter(

@@ -15,6 +15,7 @@ import msgspec
 from treasure.errors import ConfigError, ResultError, TreasureError
 from treasure.files import write_bytes
 from treasure.pacing import Pacer
+from treasure.routing import DEFAULT_ROUTING, RoutingSpec
 
 SCHEMA_VERSION = 1
 
@@ -176,8 +177,15 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
     connections: int = 1  # connections to the target, messages spread round-robin
     framing: Literal["length", "lines"] = "length"  # on unix/tcp: length prefixes or JSON lines
     reply_timeout_s: float = 5.0  # a target silent this long with messages pending has failed
+    # The routing spec (docs/routing.md), `PATH[:KIND],...`; "" is the default spec. Stored
+    # spelled out, so two results routed alike compare equal.
+    routing: str = ""
 
     def __post_init__(self) -> None:
+        try:
+            self.routing = str(RoutingSpec.parse(self.routing) if self.routing else DEFAULT_ROUTING)
+        except ValueError as exc:
+            raise ConfigError("routing", str(exc)) from None
         _check_at_least(self, "limit", 1, optional=True)
         _check_at_least(self, "warmup", 0)
         _check_at_least(self, "users", 0)
@@ -202,6 +210,10 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
             Pacer.parse(self.pace)
         except TreasureError as exc:
             raise ConfigError("pace", str(exc)) from exc
+
+    @property
+    def routing_spec(self) -> RoutingSpec:
+        return RoutingSpec.parse(self.routing)
 
     @property
     def served(self) -> bool:
@@ -309,6 +321,11 @@ class RunResult(msgspec.Struct, kw_only=True, tag_field="kind", tag="run"):
     cpu: CpuSummary | None = None
     target: TargetFigures | None = None  # a run against a live service
     artefacts: dict[str, str] = {}
+    # Which messages routed (no error): their count and a SHA-256 of their frame indexes
+    # (8 bytes little-endian each, in order). Backends with equal digests routed the same
+    # set; a speed ratio between runs whose sets differ is not a speed-up.
+    routed_messages: int = 0
+    routed_digest: str = ""
 
     @property
     def error_count(self) -> int:

@@ -7,8 +7,10 @@ and the kind of value it must hold. Backends receive it at construction (`routin
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 
 class FieldKind(StrEnum):
@@ -82,3 +84,30 @@ def _parse_field(item: str) -> RouteField:
 
 
 DEFAULT_ROUTING = RoutingSpec.parse("event_type,player_id,session_id")
+
+
+def configured_routing(directory: Path | None = None) -> RoutingSpec | None:
+    """`[routing] fields = [...]` of `treasure.toml`, else `[tool.treasure.routing]` of
+    `pyproject.toml`, in `directory` (default: the working directory); None when neither
+    says. ValueError names the file and what is wrong."""
+    directory = directory or Path.cwd()
+    for name, keys in (("treasure.toml", ()), ("pyproject.toml", ("tool", "treasure"))):
+        path = directory / name
+        if not path.is_file():
+            continue
+        try:
+            table: object = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{path}: cannot read the routing spec: {exc}") from None
+        for key in (*keys, "routing"):
+            table = table.get(key) if isinstance(table, dict) else None
+        if table is None:
+            continue
+        fields = table.get("fields") if isinstance(table, dict) else None
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise ValueError(f"{path}: [routing] fields must be a list of strings")
+        try:
+            return RoutingSpec.from_list(fields)
+        except ValueError as exc:
+            raise ValueError(f"{path}: [routing] fields: {exc}") from None
+    return None

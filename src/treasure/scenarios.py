@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -17,6 +18,7 @@ import msgspec
 import yaml
 
 from treasure.errors import ScenarioError
+from treasure.routing import RoutingSpec
 
 Share = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
@@ -57,6 +59,28 @@ class AliasSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     merge_keys: Share = 0.0  # messages whose items inherit a base item through `<<: *base`
 
 
+# Top-level keys the generator writes besides the routing fields.
+OTHER_KEYS = ("ts", "position", "tags", "inventory")
+
+
+class FieldsSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Where the three routing values sit in generated messages: dotted paths from the
+    top-level mapping, as in a routing spec (`kind`, `actor.id`, `meta.session`)."""
+
+    event_type: str = "event_type"
+    player_id: str = "player_id"
+    session_id: str = "session_id"
+
+    @property
+    def paths(self) -> tuple[str, str, str]:
+        return (self.event_type, self.player_id, self.session_id)
+
+    @property
+    def routing(self) -> RoutingSpec:
+        """The spec that routes these messages, in the order event, player, session."""
+        return RoutingSpec.parse(",".join(self.paths))
+
+
 class PacingSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     rate_per_s: Annotated[float, msgspec.Meta(gt=0.0)]
     duration_s: Annotated[float, msgspec.Meta(gt=0.0)] | None = None
@@ -74,6 +98,7 @@ class Scenario(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     payload: PayloadSpec = msgspec.field(default_factory=PayloadSpec)
     shape: ShapeSpec = msgspec.field(default_factory=ShapeSpec)
     aliases: AliasSpec = msgspec.field(default_factory=AliasSpec)
+    fields: FieldsSpec = msgspec.field(default_factory=FieldsSpec)
     pacing: PacingSpec
 
     @property
@@ -123,9 +148,27 @@ def validate(scenario: Scenario, origin: str) -> Scenario:
         scenario.shape.inventory_items[1] < 2
     ):
         raise fail("aliases: anchors and merge keys need shape.inventory_items max >= 2")
+    _validate_fields(scenario.fields, fail)
     if scenario.pacing.count is None and scenario.pacing.duration_s is None:
         raise fail("pacing: give either count or duration_s (with rate_per_s)")
     return scenario
+
+
+def _validate_fields(fields: FieldsSpec, fail: Callable[[str], ScenarioError]) -> None:
+    try:
+        routing = fields.routing
+    except ValueError as exc:
+        raise fail(f"fields: {exc}") from None
+    for field in routing.fields:
+        if field.path[0] in OTHER_KEYS:
+            raise fail(
+                f"fields: {field.dotted!r} collides with the generated key {field.path[0]!r}"
+            )
+        if any(step.lower() in _NOT_PLAIN_STRINGS or not _EVENT_NAME.fullmatch(step)
+               for step in field.path):  # fmt: skip
+            raise fail(
+                f"fields: {field.dotted!r}: each key a plain lowercase name YAML reads as a string"
+            )
 
 
 def parse_scenario(text: str, origin: str) -> Scenario:

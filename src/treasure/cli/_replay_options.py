@@ -21,6 +21,7 @@ from rich.progress import (
 from treasure.cli._options import console, existing_file, progress_console
 from treasure.errors import ConfigError
 from treasure.results import CompareResult, ReplayConfig, Result, RunResult, load, save, to_json
+from treasure.routing import configured_routing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,6 +73,10 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("reply_timeout_s", "--reply-timeout", {"type": float, "help": "Seconds a target may "
                                             "leave a message unanswered before the run "
                                             "ends with exit 5."}),
+    ("routing", "--route", {"metavar": "PATH[:scalar],...", "help": "Routing fields, dotted "
+                            "paths from the top-level mapping (docs/routing.md; default: "
+                            "[routing] fields of treasure.toml, else event_type,player_id,"
+                            "session_id)."}),
     ("artefacts", "--artefacts", {"type": click.Path(file_okay=False), "help": "Where captures "
                                   "and profiles go (default: beside -o as NAME.artefacts/, "
                                   "else a fresh folder under runs/)."}),
@@ -115,12 +120,18 @@ def given_options(options: dict[str, Any]) -> dict[str, Any]:
 
 def build_config(base: dict[str, Any], overrides: dict[str, Any]) -> ReplayConfig:
     """A ReplayConfig; a value it refuses is a usage error naming the option."""
+    merged = {**base, **overrides}
     try:
-        return ReplayConfig(**{**base, **overrides})
+        if not merged.get("routing"):  # not given, nor recorded in a result rerun
+            configured = configured_routing()
+            merged["routing"] = str(configured) if configured else ""
+        return ReplayConfig(**merged)
     except ConfigError as exc:
         raise click.BadParameter(
             exc.problem, param_hint=f"'{OPTION_OF.get(exc.field, exc.field)}'"
         ) from exc
+    except ValueError as exc:  # the routing spec of treasure.toml
+        raise click.BadParameter(str(exc), param_hint="'--route'") from exc
 
 
 def make_config(recording: Path, backend: str, **options: Any) -> ReplayConfig:
@@ -128,9 +139,7 @@ def make_config(recording: Path, backend: str, **options: Any) -> ReplayConfig:
     return build_config({"backend": backend, "recording": str(recording)}, fields)
 
 
-def rerun_config(
-    recorded: ReplayConfig, recording: Path | None, **overrides: Any
-) -> ReplayConfig:
+def rerun_config(recorded: ReplayConfig, recording: Path | None, **overrides: Any) -> ReplayConfig:
     """The recorded options with those typed on this command line (and RECORDING) on top."""
     if recording is not None:
         overrides["recording"] = str(recording)

@@ -65,8 +65,7 @@ def run_coverage(gate_run: GateRun) -> Check:
         return _check(gate_run, Status.ERROR, reason, run.messages)
     if run.messages < expected:
         reason = (
-            f"measured {run.messages:,} messages of the {expected:,} it should have "
-            f"({_holds(run)})"
+            f"measured {run.messages:,} messages of the {expected:,} it should have ({_holds(run)})"
         )
         return _check(gate_run, Status.ERROR, reason, run.messages, expected)
     return _check(gate_run, Status.PASS, f"{run.messages:,} messages{of}", run.messages, expected)
@@ -100,11 +99,7 @@ def coverage_checks(results: Sequence[tuple[str, Result]], runs: Sequence[GateRu
     """The coverage errors: a run that covers its recording adds no check of its own (the
     budgets on it are the checks), so a report counts one check per budget per backend."""
     checks = [check for source, result in results for check in result_coverage(source, result)]
-    checks += [
-        check
-        for check in map(run_coverage, runs)
-        if check.status is not Status.PASS
-    ]
+    checks += [check for check in map(run_coverage, runs) if check.status is not Status.PASS]
     if not runs:
         sources = ", ".join(source for source, _ in results)
         checks.append(_check(GateRun(sources, "(none)", "", None), Status.ERROR,

@@ -85,6 +85,11 @@ def _mismatch(gate_run: GateRun, base: RunResult | None) -> str:
         return f"the baseline has no run of backend {gate_run.backend!r}"
     if gate_run.run is None:
         return ""
+    if gate_run.run.config.routing != base.config.routing:
+        return (
+            f"the baseline was routed by another spec ({base.config.routing}; this run "
+            f"{gate_run.run.config.routing}): their figures measure different work"
+        )
     ours, theirs = gate_run.run.recording, base.recording
     if (ours.frames, ours.payload_bytes) != (theirs.frames, theirs.payload_bytes):
         return (

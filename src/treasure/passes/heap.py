@@ -266,7 +266,7 @@ def run_heap_pass(
     info = resolve(config.backend)
     if not info.heap_measurable:
         return HeapSummary(measurable=False, reason=info.heap_note, users=config.users)
-    backend = create(config.backend)
+    backend = create(config.backend, routing=config.routing_spec)
     unseen = invisible_libraries(mapped_libraries(), before)
     if unseen:
         reason = private_allocator_reason(unseen)

@@ -8,6 +8,7 @@ into preallocated arrays and are summarised after the loop.
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import platform
 import sys
@@ -79,7 +80,7 @@ def recording_users(path: Path) -> int:
 
 def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> RunResult:
     info = resolve(config.backend)
-    backend = create(config.backend)
+    backend = create(config.backend, routing=config.routing_spec)
     handler = handler_for(backend, config.keep)
     if progress is not None:
         progress(0)  # the first report: the backend is constructed
@@ -97,6 +98,8 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
     users = recording_users(Path(config.recording))  # before the loop: it stays flat
     stopped_early = ""
     measured = 0
+    routed = hashlib.sha256()  # which frames routed, so runs can be told to cover the same
+    routed_count = 0
     gc.collect()
     reset_peak()
     with open_recording(Path(config.recording), on_corrupt="skip") as reader, GcProbe() as gcp:
@@ -124,6 +127,9 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
                 t1 = clock()
                 if check_type and type(handled) is not tuple:
                     tally.add(frame.index, CONTRACT_VIOLATION, wrong_type(handled))
+                else:
+                    routed.update(frame.index.to_bytes(8, "little"))
+                    routed_count += 1
             except ParseError as exc:
                 t1 = clock()
                 handled = None
@@ -187,4 +193,6 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
         rss=rss.summary(
             None if config.backend == HARNESS_BACKEND else lambda: harness_growth(config)
         ),
+        routed_messages=routed_count,
+        routed_digest=routed.hexdigest(),
     )

@@ -35,6 +35,7 @@ def _free_port() -> int:
 def _served(config: ReplayConfig, scratch: Path) -> tuple[str, str]:
     """The address and the `treasure serve` command for `--transport`."""
     serve = [sys.executable, "-m", "treasure.cli", "serve", config.backend]
+    serve += ["--route", config.routing]
     if config.transport != "http":
         serve += ["--framing", config.framing]
     if config.transport == "unix":
