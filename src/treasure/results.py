@@ -324,7 +324,7 @@ class RunResult(msgspec.Struct, kw_only=True, tag_field="kind", tag="run"):
     # Which messages routed (no error): their count and a SHA-256 of their frame indexes
     # (8 bytes little-endian each, in order). Backends with equal digests routed the same
     # set; a speed ratio between runs whose sets differ is not a speed-up.
-    routed_messages: int = 0
+    routed_count: int = 0
     routed_digest: str = ""
 
     @property

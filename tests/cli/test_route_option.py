@@ -65,7 +65,7 @@ def test_compare_with_route_routes_every_message_of_another_schema(
     digests = set()
     for run in result.runs:
         assert run.errors == {}
-        assert run.routed_messages == run.messages == 120
+        assert run.routed_count == run.messages == 120
         assert run.config.routing == "kind,actor.id,sid"
         digests.add(run.routed_digest)
     assert len(digests) == 1
@@ -76,7 +76,7 @@ def test_without_route_the_default_spec_finds_no_field(other_schema: Path, tmp_p
     for run in result.runs:
         assert run.config.routing == str(DEFAULT_ROUTING)
         assert run.errors == {"schema": 120}
-        assert run.routed_messages == 0
+        assert run.routed_count == 0
 
 
 def test_treasure_toml_routing_fields_apply_when_no_route_is_given(

@@ -10,7 +10,6 @@ from tests.conftest import EVENT_MESSAGE
 pytest_plugins = ["pytester"]
 
 
-
 def test_a_misspelled_limit_is_reported_before_anything_runs(pytester: pytest.Pytester) -> None:
     # given a marker with a unit nobody writes
     pytester.makepyfile("""

@@ -124,4 +124,3 @@ def test_check_output_accepts_absent_and_regular_files(tmp_path: Path) -> None:
     (tmp_path / "there").write_text("x")
     check_output(tmp_path / "there")
     check_output(tmp_path / "absent")
-

@@ -46,8 +46,12 @@ def test_documented_schema_is_up_to_date() -> None:
 
 def test_schema_shape_ignores_prose_but_not_fields() -> None:
     # given a schema and two edits of it
-    schema = {"type": "object", "description": "a run", "properties": {
-        "title": {"type": "string", "description": "the run's title"}}, "required": ["title"]}
+    schema = {
+        "type": "object",
+        "description": "a run",
+        "properties": {"title": {"type": "string", "description": "the run's title"}},
+        "required": ["title"],
+    }
     reworded = {**schema, "description": "  a run,\n  reindented"}
     retyped = {**schema, "properties": {"title": {"type": "integer"}}}
     # then rewording is not a change of shape, a field's type is (and a field named

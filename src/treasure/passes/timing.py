@@ -193,6 +193,6 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
         rss=rss.summary(
             None if config.backend == HARNESS_BACKEND else lambda: harness_growth(config)
         ),
-        routed_messages=routed_count,
+        routed_count=routed_count,
         routed_digest=routed.hexdigest(),
     )
