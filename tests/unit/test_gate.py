@@ -271,7 +271,7 @@ def test_a_baseline_keeps_what_the_gate_reads_and_drops_the_bulk() -> None:
     small = strip(full)
     assert isinstance(small, RunResult)
     # then it is smaller and every gate figure is unchanged
-    assert len(msgspec.json.encode(small)) < len(msgspec.json.encode(full)) / 2
+    assert len(msgspec.json.encode(small)) < len(msgspec.json.encode(full)) * 0.6
     assert small.heap is not None
     assert small.latency is not None
     assert (small.heap.timeline, small.latency.histogram) == ([], [])
