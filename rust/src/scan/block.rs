@@ -312,6 +312,9 @@ impl<'a, 's> Scanner<'a, 's> {
                 return None;
             }
             if c == b'\\' && quote == b'"' {
+                if is_eol(self.at(i + 1)) {
+                    return None; // an escaped line break: a key never spans lines
+                }
                 i += 2;
                 continue;
             }

@@ -169,43 +169,18 @@ impl<'r> Gen<'r> {
     }
 
     /// A message: the routing fields and decoys at the top level, in column 0.
-    pub fn message(mut self) -> Message {
-        let mut entries: Vec<Option<usize>> = vec![Some(0), Some(1), Some(2)];
-        for _ in 0..self.rng.below(6) {
-            entries.push(None);
-        }
-        if self.rng.chance(4) {
-            entries.push(Some(self.rng.below(3))); // a duplicate routing key
-        }
-        if self.rng.chance(3) {
-            entries.remove(self.rng.below(3)); // a missing field
-        }
-        for i in (1..entries.len()).rev() {
-            let j = self.rng.below(i + 1);
-            entries.swap(i, j);
-        }
+    pub fn message(self) -> Message {
+        let paths: Vec<Vec<&'static str>> = FIELDS.iter().map(|f| vec![*f]).collect();
+        self.message_for(&paths)
+    }
+
+    /// A message for a routing spec of dotted paths: intermediate keys get nested mappings.
+    pub fn message_for(mut self, paths: &[Vec<&'static str>]) -> Message {
         if self.rng.chance(5) {
             self.out.push_str("# header comment");
             self.newline();
         }
-        for entry in entries {
-            if self.rng.chance(8) {
-                self.newline();
-            }
-            if self.rng.chance(5) {
-                let n = self.rng.below(3);
-                self.spaces(n);
-                self.out.push_str("# note: event_type: x");
-                self.newline();
-            }
-            match entry {
-                Some(field) => self.routing_entry(FIELDS[field]),
-                None => {
-                    let key = self.rng.pick(&DECOY_KEYS).to_owned();
-                    self.entry(0, &key, 3);
-                }
-            }
-        }
+        self.routing_mapping(0, paths);
         if self.rng.chance(5) {
             self.out
                 .truncate(self.out.trim_end_matches(['\n', '\r']).len());
@@ -213,6 +188,66 @@ impl<'r> Gen<'r> {
         Message {
             text: self.out,
             skipped: self.skipped,
+        }
+    }
+
+    /// A mapping on a routing path at column `indent`: its routing keys (leaves or nested
+    /// mappings) and decoys, shuffled, sometimes with a key missing or repeated.
+    fn routing_mapping(&mut self, indent: usize, paths: &[Vec<&'static str>]) {
+        let mut steps: Vec<(&'static str, Vec<Vec<&'static str>>)> = Vec::new();
+        for path in paths {
+            let tail = path[1..].to_vec();
+            match steps.iter_mut().find(|(step, _)| *step == path[0]) {
+                Some((_, tails)) => tails.push(tail),
+                None => steps.push((path[0], vec![tail])),
+            }
+        }
+        let mut entries: Vec<Option<usize>> = (0..steps.len()).map(Some).collect();
+        for _ in 0..self.rng.below(if indent == 0 { 6 } else { 3 }) {
+            entries.push(None);
+        }
+        if self.rng.chance(4) {
+            entries.push(Some(self.rng.below(steps.len()))); // a duplicate routing key
+        }
+        if self.rng.chance(3) {
+            entries.remove(self.rng.below(steps.len())); // a missing field
+        }
+        for i in (1..entries.len()).rev() {
+            let j = self.rng.below(i + 1);
+            entries.swap(i, j);
+        }
+        for entry in entries {
+            if self.rng.chance(8) {
+                self.newline();
+            }
+            if self.rng.chance(5) {
+                let n = indent + self.rng.below(3);
+                self.spaces(n);
+                self.out.push_str("# note: event_type: x");
+                self.newline();
+            }
+            self.spaces(indent);
+            match entry {
+                Some(at) if steps[at].1.iter().any(Vec::is_empty) => {
+                    self.routing_entry(indent, steps[at].0);
+                }
+                Some(at) => {
+                    let (step, tails) = steps[at].clone();
+                    self.key(step);
+                    if self.rng.chance(5) {
+                        self.out.push_str(" {session: x}"); // a flow mapping on the path
+                        self.newline();
+                        continue;
+                    }
+                    self.line_end();
+                    let inner = indent + self.rng.pick(&[1, 2, 2, 4]);
+                    self.routing_mapping(inner, &tails);
+                }
+                None => {
+                    let key = self.rng.pick(&DECOY_KEYS).to_owned();
+                    self.entry(indent, &key, if indent == 0 { 3 } else { 2 });
+                }
+            }
         }
     }
 
@@ -228,12 +263,12 @@ impl<'r> Gen<'r> {
         self.out.push(':');
     }
 
-    fn routing_entry(&mut self, key: &str) {
+    fn routing_entry(&mut self, indent: usize, key: &str) {
         self.key(key);
         if self.rng.chance(3) && self.alias() {
             return;
         }
-        self.scalar(0, true);
+        self.scalar(indent, true);
     }
 
     /// A decoy entry at column `indent` whose value nests up to `budget` levels.
