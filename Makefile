@@ -11,7 +11,7 @@ RUST_SOURCES := $(NATIVE_SOURCES) $(wildcard rust/Cargo.toml rust/Cargo.lock rus
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-test-deps demo gate test test-python test-rust lint bench schema clean \
-	fuzz fuzz-recordings fuzz-scan
+	fuzz fuzz-recordings fuzz-scan fuzz-routing
 
 help: ## Show every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -62,7 +62,10 @@ fuzz-recordings: $(STAMP) ## Recording mutation fuzz and writer kills, long (ROU
 	TREASURE_FUZZ_ROUNDS=$${ROUNDS:-200} TREASURE_FUZZ_KILLS=$${KILLS:-200} $(BIN)/pytest -q -s \
 		tests/unit/test_recording_mutations.py tests/unit/test_recording_kills.py
 
-fuzz: fuzz-recordings fuzz-scan ## Every fuzz target, long versions of what `make test` runs bounded
+fuzz-routing: $(STAMP) ## Every backend against the routing reference on 20,000 hypothesis messages each (EXAMPLES=N)
+	TREASURE_DIFFERENTIAL_EXAMPLES=$${EXAMPLES:-20000} $(BIN)/pytest -q tests/parsers/test_differential.py
+
+fuzz: fuzz-recordings fuzz-scan fuzz-routing ## Every fuzz target, long versions of what `make test` runs bounded
 
 lint: $(STAMP) ## ruff and mypy --strict over src and tests
 	$(BIN)/ruff check src tests benchmarks
