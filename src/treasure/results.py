@@ -115,6 +115,10 @@ class CpuSummary(msgspec.Struct, kw_only=True):
     reason: str = ""
     samples: int = 0
     backend_share: float = 0.0  # fraction of samples inside the backend
+    # 95 % Wilson score interval of backend_share over loop_samples
+    share_interval: tuple[float, float] | None = None
+    # the same profiled run's own clocks: time inside backend calls / the loop's duration
+    clock_share: float | None = None
     rate_hz: int = 0
     pass_seconds: float = 0.0
     timing_pass_seconds: float = 0.0
@@ -336,7 +340,9 @@ class CompareResult(msgspec.Struct, kw_only=True, tag_field="kind", tag="compare
     schema_version: int = SCHEMA_VERSION
     created_at: str
     recording: RecordingInfo
-    baseline: str
+    baseline: str  # the backend the ratios are against, as its runs name it
+    baseline_requested: str = ""  # --baseline as given (a name or module:Class)
+    baseline_note: str = ""  # why `baseline` differs from what was asked for, if it does
     runs: list[RunResult]
     failed: dict[str, str] = {}  # backend -> why its pass failed
     backends: list[str] = []  # as requested, in order: with `config`, enough to rerun it

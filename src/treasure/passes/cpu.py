@@ -21,6 +21,7 @@ from treasure.probes.cpu import (
     native_supported,
     not_attached_reason,
     read_speedscope,
+    share_interval,
 )
 from treasure.report.flamegraph import write_flamegraph
 from treasure.results import CpuSummary, ReplayConfig, RunResult
@@ -34,6 +35,15 @@ def py_spy_command(
     command = [str(py_spy), "record", "--format", "speedscope", "-o", str(profile)]
     command += ["--rate", str(rate_hz), *(["--native"] if native else []), "--", *target]
     return command
+
+
+def clock_share(replay: RunResult) -> float | None:
+    """What the samples' share should be: the profiled run's time inside backend calls
+    (its own clock reads around each call) over its loop's duration."""
+    latency = replay.latency.uncorrected if replay.latency else None
+    if latency is None or not replay.duration_ns:
+        return None
+    return min(1.0, latency.mean * latency.count / replay.duration_ns)
 
 
 def _sample_errors(py_spy_stdout: str) -> int:
@@ -98,12 +108,13 @@ def run_cpu_pass(
     figures = analyse(profile, roots)
     title = f"{config.backend}: CPU samples at {rate_hz} Hz"
     write_flamegraph(labelled_stacks(profile, roots), svg_path, title=title)
+    share = figures.backend_samples / figures.loop_samples if figures.loop_samples else 0.0
     return CpuSummary(
         profiled=True,
+        share_interval=share_interval(figures.backend_samples, figures.loop_samples),
+        clock_share=clock_share(replay),
         samples=figures.samples,
-        backend_share=figures.backend_samples / figures.loop_samples
-        if figures.loop_samples
-        else 0.0,
+        backend_share=share,
         rate_hz=rate_hz,
         pass_seconds=skipped.pass_seconds,
         timing_pass_seconds=timing_seconds,

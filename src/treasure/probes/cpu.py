@@ -18,7 +18,8 @@ about twice as long at 250 Hz, native or not; each result keeps its own figures
 The backend's share (CpuSummary.backend_share) counts py-spy's samples, all threads:
 - the denominator is the samples inside the replay loop: those whose stack holds the
   timing pass's `run_timing_pass` frame, less those summarising latencies after the loop
-  (under treasure/probes/latency.py; inside the loop the probe only appends to arrays).
+  (under treasure/probes/latency.py; inside the loop the probe only appends to arrays) and
+  those waiting for the harness-only rerun that measures the harness's RSS growth.
   Start-up, imports and that summary are per pass, not per message, and left out;
 - a loop sample is in the backend when a frame deeper than `run_timing_pass` belongs to
   the backend: a file of the backend class's module, of treasure/parsers/, of the backend's
@@ -32,6 +33,7 @@ RSS sampling and building the latency histogram are the harness's.
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import re
@@ -55,7 +57,8 @@ HOT_FUNCTIONS = 15
 CAP_SYS_PTRACE = 19
 LOOP_FUNCTION = "run_timing_pass"
 LOOP_FILE_SUFFIX = "treasure/passes/timing.py"
-SUMMARY_FILE_SUFFIX = "treasure/probes/latency.py"  # runs after the loop, once per pass
+# run after the loop, once per pass: the latency summary, the harness-only RSS rerun
+SUMMARY_FILE_SUFFIXES = ("treasure/probes/latency.py", "treasure/passes/rss_harness.py")
 NATIVE_BACKEND_SYMBOL = re.compile(r"^(yaml_|_?ruamel_yaml|libyaml)")
 PTRACE_FIX = (
     "give the container --cap-add=SYS_PTRACE (Kubernetes: securityContext capabilities "
@@ -207,7 +210,7 @@ def is_loop_frame(frame: SpeedscopeFrame) -> bool:
 
 
 def is_summary_frame(frame: SpeedscopeFrame) -> bool:
-    return frame.file.replace("\\", "/").endswith(SUMMARY_FILE_SUFFIX)
+    return frame.file.replace("\\", "/").endswith(SUMMARY_FILE_SUFFIXES)
 
 
 RUST_HASH = re.compile(r"::h[0-9a-f]{16}$")
@@ -287,3 +290,15 @@ def labelled_stacks(profile: Speedscope, roots: tuple[str, ...]) -> Iterator[Sta
 
 def read_speedscope(path: Path) -> Speedscope:
     return msgspec.json.decode(path.read_bytes(), type=Speedscope)
+
+
+def share_interval(hits: int, samples: int, z: float = 1.96) -> tuple[float, float] | None:
+    """The 95 % Wilson score interval of a share of `hits` in `samples` (stays inside [0, 1]
+    and holds for shares near 1, where a spinning backend's is)."""
+    if samples <= 0:
+        return None
+    share = hits / samples
+    spread = z * z / samples
+    centre = (share + spread / 2) / (1 + spread)
+    half = z * math.sqrt(share * (1 - share) / samples + spread / (4 * samples)) / (1 + spread)
+    return (max(0.0, centre - half), min(1.0, centre + half))

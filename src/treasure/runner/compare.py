@@ -13,7 +13,7 @@ from treasure.errors import BackendError, TargetError
 from treasure.parsers import ENTRY_POINT_GROUP, resolve
 from treasure.passes.launch import PassProgress
 from treasure.passes.timing import now_iso
-from treasure.results import CompareResult, RecordingInfo, ReplayConfig
+from treasure.results import CompareResult, RecordingInfo, ReplayConfig, RunResult
 from treasure.runner.replay import (
     OWN_PACKAGE,
     artefacts_beside,
@@ -58,6 +58,19 @@ def default_backends() -> list[str]:
     return sorted(names)
 
 
+def choose_baseline(runs: list[RunResult], requested: str) -> tuple[str, str]:
+    """The run the ratios are against, by the name its worker reported (a `module:Class`
+    backend's runs carry its declared `name`), and a note when that is not what was asked
+    for. Either name matches; a baseline not among the runs falls back to the first."""
+    for run in runs:
+        if requested in (run.backend, run.config.backend if run.config else ""):
+            note = "" if run.backend == requested else f"{requested} runs as {run.backend}"
+            return run.backend, note
+    if not runs:
+        return requested, ""
+    return runs[0].backend, f"{requested} was not compared: ratios are against {runs[0].backend}"
+
+
 def run_compare(
     template: ReplayConfig,
     backends: list[str] | None = None,
@@ -74,12 +87,11 @@ def run_compare(
     names = choose_backends(backends)
     check_recording(template.recording)
     artefacts = artefact_dir or artefacts_beside(template, None)
-    if baseline not in names:
-        baseline = names[0]
     result = CompareResult(
         created_at=now_iso(),
         recording=RecordingInfo(path=template.recording, frames=0, payload_bytes=0, users=0),
         baseline=baseline,
+        baseline_requested=baseline,
         runs=[],
         backends=names,
         config=template,
@@ -103,6 +115,7 @@ def run_compare(
         else:
             result.runs.append(run)
             result.recording = result.runs[0].recording
+            result.baseline, result.baseline_note = choose_baseline(result.runs, baseline)
         if on_result is not None:
             on_result(result)
     result.complete = True
