@@ -1,4 +1,5 @@
-"""Importers: turn captured traffic (YAML streams, JSON Lines) into a recording.
+"""Importers: turn captured traffic (YAML streams, JSON Lines, GoReplay .gor files) into a
+recording.
 
 Payloads are never parsed as YAML here: a captured message may be malformed or hostile,
 and replay is where it gets classified. YAML streams are split at document markers on
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,12 +20,14 @@ from typing import Any, BinaryIO, Literal
 from treasure.errors import TreasureError
 from treasure.recordings import MAX_PAYLOAD_BYTES, RecordingWriter
 
-Format = Literal["auto", "yaml", "jsonl"]
+Format = Literal["auto", "yaml", "jsonl", "gor"]
 TimestampUnit = Literal["s", "ms", "us", "ns"]
 UNIT_NS: dict[str, int] = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 DEFAULT_USER_PATTERN = r"""(?m)^[ \t]*player_id:[ \t]*["']?([A-Za-z0-9_.:@-]+)"""
 UNKNOWN_USER = "unknown"
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+GOR_SEPARATOR = "\U0001f435\U0001f648\U0001f649\n".encode()  # GoReplay's record separator line
+GOR_REQUEST = b"1"  # record types: 1 request, 2 response, 3 replayed response
 
 
 class SourceError(TreasureError):
@@ -51,6 +54,8 @@ class ImportOptions:
     timestamp_unit: TimestampUnit = "s"
     rate_per_s: float = 1000.0  # pace given to messages that carry no timestamp
     user_pattern: str = DEFAULT_USER_PATTERN
+    user_path: str = ""  # a routing-spec path (`actor.id`) read for the user id, instead
+    routing: str = ""  # the routing spec recorded in the header ("": none given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,9 +179,32 @@ def read_jsonl(stream: BinaryIO, source: str, options: ImportOptions) -> Iterato
         )
 
 
-def source_format(path: Path, options: ImportOptions) -> Literal["yaml", "jsonl"]:
+def read_gor(stream: BinaryIO, source: str) -> Iterator[SourceMessage]:
+    """GoReplay's text format: records split by the monkeys line; a record's first line is
+    `TYPE ID TIMESTAMP-NS ...`, then the HTTP message. Requests only; payload = body."""
+    line = 1
+    for record in (b"\n" + stream.read()).split(b"\n" + GOR_SEPARATOR):  # ends every record
+        record = record.removeprefix(b"\n") if line == 1 else record
+        start_line, line = line, line + record.count(b"\n") + 2
+        header, _, message = record.partition(b"\n")
+        fields = header.split()
+        if not fields or fields[0] != GOR_REQUEST:
+            continue
+        if len(fields) < 3 or not fields[2].isdigit():
+            raise SourceError(f"{source}:{start_line}: not a GoReplay header: {header[:80]!r}")
+        _, found, body = message.partition(b"\r\n\r\n")
+        if not found:
+            _, found, body = message.partition(b"\n\n")
+        if not found:
+            raise SourceError(f"{source}:{start_line}: HTTP request without a blank line")
+        yield SourceMessage(source, start_line, body, timestamp_ns=int(fields[2]))
+
+
+def source_format(path: Path, options: ImportOptions) -> Literal["yaml", "jsonl", "gor"]:
     if options.format != "auto":
         return options.format
+    if path.suffix.lower() == ".gor":
+        return "gor"
     return "jsonl" if path.suffix.lower() in JSONL_SUFFIXES else "yaml"
 
 
@@ -187,8 +215,11 @@ def read_sources(paths: Iterable[Path], options: ImportOptions) -> Iterator[Sour
         except OSError as exc:
             raise SourceError(f"{path}: cannot read: {exc.strerror}") from None
         with stream:
-            if source_format(path, options) == "jsonl":
+            kind = source_format(path, options)
+            if kind == "jsonl":
                 yield from read_jsonl(stream, str(path), options)
+            elif kind == "gor":
+                yield from read_gor(stream, str(path))
             else:
                 yield from split_yaml_stream(stream, str(path))
 
@@ -202,6 +233,7 @@ def resolved(
     except re.error as exc:
         raise SourceError(f"--user-pattern {options.user_pattern!r}: {exc}") from None
     step = round(1e9 / options.rate_per_s)
+    user_of = _user_reader(options.user_path)
     previous: int | None = None
     for message in messages:
         timestamp = message.timestamp_ns
@@ -209,10 +241,35 @@ def resolved(
             timestamp = 0 if previous is None else previous + step
         previous = timestamp
         user = message.user_id
-        if user is None:
+        if user is None and user_of is not None:
+            user = user_of(message.payload)
+        elif user is None:
             found = pattern.search(message.payload)
             user = found.group(found.lastindex or 0).decode("utf-8", "replace") if found else None
         yield timestamp, user or UNKNOWN_USER, message.payload
+
+
+def _user_reader(path: str) -> Callable[[bytes], str | None] | None:
+    """The user id at a field path, read by the routing backend that builds no tree and
+    constructs nothing (a hostile payload is only classified; it gives no user)."""
+    if not path:
+        return None
+    from treasure.parsers import Limits, ParseError, create
+    from treasure.routing import RoutingSpec
+
+    try:
+        spec = RoutingSpec.parse(f"{path}:scalar")
+    except ValueError as exc:
+        raise SourceError(f"--user-path {path!r}: {exc}") from None
+    backend = create("pyyaml-stream", Limits(), spec)
+
+    def user_of(payload: bytes) -> str | None:
+        try:
+            return backend.route(payload)[0]
+        except ParseError:
+            return None
+
+    return user_of
 
 
 def import_sources(
@@ -233,6 +290,8 @@ def import_sources(
         "source": "import",
         "sources": [str(path) for path in paths],
     }
+    if options.routing:
+        metadata["routing"] = options.routing  # the spec these messages are routed by
     with RecordingWriter(output, metadata=metadata, compress=compress) as writer:
         for timestamp, user, payload in resolved(read_sources(paths, options), options):
             writer.write(timestamp, user, payload)

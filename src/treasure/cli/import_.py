@@ -1,4 +1,5 @@
-"""`treasure import`: turn captured YAML streams or JSON Lines into a recording."""
+"""`treasure import`: turn captured YAML streams, JSON Lines or GoReplay files into a
+recording."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from treasure.importers import (
     TimestampUnit,
     import_sources,
 )
+from treasure.routing import RoutingSpec
 
 
 @click.command(name="import")
@@ -30,10 +32,11 @@ from treasure.importers import (
 @click.option(
     "--format",
     "source_format",
-    type=click.Choice(["auto", "yaml", "jsonl"]),
+    type=click.Choice(["auto", "yaml", "jsonl", "gor"]),
     default="auto",
     show_default=True,
-    help="Source format; auto: .jsonl/.ndjson/.json are JSON Lines, the rest YAML streams.",
+    help="Source format; auto: .jsonl/.ndjson/.json are JSON Lines, .gor GoReplay "
+    "captures (requests only, payload = HTTP body), the rest YAML streams.",
 )
 @click.option(
     "--payload-field",
@@ -73,6 +76,19 @@ from treasure.importers import (
     help="Regex (one group) finding the user id in a payload without a user field. "
     "Default: the player_id line.",
 )
+@click.option(
+    "--user-path",
+    default="",
+    metavar="PATH",
+    help="The user id at this field path (`actor.id`, as in --route) instead of the pattern.",
+)
+@click.option(
+    "--route",
+    "route",
+    default="",
+    metavar="PATH[,PATH...]",
+    help="The routing spec of these messages, recorded in the recording's header.",
+)
 @click.option("--compress", is_flag=True, help="Compress the frame stream with zstd.")
 @json_option
 def command(
@@ -85,6 +101,8 @@ def command(
     timestamp_unit: str,
     rate: float,
     user_pattern: str,
+    user_path: str,
+    route: str,
     compress: bool,
     as_json: bool,
 ) -> None:
@@ -100,7 +118,13 @@ def command(
       treasure import capture.yaml -o runs/capture.trec
       treasure import day1.jsonl day2.jsonl -o runs/days.trec --timestamp-unit ms
       treasure import router.log.jsonl -o runs/r.trec --payload-field body --user-field sid
+      treasure import requests.gor -o runs/g.trec --route kind,actor.id,sid --user-path actor.id
     """
+    if route:
+        try:
+            route = str(RoutingSpec.parse(route))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--route'") from None
     options = ImportOptions(
         format=source_format,  # type: ignore[arg-type]  # click.Choice checked it
         payload_field=payload_field,
@@ -109,6 +133,8 @@ def command(
         timestamp_unit=timestamp_unit,  # type: ignore[arg-type]
         rate_per_s=rate,
         user_pattern=user_pattern,
+        user_path=user_path,
+        routing=route,
     )
     summary = import_sources(list(sources), output, options=options, compress=compress)
     if summary.frames == 0:
