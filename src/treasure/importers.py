@@ -17,15 +17,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
+from treasure.capture import CaptureError, Direction, Framing, read_capture
 from treasure.errors import TreasureError
 from treasure.recordings import MAX_PAYLOAD_BYTES, RecordingWriter
 
-Format = Literal["auto", "yaml", "jsonl", "gor"]
+Format = Literal["auto", "yaml", "jsonl", "gor", "pcap"]
 TimestampUnit = Literal["s", "ms", "us", "ns"]
 UNIT_NS: dict[str, int] = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 DEFAULT_USER_PATTERN = r"""(?m)^[ \t]*player_id:[ \t]*["']?([A-Za-z0-9_.:@-]+)"""
 UNKNOWN_USER = "unknown"
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap")
 GOR_SEPARATOR = "\U0001f435\U0001f648\U0001f649\n".encode()  # GoReplay's record separator line
 GOR_REQUEST = b"1"  # record types: 1 request, 2 response, 3 replayed response
 
@@ -56,6 +58,8 @@ class ImportOptions:
     user_pattern: str = DEFAULT_USER_PATTERN
     user_path: str = ""  # a routing-spec path (`actor.id`) read for the user id, instead
     routing: str = ""  # the routing spec recorded in the header ("": none given)
+    capture_framing: Framing = "length"  # pcap: 4-byte big-endian prefixes, or lines
+    capture_direction: Direction = "client"  # pcap: which side's bytes are the messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,11 +204,22 @@ def read_gor(stream: BinaryIO, source: str) -> Iterator[SourceMessage]:
         yield SourceMessage(source, start_line, body, timestamp_ns=int(fields[2]))
 
 
-def source_format(path: Path, options: ImportOptions) -> Literal["yaml", "jsonl", "gor"]:
+def read_pcap(stream: BinaryIO, source: str, options: ImportOptions) -> Iterator[SourceMessage]:
+    try:
+        frames = read_capture(stream, options.capture_framing, options.capture_direction)
+        for number, (timestamp_ns, payload) in enumerate(frames, start=1):
+            yield SourceMessage(source, number, payload, timestamp_ns=timestamp_ns)
+    except CaptureError as exc:
+        raise SourceError(f"{source}: {exc}") from None
+
+
+def source_format(path: Path, options: ImportOptions) -> Literal["yaml", "jsonl", "gor", "pcap"]:
     if options.format != "auto":
         return options.format
     if path.suffix.lower() == ".gor":
         return "gor"
+    if path.suffix.lower() in CAPTURE_SUFFIXES:
+        return "pcap"
     return "jsonl" if path.suffix.lower() in JSONL_SUFFIXES else "yaml"
 
 
@@ -220,6 +235,8 @@ def read_sources(paths: Iterable[Path], options: ImportOptions) -> Iterator[Sour
                 yield from read_jsonl(stream, str(path), options)
             elif kind == "gor":
                 yield from read_gor(stream, str(path))
+            elif kind == "pcap":
+                yield from read_pcap(stream, str(path), options)
             else:
                 yield from split_yaml_stream(stream, str(path))
 

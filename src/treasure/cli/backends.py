@@ -68,5 +68,7 @@ def command(check_heap: bool, as_json: bool) -> None:
     console().print(table)
     if not check_heap:
         # said once, not on every row
-        click.echo("native heap: declared by each backend, not checked; --check-heap reads the "
-                   "ELF imports of the libraries each one loads")
+        click.echo(
+            "native heap: declared by each backend, not checked; --check-heap reads the "
+            "ELF imports of the libraries each one loads"
+        )

@@ -32,11 +32,12 @@ from treasure.routing import RoutingSpec
 @click.option(
     "--format",
     "source_format",
-    type=click.Choice(["auto", "yaml", "jsonl", "gor"]),
+    type=click.Choice(["auto", "yaml", "jsonl", "gor", "pcap"]),
     default="auto",
     show_default=True,
     help="Source format; auto: .jsonl/.ndjson/.json are JSON Lines, .gor GoReplay "
-    "captures (requests only, payload = HTTP body), the rest YAML streams.",
+    "captures (requests only, payload = HTTP body), .pcap/.pcapng TCP captures, the rest "
+    "YAML streams.",
 )
 @click.option(
     "--payload-field",
@@ -89,6 +90,20 @@ from treasure.routing import RoutingSpec
     metavar="PATH[,PATH...]",
     help="The routing spec of these messages, recorded in the recording's header.",
 )
+@click.option(
+    "--capture-framing",
+    type=click.Choice(["length", "lines"]),
+    default="length",
+    show_default=True,
+    help="pcap: frames of the TCP stream: 4-byte big-endian length prefixes, or lines.",
+)
+@click.option(
+    "--direction",
+    type=click.Choice(["client", "server"]),
+    default="client",
+    show_default=True,
+    help="pcap: the side whose bytes are the messages (client: the one that connected).",
+)
 @click.option("--compress", is_flag=True, help="Compress the frame stream with zstd.")
 @json_option
 def command(
@@ -103,6 +118,8 @@ def command(
     user_pattern: str,
     user_path: str,
     route: str,
+    capture_framing: str,
+    direction: str,
     compress: bool,
     as_json: bool,
 ) -> None:
@@ -119,6 +136,7 @@ def command(
       treasure import day1.jsonl day2.jsonl -o runs/days.trec --timestamp-unit ms
       treasure import router.log.jsonl -o runs/r.trec --payload-field body --user-field sid
       treasure import requests.gor -o runs/g.trec --route kind,actor.id,sid --user-path actor.id
+      treasure import lo.pcap -o runs/p.trec --capture-framing lines --user-path player_id
     """
     if route:
         try:
@@ -135,6 +153,8 @@ def command(
         user_pattern=user_pattern,
         user_path=user_path,
         routing=route,
+        capture_framing=capture_framing,  # type: ignore[arg-type]  # click.Choice checked it
+        capture_direction=direction,  # type: ignore[arg-type]
     )
     summary = import_sources(list(sources), output, options=options, compress=compress)
     if summary.frames == 0:
