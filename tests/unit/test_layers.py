@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                         "treasure.report")),
     ("inputs", ("treasure.recordings", "treasure.recording_format",
                 "treasure.recording_writer", "treasure.recording_stats", "treasure.scenarios",
-                "treasure.generator", "treasure.importers", "treasure.parsers",
+                "treasure.generator", "treasure.importers", "treasure.capture", "treasure.parsers",
                 "treasure.sessions")),
     ("probes", ("treasure.probes",)),
     ("passes", ("treasure.passes",)),
