@@ -3,6 +3,9 @@ the two directions told apart, one message per frame, with its capture time."""
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from pathlib import Path
 
 import dpkt
@@ -85,3 +88,63 @@ def test_a_frame_cut_at_the_end_is_a_clear_error(tmp_path: Path) -> None:
     _write(source, dpkt.pcap.Writer, _prefixed(MESSAGES[0]) + b"\x00\x00\x01\x00" + b"x" * 40)
     with pytest.raises(SourceError, match=r"cut\.pcap: a frame of 256 bytes is cut"):
         import_sources([source], tmp_path / "cut.trec")
+
+
+def _capture_on_loopback(path: Path, messages: list[bytes]) -> None:
+    """A real capture: an AF_PACKET socket on `lo` while a client sends length-prefixed
+    frames to a server on 127.0.0.1; written as pcap with dpkt."""
+    try:
+        sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    except (PermissionError, AttributeError, OSError) as exc:
+        pytest.skip(f"no packet capture on loopback here (AF_PACKET needs CAP_NET_RAW): {exc}")
+    sniffer.bind(("lo", 0))
+    sniffer.settimeout(0.05)
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    captured: list[tuple[float, bytes]] = []
+    stop = threading.Event()
+
+    def sniff() -> None:
+        while not stop.is_set():
+            try:
+                buf, address = sniffer.recvfrom(65535)
+            except TimeoutError:
+                continue
+            if address[2] != socket.PACKET_OUTGOING:  # loopback shows each packet twice
+                captured.append((time.time(), buf))
+
+    sniffing = threading.Thread(target=sniff)
+    sniffing.start()
+    with socket.create_connection(("127.0.0.1", port)) as client, server.accept()[0] as peer:
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for message in messages:
+            client.sendall(_prefixed(message))
+            peer.sendall(_prefixed(b"ok"))
+            time.sleep(0.005)
+    time.sleep(0.2)
+    stop.set()
+    sniffing.join()
+    server.close()
+    sniffer.close()
+    with path.open("wb") as out:
+        writer = dpkt.pcap.Writer(out)
+        for ts, buf in captured:
+            packet = dpkt.ethernet.Ethernet(buf).data
+            tcp = packet.data if isinstance(packet, dpkt.ip.IP) else None
+            if isinstance(tcp, dpkt.tcp.TCP) and port in (tcp.sport, tcp.dport):
+                writer.writepkt(buf, ts=ts)
+
+
+def test_a_real_loopback_capture_imports_what_the_client_sent(tmp_path: Path) -> None:
+    # given a capture on loopback of a client sending five messages, the server answering
+    source = tmp_path / "lo.pcap"
+    _capture_on_loopback(source, MESSAGES + MESSAGES[:2])
+    # when imported, client direction, user id by field path
+    import_sources([source], tmp_path / "lo.trec", options=ImportOptions(user_path="player_id"))
+    # then the recording holds exactly the client's messages, in order, stamped in order
+    frames = _frames(tmp_path / "lo.trec")
+    assert [payload for _, _, payload in frames] == MESSAGES + MESSAGES[:2]
+    assert [user for _, user, _ in frames] == ["p-0", "p-1", "p-2", "p-0", "p-1"]
+    stamps = [ts for ts, _, _ in frames]
+    assert stamps == sorted(stamps)
+    assert stamps[0] > 1_600_000_000 * 10**9  # capture times, not made-up ones
