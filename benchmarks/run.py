@@ -14,11 +14,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+import treasure
 from treasure.parsers import available_names
 from treasure.report.units import format_bytes
-from treasure.results import CompareResult, ReplayConfig, RunResult, save
-from treasure.runner.compare import run_compare
-from treasure.runner.replay import run_replay
+from treasure.results import CompareResult, ReplayConfig, RunResult
 
 ROOT = Path(__file__).resolve().parents[1]
 NOOP = "benchmarks.noop:NoOpBackend"
@@ -108,14 +107,8 @@ def main() -> None:
         heap_messages=args.heap_messages,
     )
     console.print(f"backends: {', '.join(available_names())}; {args.limit} messages each")
-    result = run_compare(
-        template,
-        artefact_dir=ROOT / "runs" / "bench-artefacts",
-    )
-    noop = run_replay(
-        ReplayConfig(backend=NOOP, recording=str(args.recording), limit=args.limit, warmup=500)
-    )
-    save(result, ROOT / "runs" / "bench.json")
+    result = treasure.compare(config=template, output=ROOT / "runs" / "bench.json")
+    noop = treasure.replay(args.recording, NOOP, limit=args.limit, warmup=500)
     console.print(speed_table(result, noop))
     console.print(heap_pass_table(result))
     for name, why in result.failed.items():

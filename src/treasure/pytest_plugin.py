@@ -122,7 +122,7 @@ def heap_run(config: pytest.Config, budget: HeapBudget) -> RunResult:
     """The heap pass of this budget's backend and recording, run once per session."""
     runs = config.stash.setdefault(_RUNS, {})
     if budget.run_key not in runs:
-        from treasure.runner.replay import run_replay
+        from treasure import api
 
         replay = ReplayConfig(
             backend=budget.backend,
@@ -133,9 +133,9 @@ def heap_run(config: pytest.Config, budget: HeapBudget) -> RunResult:
             keep=budget.keep,
             heap=True,
             heap_messages=budget.messages,
+            artefacts=tempfile.mkdtemp(prefix="treasure-heap-"),
         )
-        artefacts = Path(tempfile.mkdtemp(prefix="treasure-heap-"))
-        runs[budget.run_key] = run_replay(replay, artefact_dir=artefacts)
+        runs[budget.run_key] = api.replay(config=replay)
     return runs[budget.run_key]
 
 

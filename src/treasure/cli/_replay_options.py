@@ -20,7 +20,7 @@ from rich.progress import (
 
 from treasure.cli._options import console, existing_file, progress_console
 from treasure.errors import ConfigError
-from treasure.results import CompareResult, ReplayConfig, Result, RunResult, load, save, to_json
+from treasure.results import CompareResult, ReplayConfig, Result, RunResult, load, to_json
 from treasure.routing import configured_routing
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -160,9 +160,7 @@ def load_for_rerun(path: Path) -> Result:
 def save_and_show(
     result: Result, output: Path | None, as_json: bool, render: Callable[[Any, Console], None]
 ) -> None:
-    """Save the result if asked, then print it as JSON or as tables."""
-    if output is not None:
-        save(result, output)
+    """Print a result (the library saved it to `output`) as JSON or as tables."""
     if as_json:
         click.echo(to_json(result))
         return

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from treasure import api
 from treasure.cli._options import existing_file, json_option, output_option
 from treasure.cli._replay_options import (
     PassProgressBar,
@@ -20,9 +21,8 @@ from treasure.cli._replay_options import (
 )
 from treasure.errors import ExitCode
 from treasure.report.terminal import render_compare
-from treasure.results import CompareResult, ReplayConfig, save
-from treasure.runner.compare import DEFAULT_BASELINE, run_compare
-from treasure.runner.replay import artefacts_beside
+from treasure.results import CompareResult, ReplayConfig
+from treasure.runner.compare import DEFAULT_BASELINE
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -67,14 +67,13 @@ def command(
         template, recorded_names = _recorded(rerun, recording, options)
         names = names or recorded_names
     with PassProgressBar(enabled=not as_json) as bar:
-        result = run_compare(
-            template,
-            names,
+        result = api.compare(
+            backends=names,
             baseline=baseline,
-            artefact_dir=artefacts_beside(template, output),
+            config=template,
+            output=output,
             progress=bar.update,
             on_backend=bar.set_backend,
-            on_result=(lambda partial: save(partial, output)) if output else None,
         )
     save_and_show(result, output, as_json, render_compare)
     if not result.runs:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from treasure import api
 from treasure.cli._options import existing_file, json_option, output_option
 from treasure.cli._replay_options import (
     PassProgressBar,
@@ -23,7 +24,6 @@ from treasure.cli._target_view import render_target
 from treasure.errors import ExitCode, TargetError
 from treasure.report.terminal import render_run
 from treasure.results import CompareResult, ReplayConfig, RunResult
-from treasure.runner.replay import artefacts_beside, run_replay
 
 DEFAULT_BACKEND = "pyyaml-dom"
 
@@ -58,9 +58,7 @@ def command(
     """
     config = _config(recording, rerun, options)
     with PassProgressBar(enabled=not as_json) as bar:
-        result = run_replay(
-            config, artefact_dir=artefacts_beside(config, output), progress=bar.update
-        )
+        result = api.replay(config=config, output=output, progress=bar.update)
     save_and_show(result, output, as_json, _render)
     if result.target is not None and result.target.failure:
         raise TargetError(f"the target failed: {result.stopped_early}")
