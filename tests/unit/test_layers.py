@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
               "treasure.routing", "treasure.pacing", "treasure.results", "treasure.files")),
     ("result readers", ("treasure.metrics", "treasure.budgets", "treasure.gate",
                         "treasure.report")),
-    ("inputs", ("treasure.recordings", "treasure.recording_format",
+    ("inputs", ("treasure.capture", "treasure.recordings", "treasure.recording_format",
                 "treasure.recording_writer", "treasure.recording_stats", "treasure.scenarios",
                 "treasure.generator", "treasure.importers", "treasure.capture", "treasure.parsers",
                 "treasure.sessions")),
