@@ -9,9 +9,9 @@
 //! `valgrind --tool=callgrind target/release/examples/cost 200 rust-serde`.
 use std::time::Instant;
 
-use treasure_rs::Limits;
 use treasure_rs::events_route::EventsRouter;
 use treasure_rs::serde_route::SerdeRouter;
+use treasure_rs::{Limits, RouteSpec, Router};
 
 const EVENT: &str = "event_type: player.item_pickup
 player_id: p-000482913
@@ -40,8 +40,8 @@ fn main() {
             .collect(),
         None => vec![EVENT.as_bytes().to_vec()],
     };
-    let serde = SerdeRouter::new(Limits::default());
-    let events = EventsRouter::new(Limits::default());
+    let serde = SerdeRouter::new(RouteSpec::default(), Limits::default());
+    let events = EventsRouter::new(RouteSpec::default(), Limits::default());
     for (name, route) in [
         (
             "rust-serde",

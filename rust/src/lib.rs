@@ -1,19 +1,21 @@
-//! Routing backends for treasure: pick `event_type`, `player_id` and `session_id` out of one
-//! YAML event message without building a document tree.
+//! Routing backends for treasure: pick the routing spec's fields ([`RouteSpec`]) out of
+//! one YAML event message without building a document tree, with docs/routing.md's meaning.
 //!
-//! - [`serde_route`]: serde's derived `Deserialize` for [`Routing`], fed by a streaming serde
-//!   `Deserializer` over the parser's events; other keys are skipped on the stream.
-//! - [`events_route`]: a hand-written walk over the parser's event stream that stops as soon
-//!   as the three depth-1 routing fields are known.
+//! - [`walk`]: the walk both share: every event of the payload under the limits, keeping only
+//!   the nodes a routing path or a merge can reach.
+//! - [`serde_route`]: serde driven by the spec at runtime (`DeserializeSeed`) over the kept
+//!   nodes.
+//! - [`events_route`]: each field's path looked up by hand in the kept nodes.
 //!
-//! The core is plain Rust (tested by `cargo test`); the Python layer lives behind the
-//! `python` feature.
+//! Both implement [`Router`]. The core is plain Rust (tested by `cargo test`); the Python
+//! layer lives behind the `python` feature.
 
 pub mod events_route;
 pub mod scalars;
 pub mod scan;
 pub mod serde_route;
 pub mod spec;
+pub mod walk;
 
 #[cfg(feature = "python")]
 mod python;
@@ -24,11 +26,12 @@ use granit_parser::ErrorKind;
 
 pub use spec::{FieldKind, FieldSpec, RouteSpec};
 
-/// The keys a router needs, in the order `RoutedEvent` takes them.
+/// The default spec's keys, in the order [`Routing`] takes them.
 pub const ROUTING_FIELDS: [&str; 3] = ["event_type", "player_id", "session_id"];
 
-/// What a router needs from one message.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+/// The default spec's three fields as a record, for routers that predate the routing spec
+/// (`rust-scan`); the [`Router`] trait returns the spec's fields as a `Vec` instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routing {
     pub event_type: String,
     pub player_id: String,
@@ -116,12 +119,35 @@ pub fn checked_text<'a>(payload: &'a [u8], limits: &Limits) -> Result<&'a str, R
             ),
         ));
     }
-    std::str::from_utf8(payload).map_err(|err| {
+    let text = std::str::from_utf8(payload).map_err(|err| {
         RouteError::new(
             Category::Encoding,
             format!("payload is not valid UTF-8: {err}"),
         )
-    })
+    })?;
+    let plain_ascii = text
+        .bytes()
+        .all(|b| matches!(b, b' '..=b'~' | b'\t' | b'\n' | b'\r'));
+    if plain_ascii {
+        return Ok(text);
+    }
+    match text.char_indices().find(|(_, c)| !is_printable(*c)) {
+        Some((at, c)) => Err(RouteError::new(
+            Category::Encoding,
+            format!(
+                "character U+{:04X} at byte {at} is not allowed in YAML",
+                u32::from(c)
+            ),
+        )),
+        None => Ok(text),
+    }
+}
+
+/// The characters a YAML stream may hold, as PyYAML's reader checks them: tab, LF, CR,
+/// printable ASCII, NEL and the non-control ranges above (BOM included).
+fn is_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}'
+        | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// What every router shares: built from a spec and limits, it turns one payload into the

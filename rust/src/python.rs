@@ -1,20 +1,25 @@
 //! `treasure_rs._native`: the routers as Python classes.
 //!
-//! `route` builds `treasure.parsers.RoutedEvent` itself and raises
-//! `treasure.parsers.ParseError`; both classes (and the five `ErrorCategory` members) are
-//! imported once and cached. The parse runs with the GIL released: the payload is a `bytes`
-//! object, immutable and kept alive by the caller's reference for the whole call, so the
-//! parser reads it in place without a copy while other Python threads run.
+//! Each class is built `cls(*, limits=None, routing=None)`: `routing` is a
+//! `treasure.routing.RoutingSpec` (read once into a [`RouteSpec`]; `None` is the default
+//! three fields). `route` returns the fields' strings as a tuple in the spec's order and
+//! raises `treasure.parsers.ParseError`; the error class and the five `ErrorCategory`
+//! members are imported once and cached. The parse runs with the GIL released: the payload
+//! is a `bytes` object, immutable and kept alive by the caller's reference for the whole
+//! call, so the parser reads it in place without a copy while other Python threads run.
 
 use std::panic::AssertUnwindSafe;
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyString, PyTuple, PyType};
 
 use crate::events_route::EventsRouter as EventsCore;
 use crate::serde_route::SerdeRouter as SerdeCore;
-use crate::{Category, Limits, RouteError, Routing, guarded};
+use crate::{
+    Category, FieldKind, FieldSpec, Limits, RouteError, RouteSpec, Router, Routing, guarded,
+};
 
 const CONTRACT: &str = "treasure.parsers";
 static ROUTED_EVENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -79,6 +84,51 @@ pub(crate) fn parse_error(py: Python<'_>, err: RouteError) -> PyErr {
     raised.unwrap_or_else(|import_failure| import_failure)
 }
 
+/// A `treasure.routing.RoutingSpec` (its `fields`, each a `path` tuple and a `kind`) as a
+/// [`RouteSpec`]; `None` is the default spec.
+fn spec_from(routing: Option<&Bound<'_, PyAny>>) -> PyResult<RouteSpec> {
+    let Some(routing) = routing.filter(|r| !r.is_none()) else {
+        return Ok(RouteSpec::default());
+    };
+    let mut fields = Vec::new();
+    for field in routing.getattr("fields")?.try_iter()? {
+        let field = field?;
+        let path: Vec<String> = field.getattr("path")?.extract()?;
+        let kind: String = field.getattr("kind")?.extract()?;
+        let kind = FieldKind::from_name(&kind)
+            .ok_or_else(|| PyValueError::new_err(format!("unknown routing field kind {kind:?}")))?;
+        fields.push(FieldSpec { path, kind });
+    }
+    RouteSpec::new(fields).map_err(PyValueError::new_err)
+}
+
+fn spec_to_python<'py>(py: Python<'py>, spec: &RouteSpec) -> PyResult<Bound<'py, PyAny>> {
+    let spec_type = py.import("treasure.routing")?.getattr("RoutingSpec")?;
+    spec_type.call_method1("parse", (spec.to_string(),))
+}
+
+/// Route one payload's bytes in place, with the GIL released when worth it: the fields as a
+/// tuple, or `ParseError`.
+fn route_payload<'py, R: Router + Sync>(
+    router: &R,
+    py: Python<'py>,
+    payload: &Bound<'py, PyBytes>,
+    release_gil_min_bytes: usize,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let bytes: &[u8] = payload.as_bytes();
+    let call = || guarded(AssertUnwindSafe(|| router.route(bytes)));
+    let outcome = if bytes.len() >= release_gil_min_bytes {
+        py.detach(call)
+    } else {
+        call()
+    };
+    match outcome {
+        Ok(values) => PyTuple::new(py, values),
+        Err(err) => Err(parse_error(py, err)),
+    }
+}
+
+/// The three-field `RoutedEvent` of routers that predate the routing spec (`rust-scan`).
 pub(crate) fn routed_event(py: Python<'_>, routing: Routing) -> PyResult<Py<PyAny>> {
     let cls = ROUTED_EVENT.import(py, CONTRACT, "RoutedEvent")?;
     let args = (
@@ -89,7 +139,8 @@ pub(crate) fn routed_event(py: Python<'_>, routing: Routing) -> PyResult<Py<PyAn
     Ok(cls.call1(args)?.unbind())
 }
 
-/// Run `route` on the payload's bytes in place, with the GIL released when worth it.
+/// Run a three-field `route` on the payload's bytes in place, with the GIL released when
+/// worth it (for routers that predate the routing spec).
 pub(crate) fn run<F>(
     py: Python<'_>,
     payload: &Bound<'_, PyBytes>,
@@ -115,6 +166,7 @@ pub(crate) fn as_tuple<'py>(py: Python<'py>, routing: Routing) -> PyResult<Bound
     )
 }
 
+/// A Python class over a [`Router`]: the constructor and getters every router shares.
 macro_rules! router_class {
     ($name:ident, $core:ident, $doc:literal) => {
         #[doc = $doc]
@@ -127,34 +179,33 @@ macro_rules! router_class {
         #[pymethods]
         impl $name {
             #[new]
-            #[pyo3(signature = (*, limits = None, release_gil_min_bytes = DEFAULT_RELEASE_GIL_MIN_BYTES))]
-            fn new(limits: Option<&Bound<'_, PyAny>>, release_gil_min_bytes: usize) -> PyResult<Self> {
-                Ok(Self { core: $core::new(limits_from(limits)?), release_gil_min_bytes })
+            #[pyo3(signature = (*, limits = None, routing = None, release_gil_min_bytes = DEFAULT_RELEASE_GIL_MIN_BYTES))]
+            fn new(
+                limits: Option<&Bound<'_, PyAny>>,
+                routing: Option<&Bound<'_, PyAny>>,
+                release_gil_min_bytes: usize,
+            ) -> PyResult<Self> {
+                let core = $core::new(spec_from(routing)?, limits_from(limits)?);
+                Ok(Self { core, release_gil_min_bytes })
             }
 
-            /// Route one message: a `RoutedEvent`, or `ParseError` with its category.
-            fn route(&self, py: Python<'_>, payload: &Bound<'_, PyBytes>) -> PyResult<Py<PyAny>> {
-                match run(py, payload, self.release_gil_min_bytes, |b| self.core.route(b)) {
-                    Ok(routing) => routed_event(py, routing),
-                    Err(err) => Err(parse_error(py, err)),
-                }
-            }
-
-            /// The routing fields as a plain tuple (for callers building their own record).
-            fn route_tuple<'py>(
+            /// Route one message: the spec's fields as a tuple, or `ParseError`.
+            fn route<'py>(
                 &self,
                 py: Python<'py>,
                 payload: &Bound<'py, PyBytes>,
             ) -> PyResult<Bound<'py, PyTuple>> {
-                match run(py, payload, self.release_gil_min_bytes, |b| self.core.route(b)) {
-                    Ok(routing) => as_tuple(py, routing),
-                    Err(err) => Err(parse_error(py, err)),
-                }
+                route_payload(&self.core, py, payload, self.release_gil_min_bytes)
             }
 
             #[getter]
             fn limits<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
                 limits_to_python(py, self.core.limits())
+            }
+
+            #[getter]
+            fn routing<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                spec_to_python(py, self.core.spec())
             }
 
             #[getter]
@@ -168,19 +219,19 @@ macro_rules! router_class {
 router_class!(
     SerdeRouter,
     SerdeCore,
-    "serde deserialization into a three-field struct, streamed from parser events."
+    "serde driven by the routing spec at runtime, over the shared event walk."
 );
 router_class!(
     EventsRouter,
     EventsCore,
-    "A walk over parser events that stops at the third routing field."
+    "The routing spec's paths looked up by hand over the shared event walk."
 );
 
 /// Panic on purpose, through the same guard as `route`: proves a panic becomes a
 /// labelled `ParseError` instead of unwinding into Python.
 #[pyfunction]
 fn _panic_for_test(py: Python<'_>, message: &str) -> PyResult<()> {
-    let outcome = guarded(AssertUnwindSafe(|| -> Result<Routing, RouteError> {
+    let outcome = guarded(AssertUnwindSafe(|| -> Result<(), RouteError> {
         panic!("{message}")
     }));
     match outcome {

@@ -1,60 +1,133 @@
-//! `rust-serde`: serde's derived `Deserialize` for [`Routing`], fed by a streaming serde
-//! `Deserializer` over granit-parser's events.
+//! `rust-serde`: serde driven by the routing spec at runtime.
 //!
-//! The deserializer hands the struct visitor a `MapAccess` over the top-level mapping: each
-//! routing key and its string value as the event stream reaches it, every other key skipped
-//! on the stream and never built. Skipping runs through the same hardened walk as
-//! `rust-events` ([`crate::events_route`]), so both enforce the limits identically:
-//! - `max_bytes`: checked on the payload before parsing.
-//! - `max_depth`: every collection start past it is refused; the parser's own flow and block
-//!   nesting guards sit one above it.
-//! - `max_alias_expansion`: anchors' expanded node counts add up per alias; nothing is
-//!   replayed, so an alias bomb costs one pass over its text.
+//! The spec becomes a tree of steps once, at construction. Routing a message is
+//! `DeserializeSeed`: a seed per routing mapping whose visitor takes the keys the spec names
+//! (a field's value through a [`FieldSeed`], an intermediate mapping through a nested seed)
+//! and ignores the rest. The data side is a serde `Deserializer` over the nodes the shared
+//! walk ([`crate::walk`]) kept, so both routers read the same events under the same limits;
+//! YAML's own rules sit in the deserializer: its `MapAccess` presents a mapping with its
+//! `<<` merges flattened (own keys win, earlier sources win), and a scalar is a string to
+//! `deserialize_str` only if it resolves to one. A duplicate routing key is the visitor's
+//! error, as serde's derive reports `duplicate field`.
 //!
-//! The map ends as soon as the struct's three fields have been delivered: the rest of the
-//! message is never parsed. A field named twice before that is serde's `duplicate field`
-//! error; merge keys (`<<`) supply fields still missing when the mapping closes.
-//!
-//! serde-saphyr, the previous engine, cannot stop early (it walks every ignored value
-//! through its untyped path and checks the document's end), and a full parse of a 512-byte
-//! nested message costs more than the whole budget of this backend: see rust/README.md.
+//! A serde derive on a fixed struct cannot honour a spec given at runtime, which is why the
+//! visitor is hand-written (the previous engine, serde-saphyr, could not stop walking
+//! ignored values through its untyped path either: see rust/README.md).
 
 use std::fmt;
+use std::rc::Rc;
 
-use serde::Deserialize;
-use serde::de::value::{StrDeserializer, StringDeserializer};
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::value::StrDeserializer;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::events_route::{Walk, parsed, parser};
-use crate::{Category, Limits, ROUTING_FIELDS, RouteError, Routing, checked_text};
+use crate::events_route::{merge_sources, scalar_text};
+use crate::scalars::ScalarType;
+use crate::spec::{FieldKind, FieldSpec};
+use crate::walk::{self, Key, Node};
+use crate::{Category, Limits, RouteError, RouteSpec, Router};
+
+/// serde's newtype-struct name for "this scalar's text, whatever it resolves to": a
+/// `scalar` field asks for it (the pattern serde_json's `RawValue` uses).
+const SCALAR_TEXT: &str = "$treasure_rs::ScalarText";
 
 /// Routes messages with serde under [`Limits`].
 #[derive(Debug, Clone)]
 pub struct SerdeRouter {
+    spec: RouteSpec,
+    steps: Steps,
+    names: Vec<String>,
     limits: Limits,
 }
 
-impl SerdeRouter {
-    pub fn new(limits: Limits) -> Self {
-        Self { limits }
+impl Router for SerdeRouter {
+    fn new(spec: RouteSpec, limits: Limits) -> Self {
+        let steps = Steps::from_spec(&spec);
+        let names = spec.step_names().into_iter().map(str::to_owned).collect();
+        Self {
+            spec,
+            steps,
+            names,
+            limits,
+        }
     }
 
-    pub fn limits(&self) -> &Limits {
+    fn spec(&self) -> &RouteSpec {
+        &self.spec
+    }
+
+    fn limits(&self) -> &Limits {
         &self.limits
     }
 
-    pub fn route(&self, payload: &[u8]) -> Result<Routing, RouteError> {
-        let text = checked_text(payload, &self.limits)?;
-        let mut de = EventDeserializer {
-            events: parser(text, &self.limits),
-            walk: Walk::new(&self.limits),
+    fn route_text(&self, text: &str) -> Result<Vec<String>, RouteError> {
+        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+        let root = walk::read(text, &self.limits, &names)?;
+        let mut values = vec![None; self.spec.fields.len()];
+        let seed = MappingSeed {
+            steps: &self.steps,
+            at: 0,
+            spec: &self.spec,
+            values: &mut values,
         };
-        Routing::deserialize(&mut de).map_err(|DeError(err)| err)
+        seed.deserialize(NodeDeserializer {
+            node: &root,
+            depth: self.limits.max_depth,
+        })
+        .map_err(|DeError(err)| err)?;
+        values
+            .into_iter()
+            .zip(&self.spec.fields)
+            .map(|(value, field)| {
+                value.ok_or_else(|| {
+                    RouteError::new(
+                        Category::Schema,
+                        format!("missing routing field {:?}", field.dotted()),
+                    )
+                })
+            })
+            .collect()
     }
 }
 
-/// A serde error carrying the contract's category. serde's own errors (missing or duplicate
-/// field, wrong type) are well-formed YAML that is not a routable message: `schema`.
+/// What a key of a routing mapping leads to.
+#[derive(Debug, Clone)]
+enum Step {
+    Field(usize),   // the spec's field at this index
+    Mapping(usize), // the mapping at this index of `Steps`
+}
+
+/// The spec as a tree of mappings, each with the keys it routes by.
+#[derive(Debug, Clone)]
+struct Steps {
+    mappings: Vec<Vec<(String, Step)>>,
+}
+
+impl Steps {
+    fn from_spec(spec: &RouteSpec) -> Self {
+        let mut mappings: Vec<Vec<(String, Step)>> = vec![Vec::new()];
+        for (index, field) in spec.fields.iter().enumerate() {
+            let mut at = 0;
+            let (last, inner) = field.path.split_last().expect("a spec path is never empty");
+            for step in inner {
+                let existing = mappings[at].iter().find_map(|(name, next)| match next {
+                    Step::Mapping(child) if name == step => Some(*child),
+                    _ => None,
+                });
+                at = existing.unwrap_or_else(|| {
+                    mappings.push(Vec::new());
+                    let child = mappings.len() - 1;
+                    mappings[at].push((step.clone(), Step::Mapping(child)));
+                    child
+                });
+            }
+            mappings[at].push((last.clone(), Step::Field(index)));
+        }
+        Self { mappings }
+    }
+}
+
+/// A serde error carrying the contract's category. serde's own errors (wrong type,
+/// duplicate key) are well-formed YAML that is not a routable message: `schema`.
 #[derive(Debug)]
 pub struct DeError(pub RouteError);
 
@@ -72,99 +145,294 @@ impl de::Error for DeError {
     }
 }
 
-impl From<RouteError> for DeError {
-    fn from(err: RouteError) -> Self {
-        DeError(err)
+/// One routing mapping, deserialized into the spec's value slots.
+struct MappingSeed<'s> {
+    steps: &'s Steps,
+    at: usize,
+    spec: &'s RouteSpec,
+    values: &'s mut Vec<Option<String>>,
+}
+
+impl<'de> DeserializeSeed<'de> for MappingSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
     }
 }
 
-/// The event stream of one message, behind serde's `Deserializer`. Only a mapping of
-/// string fields can be read from it: the routing record.
-pub struct EventDeserializer<'a, 'l> {
-    events: granit_parser::Parser<'a, granit_parser::StrInput<'a>>,
-    walk: Walk<'l>,
-}
+impl<'de> Visitor<'de> for MappingSeed<'_> {
+    type Value = ();
 
-impl<'de> Deserializer<'de> for &mut EventDeserializer<'_, '_> {
-    type Error = DeError;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        visitor.visit_map(TopLevel {
-            de: self,
-            queue: Vec::with_capacity(3),
-            value: None,
-            delivered: [false; 3],
-            done: false,
-        })
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a mapping")
     }
 
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any
-    }
-}
-
-/// The top-level mapping as serde's `MapAccess`: routing fields in the order the stream
-/// settles them.
-struct TopLevel<'d, 'a, 'l> {
-    de: &'d mut EventDeserializer<'a, 'l>,
-    queue: Vec<(usize, String)>, // settled, not yet handed to the visitor (last first)
-    value: Option<String>,       // the value of the key just handed over
-    delivered: [bool; 3],
-    done: bool, // the walk has the whole routing: read no further
-}
-
-impl TopLevel<'_, '_, '_> {
-    /// Pull events until the walk settles a field (or the routing).
-    fn advance(&mut self) -> Result<(), RouteError> {
-        while self.queue.is_empty() && !self.done {
-            let Some(item) = self.de.events.next() else {
-                return Err(self.de.walk.incomplete());
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let keys = &self.steps.mappings[self.at];
+        let mut seen = vec![false; keys.len()];
+        while let Some(routed) = map.next_key_seed(KeySeed { keys })? {
+            let Some(found) = routed else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
             };
-            if let Some(routing) = self.de.walk.feed(parsed(item)?)? {
-                self.done = true;
-                let Routing {
-                    event_type,
-                    player_id,
-                    session_id,
-                } = routing;
-                for (field, value) in [(2, session_id), (1, player_id), (0, event_type)] {
-                    if !self.delivered[field] {
-                        self.queue.push((field, value));
-                    }
+            if std::mem::replace(&mut seen[found], true) {
+                let key = &keys[found].0;
+                return Err(de::Error::custom(format!("duplicate routing key {key:?}")));
+            }
+            match keys[found].1 {
+                Step::Field(index) => {
+                    let field = &self.spec.fields[index];
+                    self.values[index] = Some(map.next_value_seed(FieldSeed { field })?);
                 }
-            } else if let Some(settled) = self.de.walk.take_explicit() {
-                self.queue.push(settled);
+                Step::Mapping(child) => map.next_value_seed(MappingSeed {
+                    steps: self.steps,
+                    at: child,
+                    spec: self.spec,
+                    values: &mut *self.values,
+                })?,
             }
         }
         Ok(())
     }
 }
 
-impl<'de> MapAccess<'de> for TopLevel<'_, '_, '_> {
+/// A key of a routing mapping: which of its steps it is, if any.
+struct KeySeed<'s> {
+    keys: &'s [(String, Step)],
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a mapping key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.keys.iter().position(|(name, _)| name == key))
+    }
+}
+
+/// A routing field's value, as its kind asks.
+struct FieldSeed<'s> {
+    field: &'s FieldSpec,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = String;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        match self.field.kind {
+            FieldKind::String => deserializer.deserialize_str(self),
+            FieldKind::Scalar => deserializer.deserialize_newtype_struct(SCALAR_TEXT, self),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for FieldSeed<'_> {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.field.kind {
+            FieldKind::String => write!(f, "a YAML string for {:?}", self.field.dotted()),
+            FieldKind::Scalar => write!(f, "a non-null scalar for {:?}", self.field.dotted()),
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<String, E> {
+        Ok(value.to_owned())
+    }
+}
+
+/// A kept node behind serde's `Deserializer`.
+struct NodeDeserializer<'n> {
+    node: &'n Rc<Node>,
+    depth: usize, // how far merge sources may still nest
+}
+
+impl NodeDeserializer<'_> {
+    fn unexpected(&self) -> de::Unexpected<'_> {
+        match &**self.node {
+            Node::Scalar(scalar) if scalar.kind == ScalarType::Str => {
+                de::Unexpected::Str(&scalar.text)
+            }
+            other => de::Unexpected::Other(other.describe()),
+        }
+    }
+}
+
+impl<'de> Deserializer<'de> for NodeDeserializer<'_> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &**self.node {
+            Node::Scalar(scalar) => visitor.visit_str(&scalar.text),
+            Node::Map(_) => self.deserialize_map(visitor),
+            Node::Seq(items) => visitor.visit_seq(Items {
+                items: items.iter(),
+                depth: self.depth,
+            }),
+            Node::Opaque(_) => visitor.visit_unit(),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &**self.node {
+            Node::Scalar(scalar) if scalar.kind == ScalarType::Str => {
+                visitor.visit_str(&scalar.text)
+            }
+            _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        if name != SCALAR_TEXT {
+            return visitor.visit_newtype_struct(self);
+        }
+        // The text of any non-null scalar SafeConstructor could build.
+        let any_scalar = FieldSpec {
+            path: Vec::new(),
+            kind: FieldKind::Scalar,
+        };
+        match scalar_text(self.node, &any_scalar) {
+            Ok(text) => visitor.visit_string(text),
+            Err(_) => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let Node::Map(entries) = &**self.node else {
+            return Err(de::Error::invalid_type(self.unexpected(), &visitor));
+        };
+        let entries = flatten(entries, self.depth).map_err(DeError)?;
+        visitor.visit_map(Merged {
+            entries: entries.into_iter(),
+            value: None,
+            depth: self.depth,
+        })
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_unit() // the walk has already checked everything it holds
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char
+        bytes byte_buf option unit unit_struct seq tuple
+        tuple_struct struct enum identifier
+    }
+}
+
+/// A mapping's entries as a loader sees them after `<<`: its own keys (duplicates kept, for
+/// the visitor to refuse), then each merge source's keys the mapping and earlier sources
+/// do not have.
+fn flatten(
+    entries: &[(Key, Rc<Node>)],
+    depth: usize,
+) -> Result<Vec<(&str, &Rc<Node>)>, RouteError> {
+    let mut flat: Vec<(&str, &Rc<Node>)> = entries
+        .iter()
+        .filter_map(|(key, value)| match key {
+            Key::Name(name) => Some((name.as_str(), value)),
+            Key::Merge => None,
+        })
+        .collect();
+    if depth == 0 && entries.iter().any(|(key, _)| *key == Key::Merge) {
+        return Err(RouteError::new(
+            Category::Limit,
+            "merge keys nest deeper than the depth limit",
+        ));
+    }
+    for source in merge_sources(entries) {
+        let Node::Map(inner) = &**source else {
+            continue;
+        };
+        let known = flat.len();
+        for (name, value) in flatten(inner, depth - 1)? {
+            if !flat[..known].iter().any(|(seen, _)| *seen == name) {
+                flat.push((name, value));
+            }
+        }
+    }
+    Ok(flat)
+}
+
+/// A flattened mapping as serde's `MapAccess`.
+struct Merged<'n> {
+    entries: std::vec::IntoIter<(&'n str, &'n Rc<Node>)>,
+    value: Option<&'n Rc<Node>>,
+    depth: usize,
+}
+
+impl<'de> MapAccess<'de> for Merged<'_> {
     type Error = DeError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, DeError> {
-        self.advance()?;
-        let Some((field, value)) = self.queue.pop() else {
+        let Some((key, value)) = self.entries.next() else {
             return Ok(None);
         };
-        self.delivered[field] = true;
         self.value = Some(value);
-        let key: StrDeserializer<'_, DeError> = StrDeserializer::new(ROUTING_FIELDS[field]);
-        seed.deserialize(key).map(Some)
+        seed.deserialize(StrDeserializer::<DeError>::new(key))
+            .map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let value = self.value.take().unwrap_or_default();
-        seed.deserialize(StringDeserializer::<DeError>::new(value))
+        let node = self
+            .value
+            .take()
+            .expect("serde asks for a value after its key");
+        seed.deserialize(NodeDeserializer {
+            node,
+            depth: self.depth.saturating_sub(1),
+        })
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(ROUTING_FIELDS.len())
+        Some(self.entries.len())
+    }
+}
+
+/// A kept sequence's items as serde's `SeqAccess`.
+struct Items<'n> {
+    items: std::slice::Iter<'n, Rc<Node>>,
+    depth: usize,
+}
+
+impl<'de> SeqAccess<'de> for Items<'_> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        self.items
+            .next()
+            .map(|node| {
+                seed.deserialize(NodeDeserializer {
+                    node,
+                    depth: self.depth,
+                })
+            })
+            .transpose()
     }
 }

@@ -1,5 +1,5 @@
 """The Rust backends as treasure sees them: registered through the entry-point group,
-constructed with Limits, routing the same record as the DOM loaders.
+constructed with Limits and a routing spec, routing the same record as the DOM loaders.
 
 The two measurement tests print figures (run with `-s`); they assert only correctness.
 """
@@ -25,6 +25,7 @@ from treasure.parsers import (
     discover,
     route_from_document,
 )
+from treasure.routing import RoutingSpec
 
 treasure_rs = pytest.importorskip("treasure_rs", reason="build it: pip install ./rust")
 from treasure_rs import _native  # noqa: E402
@@ -103,10 +104,54 @@ def test_each_limit_is_enforced(name: str, limits: Limits, payload: bytes) -> No
     assert caught.value.category is ErrorCategory.LIMIT, caught.value
 
 
+# A message of another schema, fields nested and not named as treasure's own.
+OTHER_SCHEMA = b"""sid: s-1
+kind: tap
+actor: {name: ann, id: a-9}
+meta:
+  seq: 0x1F
+  at: 2024-05-01 10:00
+"""
+
+
 @pytest.mark.parametrize("name", TREASURE_RS)
-def test_route_tuple_carries_the_same_fields(name: str) -> None:
-    backend = create(name, Limits())
-    assert backend.route_tuple(EVENT) == EXPECTED  # type: ignore[attr-defined]
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("kind,actor.id,sid", ("tap", "a-9", "s-1")),
+        ("sid,kind", ("s-1", "tap")),
+        ("meta.seq:scalar,meta.at", ("0x1F", "2024-05-01 10:00")),
+    ],
+)
+def test_the_routing_spec_is_taken_at_construction(name: str, spec: str, expected: Routed) -> None:
+    # given a backend built with a spec of nested paths and kinds
+    routing = RoutingSpec.parse(spec)
+    backend = create(name, Limits(), routing)
+    # when it routes a message of that schema
+    routed = backend.route(OTHER_SCHEMA)
+    # then it returns the fields' strings in the spec's order, and keeps the spec
+    assert routed == expected
+    assert backend.routing == routing  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", TREASURE_RS)
+def test_a_string_field_holding_another_type_is_a_schema_error(name: str) -> None:
+    backend = create(name, Limits(), RoutingSpec.parse("meta.seq"))
+    with pytest.raises(ParseError) as caught:
+        backend.route(OTHER_SCHEMA)
+    assert caught.value.category is ErrorCategory.SCHEMA, caught.value
+
+
+def test_a_spec_with_an_unknown_kind_is_refused_at_construction() -> None:
+    class Field:
+        path = ("a",)
+        kind = "int"
+
+    class Spec:
+        fields = (Field(),)
+
+    with pytest.raises(ValueError, match="kind"):
+        _native.EventsRouter(routing=Spec())
 
 
 def test_fastyaml_loads_the_whole_document() -> None:
@@ -144,10 +189,8 @@ def test_per_message_cost_against_csafeloader() -> None:
     routes: dict[str, Callable[[bytes], object]] = {"pyyaml CSafeLoader": csafe}
     for name in RUST_BACKENDS:
         routes[name] = create(name, Limits()).route
-    serde = create("rust-serde", Limits())
-    routes["rust-serde route_tuple"] = serde.route_tuple  # type: ignore[attr-defined]
     gil_kept = _native.SerdeRouter(release_gil_min_bytes=1 << 30)
-    routes["rust-serde, GIL kept"] = getattr(gil_kept, "route_tuple", gil_kept.route)
+    routes["rust-serde, GIL kept"] = gil_kept.route
     print(f"\n{len(EVENT)}-byte message, median of 5 runs:")
     for label, payload in (("fields first", EVENT), ("fields last", EVENT_FIELDS_LAST)):
         baseline = _median_ns_per_call(csafe, payload, 60)
@@ -181,7 +224,7 @@ def test_two_threads_route_concurrently(name: str) -> None:
     router_type = _native.SerdeRouter if name == "rust-serde" else _native.EventsRouter
     for label, keep_from in (("GIL released", 0), ("GIL kept", 1 << 30)):
         router = router_type(release_gil_min_bytes=keep_from)
-        route = getattr(router, "route_tuple", router.route)
+        route = router.route
         assert route(payload) == EXPECTED
         ratios = [_throughput(route, payload, 2) / _throughput(route, payload, 1) for _ in range(5)]
         print(f"\n{name} {label}: 2 threads / 1 thread = {statistics.median(ratios):.2f}x")

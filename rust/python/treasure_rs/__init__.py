@@ -1,9 +1,12 @@
 """Rust routing backends for treasure, registered in the `treasure.parsers` entry-point group.
 
-- `rust-serde`: serde deserializes a three-field Rust struct straight from the parser's event
-  stream; every other key is skipped on the stream, never built.
-- `rust-events`: a hand-written walk over the parser's events that stops as soon as the three
-  top-level routing fields are known.
+`rust-serde` and `rust-events` take `routing=` (a `treasure.routing.RoutingSpec`, read once
+at construction) and route with docs/routing.md's meaning over one shared walk of the
+parser's events:
+
+- `rust-serde`: serde driven by the spec at runtime (a `DeserializeSeed` per routing
+  mapping) over the nodes the walk kept.
+- `rust-events`: each field's path looked up by hand in the nodes the walk kept.
 - `rust-scan`: one forward pass over the bytes that finds the routing fields without a
   parser, handing what it does not handle to the `rust-events` walk (`fallbacks` counts them).
 
@@ -31,7 +34,7 @@ LIBRARY = "treasure-rs"
 
 
 class RustSerdeBackend(SerdeRouter):
-    """serde deserialization into a struct, streamed from parser events under the limits."""
+    """serde driven by the routing spec at runtime, over the shared event walk."""
 
     name: ClassVar[str] = "rust-serde"
     kind: ClassVar[BackendKind] = BackendKind.RUST
@@ -39,7 +42,7 @@ class RustSerdeBackend(SerdeRouter):
 
 
 class RustEventsBackend(EventsRouter):
-    """Parser events walked by hand, stopping at the third top-level routing field."""
+    """The routing spec's paths looked up by hand over the shared event walk."""
 
     name: ClassVar[str] = "rust-events"
     kind: ClassVar[BackendKind] = BackendKind.RUST

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use spec::{FieldKind, ScanSpec};
 
 use crate::events_route::EventsRouter;
-use crate::{Limits, RouteError, Routing, checked_text};
+use crate::{Limits, RouteError, RouteSpec, Router, Routing, checked_text};
 
 /// Why the fast pass gave up on a message: the full parser takes it from there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +43,7 @@ impl ScanRouter {
     pub fn new(limits: Limits) -> Self {
         Self {
             spec: ScanSpec::default_fields(),
-            full: EventsRouter::new(limits),
+            full: EventsRouter::new(RouteSpec::default(), limits),
             fallbacks: AtomicU64::new(0),
         }
     }
@@ -63,9 +63,7 @@ impl ScanRouter {
             return Ok(fields);
         }
         self.fallbacks.fetch_add(1, Ordering::Relaxed);
-        self.full
-            .route(payload)
-            .map(|r| vec![r.event_type, r.player_id, r.session_id])
+        self.full.route(payload)
     }
 
     pub fn route(&self, payload: &[u8]) -> Result<Routing, RouteError> {
