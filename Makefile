@@ -7,10 +7,11 @@ STAMP := $(VENV)/.installed
 DEMO_RECORDING := runs/blowup-12k.trec
 NATIVE_SOURCES := $(wildcard rust/loadgen/Cargo.toml rust/loadgen/Cargo.lock rust/loadgen/src/*.rs \
 	rust/serve/Cargo.toml rust/serve/Cargo.lock rust/serve/src/*.rs)
-RUST_SOURCES := $(NATIVE_SOURCES) $(wildcard rust/Cargo.toml rust/Cargo.lock rust/pyproject.toml rust/src/*.rs rust/python/treasure_rs/*.py rust/vendor/*/src/*.rs)
+RUST_SOURCES := $(NATIVE_SOURCES) $(wildcard rust/Cargo.toml rust/Cargo.lock rust/pyproject.toml rust/python/treasure_rs/*.py) \
+	$(shell find rust/src rust/vendor -name target -prune -o \( -name '*.rs' -o -name Cargo.toml \) -print 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-test-deps demo gate test test-python test-rust lint bench schema clean \
+.PHONY: help install install-test-deps demo gate test test-python test-rust fuzz-rust lint bench schema clean \
 	fuzz fuzz-recordings fuzz-scan fuzz-routing
 
 help: ## Show every target with what it does
@@ -46,8 +47,16 @@ gate: $(STAMP) ## Compare on the committed smoke recording and gate it against t
 		--heap-messages 150 -o runs/ci/smoke.json
 	$(BIN)/treasure gate runs/ci/smoke.json --junit runs/ci/gate.xml --markdown runs/ci/gate.md
 
-test-rust: $(STAMP) ## Rust unit tests of the treasure-rs backend
-	if command -v cargo >/dev/null; then cargo test --quiet --manifest-path rust/Cargo.toml; fi
+test-rust: $(STAMP) ## Rust tests: treasure-rs, the vendored granit-parser's own suite, its patch
+	if command -v cargo >/dev/null; then \
+		cargo test --quiet --manifest-path rust/Cargo.toml && \
+		CARGO_TARGET_DIR=rust/target/granit-parser timeout 900 \
+			cargo test --quiet --manifest-path rust/vendor/granit-parser/Cargo.toml && \
+		rust/scripts/granit-parser.sh check; fi
+
+fuzz-rust: ## rust-serde against rust-events on many more generated messages (FUZZ_CASES)
+	PROPTEST_CASES=$${FUZZ_CASES:-200000} cargo test --release --manifest-path rust/Cargo.toml \
+		--test differential
 
 fuzz-scan: ## rust-scan against the full parser on 1,000,000 generated messages (SCAN_FUZZ_SEED to vary)
 	SCAN_FUZZ_MESSAGES=$${SCAN_FUZZ_MESSAGES:-1000000} cargo test --release --manifest-path rust/Cargo.toml \
@@ -65,7 +74,7 @@ fuzz-recordings: $(STAMP) ## Recording mutation fuzz and writer kills, long (ROU
 fuzz-routing: $(STAMP) ## Every backend against the routing reference on 20,000 hypothesis messages each (EXAMPLES=N)
 	TREASURE_DIFFERENTIAL_EXAMPLES=$${EXAMPLES:-20000} $(BIN)/pytest -q tests/parsers/test_differential.py
 
-fuzz: fuzz-recordings fuzz-scan fuzz-routing ## Every fuzz target, long versions of what `make test` runs bounded
+fuzz: fuzz-recordings fuzz-scan fuzz-routing fuzz-rust ## Every fuzz target, long versions of what `make test` runs bounded
 
 lint: $(STAMP) ## ruff and mypy --strict over src and tests
 	$(BIN)/ruff check src tests benchmarks

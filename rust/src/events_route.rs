@@ -69,7 +69,7 @@ fn field_value(root: &Rc<Node>, field: &FieldSpec, depth: usize) -> Result<Strin
                 node.describe()
             )));
         };
-        node = lookup(entries, step, depth)?
+        node = lookup(entries, step, depth.saturating_sub(at))?
             .ok_or_else(|| schema(format!("missing routing field {:?}", field.dotted())))?;
     }
     scalar_text(node, field)

@@ -22,6 +22,7 @@
 //! the stream has parsed (a syntax error anywhere wins, as in a loader that composes the
 //! document before constructing it). Nothing is ever constructed from a tag.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -193,8 +194,7 @@ impl<'l> Walk<'l> {
             }
             Event::Scalar(value, style, anchor, tag) => {
                 self.check_tag(tag.as_deref());
-                let kind = scalar_kind(&value, style, tag.as_deref());
-                self.scalar(value.into_owned(), kind, anchor)?;
+                self.scalar(value, style, tag.as_deref(), anchor)?;
             }
             Event::SequenceStart(_, anchor, tag) => {
                 self.check_tag(tag.as_deref());
@@ -317,9 +317,16 @@ impl<'l> Walk<'l> {
         }
     }
 
-    fn scalar(&mut self, text: String, kind: ScalarType, anchor: usize) -> Result<(), RouteError> {
+    fn scalar(
+        &mut self,
+        text: Cow<'_, str>,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        anchor: usize,
+    ) -> Result<(), RouteError> {
         let slot = self.slot();
         if self.open.is_empty() {
+            let kind = scalar_kind(&text, style, tag);
             self.root_kind = Some(if kind == ScalarType::Null {
                 "null"
             } else {
@@ -327,29 +334,45 @@ impl<'l> Walk<'l> {
             });
             return Ok(());
         }
+        if slot == Slot::Skip && anchor == 0 {
+            self.count(1); // nothing routes through it: not even resolved
+            return Ok(());
+        }
         if slot == Slot::Key {
-            let key = if kind == ScalarType::Other("merge") {
-                Some(Key::Merge)
-            } else if kind == ScalarType::Str && self.names.contains(&text.as_str()) {
-                Some(Key::Name(text.clone()))
+            // Only a key that could name a step or merge is worth resolving.
+            let candidate = text == "<<" || self.names.contains(&&*text);
+            let kind = if candidate || anchor != 0 {
+                scalar_kind(&text, style, tag)
             } else {
-                None
+                ScalarType::Other("key")
+            };
+            let key = match kind {
+                ScalarType::Other("merge") => Some(Key::Merge),
+                ScalarType::Str if candidate => Some(Key::Name(text.clone().into_owned())),
+                _ => None,
             };
             self.key(key);
+            if anchor != 0 {
+                let node = Rc::new(Node::Scalar(Scalar {
+                    text: text.into_owned(),
+                    kind,
+                }));
+                self.complete(1, anchor, node);
+            } else {
+                self.count(1);
+            }
+            return Ok(());
         }
         self.check_merge_item(slot, false);
-        let keep = matches!(slot, Slot::Keep | Slot::MergeValue) || anchor != 0;
-        let node = if keep {
-            Rc::new(Node::Scalar(Scalar { text, kind }))
-        } else {
-            opaque("scalar")
-        };
+        let kind = scalar_kind(&text, style, tag);
+        let node = Rc::new(Node::Scalar(Scalar {
+            text: text.into_owned(),
+            kind,
+        }));
         if slot == Slot::MergeValue {
             self.check_merge_value(&node);
         }
-        if slot != Slot::Key {
-            self.place(&node);
-        }
+        self.place(&node);
         self.complete(1, anchor, node);
         Ok(())
     }
@@ -442,8 +465,12 @@ impl<'l> Walk<'l> {
         let node = match done.built {
             Some(Built::Map(entries, _)) => Rc::new(Node::Map(entries)),
             Some(Built::Seq(items)) => Rc::new(Node::Seq(items)),
-            None if done.mapping => opaque("mapping"),
-            None => opaque("sequence"),
+            // a kept key's sequence value: only its type matters
+            None if done.slot == Slot::Keep && !self.open.is_empty() => opaque("sequence"),
+            None => {
+                self.count(done.size); // nothing routes through it
+                return;
+            }
         };
         if self.open.is_empty() {
             if done.mapping {

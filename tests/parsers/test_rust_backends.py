@@ -151,7 +151,7 @@ def test_a_spec_with_an_unknown_kind_is_refused_at_construction() -> None:
         fields = (Field(),)
 
     with pytest.raises(ValueError, match="kind"):
-        _native.EventsRouter(routing=Spec())
+        _native.EventsRouter(routing=Spec())  # type: ignore[arg-type]
 
 
 def test_fastyaml_loads_the_whole_document() -> None:
