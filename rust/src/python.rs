@@ -198,6 +198,15 @@ macro_rules! router_class {
                 route_payload(&self.core, py, payload, self.release_gil_min_bytes)
             }
 
+            /// The same tuple as `route`, for callers written when `route` returned a record.
+            fn route_tuple<'py>(
+                &self,
+                py: Python<'py>,
+                payload: &Bound<'py, PyBytes>,
+            ) -> PyResult<Bound<'py, PyTuple>> {
+                route_payload(&self.core, py, payload, self.release_gil_min_bytes)
+            }
+
             #[getter]
             fn limits<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
                 limits_to_python(py, self.core.limits())

@@ -26,35 +26,86 @@ CASES: list[tuple[str, str, str | None, Routed | ErrorCategory]] = [
         None,
         ("login", "p-1", "s-1"),
     ),
-    ("a mis-indented line after the last field", HEAD + "session_id: s-1\n  region: eu\n",
-     None, C.SYNTAX),  # fmt: skip
-    ("a routing key repeated after all three", HEAD + "session_id: s\nplayer_id: p-2\n",
-     None, C.SCHEMA),  # fmt: skip
-    ("a merge list: the earlier source wins", DEFS + "event_type: e\nsession_id: s\n<<: [*a, *b]\n",
-     None, ("e", "from-a", "s")),  # fmt: skip
-    ("own keys win over merged ones", DEFS + "<<: [*b, *a]\nevent_type: e\nplayer_id: own\n"
-     "session_id: s\n", None, ("e", "own", "s")),  # fmt: skip
-    ("a date and a time without seconds is a string", HEAD + "session_id: 2024-05-01 10:00\n",
-     None, ("login", "p-1", "2024-05-01 10:00")),  # fmt: skip
-    ("T and no seconds is a string", HEAD + "session_id: 2024-05-01T10:00\n",
-     None, ("login", "p-1", "2024-05-01T10:00")),  # fmt: skip
-    ("one-digit month and day, no time, is a string", HEAD + "session_id: 2024-5-1\n",
-     None, ("login", "p-1", "2024-5-1")),  # fmt: skip
+    (
+        "a mis-indented line after the last field",
+        HEAD + "session_id: s-1\n  region: eu\n",
+        None,
+        C.SYNTAX,
+    ),
+    (
+        "a routing key repeated after all three",
+        HEAD + "session_id: s\nplayer_id: p-2\n",
+        None,
+        C.SCHEMA,
+    ),
+    (
+        "a merge list: the earlier source wins",
+        DEFS + "event_type: e\nsession_id: s\n<<: [*a, *b]\n",
+        None,
+        ("e", "from-a", "s"),
+    ),
+    (
+        "own keys win over merged ones",
+        DEFS + "<<: [*b, *a]\nevent_type: e\nplayer_id: own\nsession_id: s\n",
+        None,
+        ("e", "own", "s"),
+    ),
+    (
+        "a date and a time without seconds is a string",
+        HEAD + "session_id: 2024-05-01 10:00\n",
+        None,
+        ("login", "p-1", "2024-05-01 10:00"),
+    ),
+    (
+        "T and no seconds is a string",
+        HEAD + "session_id: 2024-05-01T10:00\n",
+        None,
+        ("login", "p-1", "2024-05-01T10:00"),
+    ),
+    (
+        "one-digit month and day, no time, is a string",
+        HEAD + "session_id: 2024-5-1\n",
+        None,
+        ("login", "p-1", "2024-5-1"),
+    ),
     ("a date is a timestamp", HEAD + "session_id: 2024-05-01\n", None, C.SCHEMA),
-    ("the non-specific tag makes a string", "event_type: e\nplayer_id: ! p-1\nsession_id: ! 42\n",
-     None, ("e", "p-1", "42")),  # fmt: skip
-    ("an unknown tag after the fields", HEAD + "session_id: s\nx: !!python/object/apply:os.system"
-     ' ["echo pwned"]\n', None, C.UNSAFE_TAG),  # fmt: skip
+    (
+        "the non-specific tag makes a string",
+        "event_type: e\nplayer_id: ! p-1\nsession_id: ! 42\n",
+        None,
+        ("e", "p-1", "42"),
+    ),
+    (
+        "an unknown tag after the fields",
+        HEAD + 'session_id: s\nx: !!python/object/apply:os.system ["echo pwned"]\n',
+        None,
+        C.UNSAFE_TAG,
+    ),
     ("a local tag anywhere", HEAD + "session_id: s\nx: [!thing 1]\n", None, C.UNSAFE_TAG),
-    ("a non-string top-level key", "on: tap\n" + HEAD + "session_id: s\n",
-     None, ("login", "p-1", "s")),  # fmt: skip
-    ("an impossible timestamp nothing routes through",
-     HEAD + "session_id: s\nlast_seen: 0000-00-00 00:00:00\ncreated: 2024-02-30\n",
-     None, ("login", "p-1", "s")),  # fmt: skip
-    ("an empty !!int nothing routes through", HEAD + "session_id: s\nlevel: !!int\n",
-     None, ("login", "p-1", "s")),  # fmt: skip
-    ("a sequence as a key", "? [[a]]\n: x\n" + HEAD + "session_id: s\n",
-     None, ("login", "p-1", "s")),  # fmt: skip
+    (
+        "a non-string top-level key",
+        "on: tap\n" + HEAD + "session_id: s\n",
+        None,
+        ("login", "p-1", "s"),
+    ),
+    (
+        "an impossible timestamp nothing routes through",
+        HEAD + "session_id: s\nlast_seen: 0000-00-00 00:00:00\ncreated: 2024-02-30\n",
+        None,
+        ("login", "p-1", "s"),
+    ),
+    (
+        "an empty !!int nothing routes through",
+        HEAD + "session_id: s\nlevel: !!int\n",
+        None,
+        ("login", "p-1", "s"),
+    ),
+    (
+        "a sequence as a key",
+        "? [[a]]\n: x\n" + HEAD + "session_id: s\n",
+        None,
+        ("login", "p-1", "s"),
+    ),
     ("a second document", HEAD + "session_id: s\n---\nx: 1\n", None, C.SYNTAX),
     ("a merge value that is a scalar", HEAD + "session_id: s\n<<: 5\n", None, C.SCHEMA),
     (
@@ -63,14 +114,22 @@ CASES: list[tuple[str, str, str | None, Routed | ErrorCategory]] = [
         "kind,actor.id,sid",
         ("tap", "a-9", "s-1"),
     ),
-    ("a scalar field routes the text written", "kind: tap\nmeta: {seq: 0x1F, ok: yes}\n",
-     "meta.seq:scalar,meta.ok:scalar,kind", ("0x1F", "yes", "tap")),  # fmt: skip
+    (
+        "a scalar field routes the text written",
+        "kind: tap\nmeta: {seq: 0x1F, ok: yes}\n",
+        "meta.seq:scalar,meta.ok:scalar,kind",
+        ("0x1F", "yes", "tap"),
+    ),
     ("a string field holding an int", "kind: tap\nmeta: {seq: 0x1F}\n", "meta.seq", C.SCHEMA),
     ("a null is no scalar", "kind: ~\n", "kind:scalar", C.SCHEMA),
     ("a path through a scalar", "kind: tap\nactor: a-9\n", "actor.id", C.SCHEMA),
     ("a duplicate intermediate key", "actor: {id: a}\nactor: {id: b}\n", "actor.id", C.SCHEMA),
-    ("a merged intermediate mapping", "base: &b {actor: {id: a-1}}\n<<: *b\n", "actor.id",
-     ("a-1",)),  # fmt: skip
+    (
+        "a merged intermediate mapping",
+        "base: &b {actor: {id: a-1}}\n<<: *b\n",
+        "actor.id",
+        ("a-1",),
+    ),
 ]
 
 
