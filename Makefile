@@ -50,8 +50,7 @@ gate: $(STAMP) ## Compare on the committed smoke recording and gate it against t
 test-rust: $(STAMP) ## Rust tests: treasure-rs, the vendored granit-parser's own suite, its patch
 	if command -v cargo >/dev/null; then \
 		cargo test --quiet --manifest-path rust/Cargo.toml && \
-		CARGO_TARGET_DIR=rust/target/granit-parser timeout 900 \
-			cargo test --quiet --manifest-path rust/vendor/granit-parser/Cargo.toml && \
+		timeout 900 rust/scripts/granit-parser.sh test && \
 		rust/scripts/granit-parser.sh check; fi
 
 fuzz-rust: ## rust-serde against rust-events on many more generated messages (FUZZ_CASES)
