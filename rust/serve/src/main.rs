@@ -14,7 +14,8 @@ use std::thread;
 use treasure_rs::events_route::EventsRouter;
 use treasure_rs::scan::ScanRouter;
 use treasure_rs::serde_route::SerdeRouter;
-use treasure_rs::{Category, Limits, RouteError, Routing};
+use treasure_rs::Router as _;
+use treasure_rs::{Category, Limits, RouteError, RouteSpec, Routing};
 
 const USAGE: &str = "usage: treasure-serve-native [--backend rust-serde|rust-events|rust-scan] \
 (--unix PATH | --tcp HOST:PORT)";
@@ -36,18 +37,29 @@ impl Router {
     fn new(backend: Backend) -> Router {
         let limits = Limits::default();
         match backend {
-            Backend::Serde => Router::Serde(SerdeRouter::new(limits)),
-            Backend::Events => Router::Events(EventsRouter::new(limits)),
+            Backend::Serde => Router::Serde(SerdeRouter::new(RouteSpec::default(), limits)),
+            Backend::Events => Router::Events(EventsRouter::new(RouteSpec::default(), limits)),
             Backend::Scan => Router::Scan(ScanRouter::new(limits)),
         }
     }
 
     fn route(&self, payload: &[u8]) -> Result<Routing, RouteError> {
         match self {
-            Router::Serde(router) => router.route(payload),
-            Router::Events(router) => router.route(payload),
+            Router::Serde(router) => router.route(payload).map(record),
+            Router::Events(router) => router.route(payload).map(record),
             Router::Scan(router) => router.route(payload),
         }
+    }
+}
+
+/// The default spec's fields, in its order, as the three-field record the reply carries.
+fn record(fields: Vec<String>) -> Routing {
+    let mut fields = fields.into_iter();
+    let mut next = || fields.next().unwrap_or_default();
+    Routing {
+        event_type: next(),
+        player_id: next(),
+        session_id: next(),
     }
 }
 
