@@ -525,11 +525,13 @@ fn is_non_specific(tag: &Tag) -> bool {
         || (tag.handle() == "!" && tag.suffix().is_empty())
 }
 
-/// What a scalar resolves to: its standard tag's type, a string for `!` and quoted or block
-/// styles, else PyYAML's implicit resolution.
+/// What a scalar resolves to: its standard tag's type, a string for quoted and block styles,
+/// else (plain, or tagged `!`) PyYAML's implicit resolution.
 fn scalar_kind(value: &str, style: ScalarStyle, tag: Option<&Tag>) -> ScalarType {
     match tag {
-        Some(tag) if is_non_specific(tag) => ScalarType::Str,
+        // PyYAML resolves a `!`-tagged scalar as if it were plain, whatever its style:
+        // `! p-1` is a string, `! 42` an int (docs/routing.md's reference loader).
+        Some(tag) if is_non_specific(tag) => resolve_plain(value),
         Some(tag) => match tag.suffix_in_namespace(YAML_TAG_PREFIX) {
             Some(name) => resolve_tagged(&name),
             None => ScalarType::Other("tagged"), // refused as unsafe anyway

@@ -16,7 +16,8 @@ use treasure_rs::{Limits, RouteSpec, Router};
 
 /// A value safe to write in every style: routed back unchanged.
 fn word() -> impl Strategy<Value = String> {
-    "[a-z][a-z0-9-]{0,8}"
+    // `v` first: no YAML 1.1 keyword (`no`, `on`, `null`...) or number, even tagged `!`
+    "v[a-z0-9-]{0,8}"
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -128,15 +128,14 @@ fn scalar_fields_take_the_text_written() {
 }
 
 #[test]
-fn the_non_specific_tag_is_a_string_and_unknown_tags_are_unsafe_anywhere() {
+fn the_non_specific_tag_resolves_as_plain_and_unknown_tags_are_unsafe_anywhere() {
     routes(
         &format!("{HEAD}session_id: ! p-1\n"),
         &["login", "p-1", "p-1"],
     );
-    routes(
-        &format!("{HEAD}session_id: ! 42\n"),
-        &["login", "p-1", "42"],
-    );
+    // as PyYAML does, `!` resolves the text as if it were plain, whatever the style
+    refuses(&format!("{HEAD}session_id: ! 42\n"), Category::Schema);
+    refuses(&format!("{HEAD}session_id: ! \"yes\"\n"), Category::Schema);
     routes(
         &format!("{HEAD}session_id: !<tag:yaml.org,2002:str> 7\n"),
         &["login", "p-1", "7"],
