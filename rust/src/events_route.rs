@@ -96,7 +96,8 @@ pub(crate) fn scalar_text(node: &Node, field: &FieldSpec) -> Result<String, Rout
 }
 
 /// The value of `step` in a mapping: its own entry (written once), else the first merge
-/// source that has it. `depth` bounds the merge chain, as nesting is bounded.
+/// source that has it; a source that is not a mapping is `schema` once the lookup reaches
+/// it. `depth` bounds the merge chain, as nesting is bounded.
 pub(crate) fn lookup<'n>(
     entries: &'n [(Key, Rc<Node>)],
     step: &str,
@@ -118,13 +119,22 @@ pub(crate) fn lookup<'n>(
         ));
     }
     for source in merge_sources(entries) {
-        if let Node::Map(inner) = &**source
-            && let Some(found) = lookup(inner, step, depth - 1)?
-        {
+        let Node::Map(inner) = &**source else {
+            return Err(bad_merge(source));
+        };
+        if let Some(found) = lookup(inner, step, depth - 1)? {
             return Ok(Some(found));
         }
     }
     Ok(None)
+}
+
+/// A merge value that is not a mapping or a sequence of mappings, met by a lookup.
+pub(crate) fn bad_merge(source: &Node) -> RouteError {
+    schema(format!(
+        "merge source is a {}, not a mapping",
+        source.describe()
+    ))
 }
 
 /// A mapping's merge sources in precedence order: `<<` values in document order, a

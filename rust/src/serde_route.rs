@@ -17,10 +17,10 @@
 use std::fmt;
 use std::rc::Rc;
 
-use serde::de::value::StrDeserializer;
+use serde::de::value::{StrDeserializer, UnitDeserializer};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::events_route::{merge_sources, scalar_text};
+use crate::events_route::{bad_merge, merge_sources, scalar_text};
 use crate::scalars::ScalarType;
 use crate::spec::{FieldKind, FieldSpec};
 use crate::walk::{self, Key, Node};
@@ -29,6 +29,10 @@ use crate::{Category, Limits, RouteError, RouteSpec, Router};
 /// serde's newtype-struct name for "this scalar's text, whatever it resolves to": a
 /// `scalar` field asks for it (the pattern serde_json's `RawValue` uses).
 const SCALAR_TEXT: &str = "$treasure_rs::ScalarText";
+/// The key a mapping's `MapAccess` gives once its own keys are done and its `<<` sources
+/// follow: a visitor that has every key it needs stops there, so a bad merge source it
+/// does not reach is no error (docs/routing.md). Never a kept key: those are spec names.
+const MERGED_FOLLOW: &str = "$treasure_rs::MergedFollow";
 
 /// Routes messages with serde under [`Limits`].
 #[derive(Debug, Clone)]
@@ -171,10 +175,22 @@ impl<'de> Visitor<'de> for MappingSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let keys = &self.steps.mappings[self.at];
         let mut seen = vec![false; keys.len()];
+        let mut merged = false; // past the mapping's own keys
         while let Some(routed) = map.next_key_seed(KeySeed { keys })? {
-            let Some(found) = routed else {
-                map.next_value::<IgnoredAny>()?;
-                continue;
+            let found = match routed {
+                Routed::Step(found) => found,
+                Routed::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                Routed::MergedFollow => {
+                    map.next_value::<IgnoredAny>()?;
+                    merged = true;
+                    if seen.iter().all(|s| *s) {
+                        break; // own keys gave every step: the merge sources are not reached
+                    }
+                    continue;
+                }
             };
             if std::mem::replace(&mut seen[found], true) {
                 let key = &keys[found].0;
@@ -192,9 +208,19 @@ impl<'de> Visitor<'de> for MappingSeed<'_> {
                     values: &mut *self.values,
                 })?,
             }
+            if merged && seen.iter().all(|s| *s) {
+                break; // later sources are not reached
+            }
         }
         Ok(())
     }
+}
+
+/// What a key of a routing mapping is to its visitor.
+enum Routed {
+    Step(usize),  // the mapping's step at this index
+    Other,        // a key no step names
+    MergedFollow, // the mapping's own keys are done: what follows comes from `<<` sources
 }
 
 /// A key of a routing mapping: which of its steps it is, if any.
@@ -203,7 +229,7 @@ struct KeySeed<'s> {
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
-    type Value = Option<usize>;
+    type Value = Routed;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_identifier(self)
@@ -211,14 +237,20 @@ impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
 }
 
 impl<'de> Visitor<'de> for KeySeed<'_> {
-    type Value = Option<usize>;
+    type Value = Routed;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a mapping key")
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self.keys.iter().position(|(name, _)| name == key))
+        if key == MERGED_FOLLOW {
+            return Ok(Routed::MergedFollow);
+        }
+        Ok(match self.keys.iter().position(|(name, _)| name == key) {
+            Some(found) => Routed::Step(found),
+            None => Routed::Other,
+        })
     }
 }
 
@@ -321,12 +353,7 @@ impl<'de> Deserializer<'de> for NodeDeserializer<'_> {
         let Node::Map(entries) = &**self.node else {
             return Err(de::Error::invalid_type(self.unexpected(), &visitor));
         };
-        let entries = flatten(entries, self.depth).map_err(DeError)?;
-        visitor.visit_map(Merged {
-            entries: entries.into_iter(),
-            value: None,
-            depth: self.depth,
-        })
+        visitor.visit_map(Merged::new(entries, self.depth))
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -340,45 +367,83 @@ impl<'de> Deserializer<'de> for NodeDeserializer<'_> {
     }
 }
 
-/// A mapping's entries as a loader sees them after `<<`: its own keys (duplicates kept, for
-/// the visitor to refuse), then each merge source's keys the mapping and earlier sources
-/// do not have.
-fn flatten(
-    entries: &[(Key, Rc<Node>)],
-    depth: usize,
-) -> Result<Vec<(&str, &Rc<Node>)>, RouteError> {
-    let mut flat: Vec<(&str, &Rc<Node>)> = entries
-        .iter()
-        .filter_map(|(key, value)| match key {
-            Key::Name(name) => Some((name.as_str(), value)),
-            Key::Merge => None,
-        })
-        .collect();
-    if depth == 0 && entries.iter().any(|(key, _)| *key == Key::Merge) {
-        return Err(RouteError::new(
-            Category::Limit,
-            "merge keys nest deeper than the depth limit",
-        ));
-    }
-    for source in merge_sources(entries) {
-        let Node::Map(inner) = &**source else {
-            continue;
-        };
-        let known = flat.len();
-        for (name, value) in flatten(inner, depth - 1)? {
-            if !flat[..known].iter().any(|(seen, _)| *seen == name) {
-                flat.push((name, value));
-            }
-        }
-    }
-    Ok(flat)
+/// One mapping being read: its own named entries, then its merge sources one by one.
+struct Frame<'n> {
+    own: std::slice::Iter<'n, (Key, Rc<Node>)>,
+    sources: Vec<&'n Rc<Node>>,
+    next_source: usize,
+    known: usize, // keys given before this mapping's: a later mapping cannot override them
 }
 
-/// A flattened mapping as serde's `MapAccess`.
+/// A mapping as a loader sees it after `<<`, as serde's `MapAccess`: its own keys
+/// (duplicates kept, for the visitor to refuse), [`MERGED_FOLLOW`], then each merge
+/// source's keys (its own, then its sources, depth first) that no earlier mapping gave.
+/// Sources are read only when the visitor asks past its own keys.
 struct Merged<'n> {
-    entries: std::vec::IntoIter<(&'n str, &'n Rc<Node>)>,
+    frames: Vec<Frame<'n>>,
+    given: Vec<&'n str>,
+    announced: bool,
     value: Option<&'n Rc<Node>>,
     depth: usize,
+}
+
+impl<'n> Merged<'n> {
+    fn new(entries: &'n [(Key, Rc<Node>)], depth: usize) -> Self {
+        let mut merged = Self {
+            frames: Vec::new(),
+            given: Vec::new(),
+            announced: false,
+            value: None,
+            depth,
+        };
+        merged.push(entries);
+        merged
+    }
+
+    fn push(&mut self, entries: &'n [(Key, Rc<Node>)]) {
+        self.frames.push(Frame {
+            own: entries.iter(),
+            sources: merge_sources(entries).collect(),
+            next_source: 0,
+            known: self.given.len(),
+        });
+    }
+
+    /// The next key and value, `Ok(None)` for [`MERGED_FOLLOW`], or the end.
+    fn next_entry(&mut self) -> Result<Option<Option<(&'n str, &'n Rc<Node>)>>, RouteError> {
+        loop {
+            let Some(frame) = self.frames.last_mut() else {
+                return Ok(None);
+            };
+            if let Some((key, value)) = frame.own.next() {
+                let Key::Name(name) = key else { continue };
+                if self.given[..frame.known].contains(&name.as_str()) {
+                    continue; // an earlier mapping gave it: merge precedence
+                }
+                self.given.push(name);
+                return Ok(Some(Some((name, value))));
+            }
+            let Some(source) = frame.sources.get(frame.next_source).copied() else {
+                self.frames.pop();
+                continue;
+            };
+            if !self.announced {
+                self.announced = true;
+                return Ok(Some(None));
+            }
+            frame.next_source += 1;
+            let Node::Map(inner) = &**source else {
+                return Err(bad_merge(source));
+            };
+            if self.frames.len() > self.depth {
+                return Err(RouteError::new(
+                    Category::Limit,
+                    "merge keys nest deeper than the depth limit",
+                ));
+            }
+            self.push(inner);
+        }
+    }
 }
 
 impl<'de> MapAccess<'de> for Merged<'_> {
@@ -388,27 +453,26 @@ impl<'de> MapAccess<'de> for Merged<'_> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, DeError> {
-        let Some((key, value)) = self.entries.next() else {
-            return Ok(None);
+        let key = match self.next_entry().map_err(DeError)? {
+            None => return Ok(None),
+            Some(None) => MERGED_FOLLOW,
+            Some(Some((key, value))) => {
+                self.value = Some(value);
+                key
+            }
         };
-        self.value = Some(value);
         seed.deserialize(StrDeserializer::<DeError>::new(key))
             .map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let node = self
-            .value
-            .take()
-            .expect("serde asks for a value after its key");
-        seed.deserialize(NodeDeserializer {
-            node,
-            depth: self.depth.saturating_sub(1),
-        })
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.entries.len())
+        match self.value.take() {
+            Some(node) => seed.deserialize(NodeDeserializer {
+                node,
+                depth: self.depth.saturating_sub(1),
+            }),
+            None => seed.deserialize(UnitDeserializer::<DeError>::new()), // MERGED_FOLLOW's
+        }
     }
 }
 

@@ -86,10 +86,6 @@ impl Node {
             Node::Opaque(name) => name,
         }
     }
-
-    fn is_map(&self) -> bool {
-        matches!(self, Node::Map(_))
-    }
 }
 
 /// granit-parser over `text`, its flow and block nesting guards one above `max_depth` so the
@@ -139,8 +135,7 @@ struct Open {
     mapping: bool,
     expecting_key: bool,
     value_slot: Slot,
-    merge_list: bool, // a `<<` sequence: every item must be a mapping
-    slot: Slot,       // what the collection itself is for in its parent
+    slot: Slot, // what the collection itself is for in its parent
 }
 
 enum Built {
@@ -295,28 +290,6 @@ impl<'l> Walk<'l> {
         }
     }
 
-    /// A `<<` sequence takes only mappings.
-    fn check_merge_item(&mut self, slot: Slot, is_map: bool) {
-        let in_list = slot != Slot::Key && self.open.last().is_some_and(|p| p.merge_list);
-        if in_list && !is_map {
-            self.defer(schema("merge list item is not a mapping"));
-        }
-    }
-
-    fn check_merge_value(&mut self, node: &Node) {
-        let fine = match node {
-            Node::Map(_) => true,
-            Node::Seq(items) => items.iter().all(|item| item.is_map()),
-            _ => false,
-        };
-        if !fine {
-            self.defer(schema(format!(
-                "merge value is a {}, not a mapping or a sequence of mappings",
-                node.describe()
-            )));
-        }
-    }
-
     fn scalar(
         &mut self,
         text: Cow<'_, str>,
@@ -363,15 +336,11 @@ impl<'l> Walk<'l> {
             }
             return Ok(());
         }
-        self.check_merge_item(slot, false);
         let kind = scalar_kind(&text, style, tag);
         let node = Rc::new(Node::Scalar(Scalar {
             text: text.into_owned(),
             kind,
         }));
-        if slot == Slot::MergeValue {
-            self.check_merge_value(&node);
-        }
         self.place(&node);
         self.complete(1, anchor, node);
         Ok(())
@@ -408,13 +377,8 @@ impl<'l> Walk<'l> {
                 };
                 self.key(key);
             }
-            Slot::MergeValue => {
-                self.check_merge_value(&node);
-                self.place(&node);
-            }
-            Slot::Keep | Slot::Skip => self.place(&node),
+            Slot::MergeValue | Slot::Keep | Slot::Skip => self.place(&node),
         }
-        self.check_merge_item(slot, node.is_map());
         self.count(size);
         Ok(())
     }
@@ -433,7 +397,6 @@ impl<'l> Walk<'l> {
         if slot == Slot::Key {
             self.key(None); // a collection as a key never matches a step
         }
-        self.check_merge_item(slot, mapping);
         // A kept key's sequence value is only ever a type error: it is not built.
         let kept = match slot {
             Slot::Keep => mapping,
@@ -454,7 +417,6 @@ impl<'l> Walk<'l> {
             mapping,
             expecting_key: false,
             value_slot: Slot::Skip,
-            merge_list: slot == Slot::MergeValue && !mapping,
             slot,
         });
         Ok(())
@@ -477,9 +439,6 @@ impl<'l> Walk<'l> {
                 self.root = Some(node);
             }
             return;
-        }
-        if done.slot == Slot::MergeValue {
-            self.check_merge_value(&node);
         }
         if done.slot != Slot::Key {
             self.place(&node);

@@ -202,18 +202,34 @@ fn merge_keys_let_own_keys_and_earlier_sources_win() {
 }
 
 #[test]
-fn a_bad_merge_value_is_a_schema_error() {
+fn a_bad_merge_value_is_a_schema_error_once_a_lookup_reaches_it() {
+    // reached: a routing key the mapping lacks is looked up in the sources
+    refuses("event_type: e\nsession_id: s\n<<: 5\n", Category::Schema);
     refuses(
+        "event_type: e\nsession_id: s\n<<: [{x: 1}, 2]\n",
+        Category::Schema,
+    );
+    refuses(
+        "s: &s str\nevent_type: e\nsession_id: s\n<<: *s\n",
+        Category::Schema,
+    );
+    // not reached: the mapping has every routing key itself, or an earlier source has it
+    routes(
+        &format!("{HEAD}session_id: s\n<<: 5\n"),
+        &["login", "p-1", "s"],
+    );
+    routes(
         &format!("{HEAD}session_id: s\nx: {{<<: 5}}\n"),
-        Category::Schema,
+        &["login", "p-1", "s"],
     );
-    refuses(
-        &format!("{HEAD}session_id: s\n<<: [{{a: 1}}, 2]\n"),
-        Category::Schema,
+    routes(
+        "event_type: e\nsession_id: s\n<<: [{player_id: p}, 2]\n",
+        &["e", "p", "s"],
     );
-    refuses(
-        &format!("s: &s str\n{HEAD}session_id: s\n<<: *s\n"),
-        Category::Schema,
+    // several `<<` keys act as one list, earlier first
+    routes(
+        "event_type: e\nsession_id: s\n<<: {player_id: first}\n<<: {player_id: second}\n",
+        &["e", "first", "s"],
     );
 }
 

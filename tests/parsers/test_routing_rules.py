@@ -111,11 +111,13 @@ def expected_answer(name: str, case: str, answer: object) -> object:
 
 # Faults of the Rust routers built before they took the routing spec: (backends, reason).
 # The build that takes `routing=` implements docs/routing.md, so the marks fall away with it.
-RUST = ("rust-serde", "rust-events", "rust-scan")
+# rust-scan hands every one of these messages to rust-events, whose walk implements
+# docs/routing.md, so it has none of these faults even before it takes `routing=`.
+RUST = ("rust-serde", "rust-events")
 RUST_FAULTS: dict[str, tuple[tuple[str, ...], str]] = {
     "mis-indented line after the last field": (RUST, "what follows the last field is not read"),
     "routing key repeated after all are known": (RUST, "stops at the last field: first one wins"),
-    "routing key repeated before the others": (("rust-events", "rust-scan"), "the first wins"),
+    "routing key repeated before the others": (("rust-events",), "the first wins"),
     "timestamp without seconds is a string": (RUST, "refuses it as a timestamp"),
     "T without seconds is a string": (RUST, "refuses it as a timestamp"),
     "one-digit month is a string": (RUST, "refuses it as a timestamp"),

@@ -113,7 +113,13 @@ CASES: list[tuple[str, str, str | None, Routed | ErrorCategory]] = [
         ("login", "p-1", "s"),
     ),
     ("a second document", HEAD + "session_id: s\n---\nx: 1\n", None, C.SYNTAX),
-    ("a merge value that is a scalar", HEAD + "session_id: s\n<<: 5\n", None, C.SCHEMA),
+    (
+        "a merge value nothing looks up",
+        HEAD + "session_id: s\n<<: 5\n",
+        None,
+        ("login", "p-1", "s"),
+    ),
+    ("a merge value a lookup reaches", "event_type: e\nsession_id: s\n<<: 5\n", None, C.SCHEMA),
     (
         "another schema with nested paths",
         "kind: tap\nactor: {id: a-9, name: ann}\nsid: s-1\n",
