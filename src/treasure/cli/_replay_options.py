@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -170,20 +171,24 @@ def save_and_show(
 
 
 class PassProgressBar:
-    """A rich progress bar on stderr, one task per (backend, pass)."""
+    """A rich progress bar on stderr, one task per (backend, pass); where stderr is not a
+    terminal (CI logs, pipes), one line per finished pass instead."""
 
     def __init__(self, enabled: bool) -> None:
+        out = progress_console()
+        self.lines = not out.is_terminal
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
-            console=progress_console(),
-            disable=not enabled,
+            console=out,
+            disable=not enabled or self.lines,
             transient=True,
         )
         self.backend = ""
         self.tasks: dict[str, TaskID] = {}
+        self.current: tuple[str, int, int, float] | None = None  # key, done, total, start
 
     def __enter__(self) -> PassProgressBar:
         self.progress.start()
@@ -191,12 +196,25 @@ class PassProgressBar:
 
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
+        self._finish()
 
     def set_backend(self, name: str) -> None:
         self.backend = name
 
     def update(self, pass_name: str, done: int, total: int) -> None:
         key = f"{self.backend} {pass_name}".strip()
+        if self.current is None or self.current[0] != key:
+            self._finish()
+            self.current = (key, done, total, time.monotonic())
+        self.current = (key, done, total, self.current[3])
         if key not in self.tasks:
             self.tasks[key] = self.progress.add_task(key, total=total or None)
         self.progress.update(self.tasks[key], completed=done, total=total or None)
+
+    def _finish(self) -> None:
+        """The line of the pass that just ended, where no bar shows it."""
+        if self.lines and self.current is not None:
+            key, done, total, started = self.current
+            seconds = time.monotonic() - started
+            click.echo(f"{key} pass: {done}/{total} messages, {seconds:.1f} s", err=True)
+        self.current = None

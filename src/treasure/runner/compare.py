@@ -85,7 +85,7 @@ def run_compare(
     a caller can keep it on disk and an interrupted comparison loses nothing finished.
     Each backend's artefacts go to its own folder under `artefact_dir`."""
     names = choose_backends(backends)
-    check_recording(template.recording)
+    check_recording(template.recording, template.warmup)
     artefacts = artefact_dir or artefacts_beside(template, None)
     result = CompareResult(
         created_at=now_iso(),

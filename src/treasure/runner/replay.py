@@ -17,7 +17,7 @@ from treasure.errors import BackendError, TreasureError
 from treasure.parsers import ENTRY_POINT_GROUP, resolve
 from treasure.passes.cpu import run_cpu_pass
 from treasure.passes.launch import PassProgress, run_worker
-from treasure.recordings import open_recording
+from treasure.recordings import count_frames, open_recording
 from treasure.results import HeapSummary, ReplayConfig, RunResult
 
 ARTEFACTS_SUFFIX = ".artefacts"
@@ -25,13 +25,22 @@ UNSAVED_ROOT = Path("runs")
 OWN_PACKAGE = "treasure."  # built-in backends: treasure's own code, loaded here
 
 
-def check_recording(recording: str) -> None:
-    """Fail fast, in this process, on a recording a user got wrong."""
+def check_recording(recording: str, warmup: int = 0) -> None:
+    """Fail fast, in this process, on a recording a user got wrong, or one the warm-up
+    would swallow whole: a run that measures nothing is an error, never `messages 0`."""
     path = Path(recording)
     if not path.exists():
         raise TreasureError(f"recording not found: {path}")
     with open_recording(path):
         pass  # reading the header proves it is a recording of a version we read
+    frames = count_frames(path)
+    if frames == 0:
+        raise TreasureError(f"{path}: the recording holds no readable message to measure")
+    if frames <= warmup:
+        raise TreasureError(
+            f"{path}: the {warmup}-message warm-up would take all {frames} messages and "
+            f"leave none to measure: pass --warmup {frames // 10} (or a longer recording)"
+        )
 
 
 def check_backend(spec: str) -> None:
@@ -55,7 +64,7 @@ def check_backend(spec: str) -> None:
 def check_inputs(config: ReplayConfig) -> None:
     if not config.target:  # a live target's backend is whatever it runs
         check_backend(config.backend)
-    check_recording(config.recording)
+    check_recording(config.recording, config.warmup)
 
 
 def artefacts_beside(config: ReplayConfig, output: Path | None) -> Path:
@@ -97,6 +106,9 @@ def run_replay(
         timing_seconds = time.perf_counter() - started
         result = msgspec.json.decode(timing.figures, type=RunResult)
         result.config = config
+        if result.messages == 0:
+            why = result.stopped_early or "every message was skipped"
+            raise TreasureError(f"{config.backend}: no message was measured ({why})")
         if config.heap:
             heap = run_worker(
                 "heap", config_path, config, progress, "--artefact-dir", str(artefacts)
