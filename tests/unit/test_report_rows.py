@@ -205,3 +205,20 @@ def test_no_collection_shows_no_pause_rather_than_a_zero_one() -> None:
     assert table(build_report(comparison()), "memory")["rust-serde"]["GC pause max"] == "1.2 ms"
     rows = memory_table([("rust-serde", quiet)]).rows
     assert rows[0][3] == "none"
+
+
+@pytest.mark.parametrize("renderer", [TerminalRenderer(width=100), HtmlRenderer()])
+def test_a_comparison_in_which_every_backend_failed_renders_its_failures(
+    renderer: Renderer,
+) -> None:
+    # given a comparison whose only backends both failed before measuring anything
+    result = comparison()
+    result.runs = []
+    result.failed = {"rust-scan": "takes no routing= keyword", "yaml-rs": "signal 6"}
+    # when it is reported
+    report = build_report(result)
+    shown = renderer.render(result)
+    # then the headline says nothing was measured and names the failures, no table is drawn
+    assert report.headline == "no backend was measured: 2 failed (rust-scan, yaml-rs)"
+    assert report.tables == ()
+    assert "takes no routing= keyword" in shown

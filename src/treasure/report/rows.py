@@ -72,11 +72,18 @@ def build_runs_report(
     )
     return Report(
         title=title,
-        headline=headline(labelled, base),
+        headline=headline(labelled, base) if labelled else _nothing_measured(failed),
         tables=tuple(table.without_empty_columns() for table in built if table.rows),
         failed=dict(failed or {}),
         warnings=warnings,
     )
+
+
+def _nothing_measured(failed: dict[str, str] | None) -> str:
+    """The headline of a comparison in which no backend finished a run."""
+    if not failed:
+        return "no backend was measured"
+    return f"no backend was measured: {len(failed)} failed ({', '.join(sorted(failed))})"
 
 
 def _recording_title(recording: RecordingInfo) -> str:
