@@ -13,6 +13,7 @@ Runs are shared between markers naming the same backend, recording and settings.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Literal, cast
 
 import pytest
 
+from treasure.errors import TreasureError
 from treasure.metrics import METRICS, Metric, Unmeasured
 from treasure.quantities import format_quantity, parse_quantity
 from treasure.results import ReplayConfig, RunResult
@@ -55,11 +57,42 @@ class HeapBudget:
 
 _BUDGETS = pytest.StashKey[list[HeapBudget]]()
 _RUNS = pytest.StashKey[dict[tuple[object, ...], RunResult]]()
+_CAPTURES = pytest.StashKey["Captures"]()
+_VERDICTS = pytest.StashKey[list[str]]()
+
+
+@dataclass
+class Captures:
+    """Where the session's heap captures go (~1 MB each): removed at the end unless a broken
+    budget's failure message points into them."""
+
+    root: Path
+    keep: bool = False
+
+    def remove(self) -> None:
+        if not self.keep:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER_HELP)
     config.stash[_RUNS] = {}
+    config.stash[_VERDICTS] = []
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    captures = config.stash.get(_CAPTURES, None)
+    if captures is not None:
+        captures.remove()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Every heap budget judged in the session, with the figure measured for it."""
+    verdicts = terminalreporter.config.stash.get(_VERDICTS, [])
+    if verdicts:
+        terminalreporter.section("treasure heap budgets")
+        for line in verdicts:
+            terminalreporter.write_line(line)
 
 
 def heap_metric(name: str) -> Metric:
@@ -112,10 +145,37 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     outcome = yield  # the test body first: its own failure wins
     for budget in item.stash.get(_BUDGETS, []):
-        verdict = judge(budget, heap_run(item.config, budget))
+        try:
+            run = heap_run(item.config, budget)
+        except TreasureError as exc:  # unknown backend, missing recording: one line
+            pytest.fail(f"@pytest.mark.{MARKER}: {exc}", pytrace=False)
+        verdict = judge(budget, run)
+        item.config.stash[_VERDICTS].append(f"{item.nodeid}: {measured_line(budget, run)}")
         if verdict:
+            item.config.stash[_CAPTURES].keep = True
             pytest.fail(verdict, pytrace=False)
     return outcome
+
+
+def measured_line(budget: HeapBudget, run: RunResult) -> str:
+    """`heap per message, peak p50 of X on Y: measured 1.2 KiB <= allowed 32.0 KiB`."""
+    where = f"{budget.metric.title} of {budget.backend} on {budget.recording.name}"
+    try:
+        measured = budget.metric.read(run)
+    except Unmeasured as exc:
+        return f"{where}: not measured ({exc.reason})"
+    sign = "<=" if measured <= budget.allowed else ">"
+    unit = budget.metric.unit
+    return (
+        f"{where}: measured {format_quantity(measured, unit)} {sign} "
+        f"allowed {format_quantity(budget.allowed, unit)}"
+    )
+
+
+def captures_dir(config: pytest.Config) -> Path:
+    if _CAPTURES not in config.stash:
+        config.stash[_CAPTURES] = Captures(Path(tempfile.mkdtemp(prefix="treasure-heap-")))
+    return config.stash[_CAPTURES].root
 
 
 def heap_run(config: pytest.Config, budget: HeapBudget) -> RunResult:
@@ -123,6 +183,9 @@ def heap_run(config: pytest.Config, budget: HeapBudget) -> RunResult:
     runs = config.stash.setdefault(_RUNS, {})
     if budget.run_key not in runs:
         from treasure import api
+
+        if not budget.recording.is_file():
+            raise TreasureError(f"recording not found: {budget.recording}")
 
         replay = ReplayConfig(
             backend=budget.backend,
@@ -133,7 +196,7 @@ def heap_run(config: pytest.Config, budget: HeapBudget) -> RunResult:
             keep=budget.keep,
             heap=True,
             heap_messages=budget.messages,
-            artefacts=tempfile.mkdtemp(prefix="treasure-heap-"),
+            artefacts=tempfile.mkdtemp(dir=captures_dir(config)),
         )
         runs[budget.run_key] = api.replay(config=replay)
     return runs[budget.run_key]
