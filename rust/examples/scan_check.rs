@@ -7,7 +7,7 @@ use treasure_rs::{Limits, RouteSpec, Router};
 fn main() {
     let path = std::env::args().nth(1).expect("PAYLOADS");
     let data = std::fs::read(path).expect("readable");
-    let scan = ScanRouter::new(Limits::default());
+    let scan = ScanRouter::new(RouteSpec::default(), Limits::default());
     let full = EventsRouter::new(RouteSpec::default(), Limits::default());
     let (mut fast, mut total, mut wrong) = (0, 0, 0);
     for payload in data.split(|b| *b == 0) {

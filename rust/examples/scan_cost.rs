@@ -11,7 +11,7 @@ fn main() {
     let data = std::fs::read(args.next().expect("PAYLOADS")).expect("PAYLOADS is readable");
     let payloads: Vec<&[u8]> = data.split(|b| *b == 0).collect();
     let backend = args.next().unwrap_or_else(|| "rust-scan".to_owned());
-    let scan = ScanRouter::new(Limits::default());
+    let scan = ScanRouter::new(RouteSpec::default(), Limits::default());
     let events = EventsRouter::new(RouteSpec::default(), Limits::default());
     let mut routed = 0usize;
     for payload in payloads.iter().cycle().take(calls) {

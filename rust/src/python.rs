@@ -13,16 +13,13 @@ use std::panic::AssertUnwindSafe;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyString, PyTuple, PyType};
+use pyo3::types::{PyBytes, PyTuple, PyType};
 
 use crate::events_route::EventsRouter as EventsCore;
 use crate::serde_route::SerdeRouter as SerdeCore;
-use crate::{
-    Category, FieldKind, FieldSpec, Limits, RouteError, RouteSpec, Router, Routing, guarded,
-};
+use crate::{Category, FieldKind, FieldSpec, Limits, RouteError, RouteSpec, Router, guarded};
 
 const CONTRACT: &str = "treasure.parsers";
-static ROUTED_EVENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static PARSE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static CATEGORIES: PyOnceLock<[Py<PyAny>; 5]> = PyOnceLock::new();
 
@@ -86,7 +83,7 @@ pub(crate) fn parse_error(py: Python<'_>, err: RouteError) -> PyErr {
 
 /// A `treasure.routing.RoutingSpec` (its `fields`, each a `path` tuple and a `kind`) as a
 /// [`RouteSpec`]; `None` is the default spec.
-fn spec_from(routing: Option<&Bound<'_, PyAny>>) -> PyResult<RouteSpec> {
+pub(crate) fn spec_from(routing: Option<&Bound<'_, PyAny>>) -> PyResult<RouteSpec> {
     let Some(routing) = routing.filter(|r| !r.is_none()) else {
         return Ok(RouteSpec::default());
     };
@@ -102,14 +99,17 @@ fn spec_from(routing: Option<&Bound<'_, PyAny>>) -> PyResult<RouteSpec> {
     RouteSpec::new(fields).map_err(PyValueError::new_err)
 }
 
-fn spec_to_python<'py>(py: Python<'py>, spec: &RouteSpec) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn spec_to_python<'py>(
+    py: Python<'py>,
+    spec: &RouteSpec,
+) -> PyResult<Bound<'py, PyAny>> {
     let spec_type = py.import("treasure.routing")?.getattr("RoutingSpec")?;
     spec_type.call_method1("parse", (spec.to_string(),))
 }
 
 /// Route one payload's bytes in place, with the GIL released when worth it: the fields as a
 /// tuple, or `ParseError`.
-fn route_payload<'py, R: Router + Sync>(
+pub(crate) fn route_payload<'py, R: Router + Sync>(
     router: &R,
     py: Python<'py>,
     payload: &Bound<'py, PyBytes>,
@@ -126,44 +126,6 @@ fn route_payload<'py, R: Router + Sync>(
         Ok(values) => PyTuple::new(py, values),
         Err(err) => Err(parse_error(py, err)),
     }
-}
-
-/// The three-field `RoutedEvent` of routers that predate the routing spec (`rust-scan`).
-pub(crate) fn routed_event(py: Python<'_>, routing: Routing) -> PyResult<Py<PyAny>> {
-    let cls = ROUTED_EVENT.import(py, CONTRACT, "RoutedEvent")?;
-    let args = (
-        PyString::new(py, &routing.event_type),
-        PyString::new(py, &routing.player_id),
-        PyString::new(py, &routing.session_id),
-    );
-    Ok(cls.call1(args)?.unbind())
-}
-
-/// Run a three-field `route` on the payload's bytes in place, with the GIL released when
-/// worth it (for routers that predate the routing spec).
-pub(crate) fn run<F>(
-    py: Python<'_>,
-    payload: &Bound<'_, PyBytes>,
-    min_bytes: usize,
-    route: F,
-) -> Result<Routing, RouteError>
-where
-    F: Fn(&[u8]) -> Result<Routing, RouteError> + Sync,
-{
-    let bytes: &[u8] = payload.as_bytes();
-    let call = || guarded(AssertUnwindSafe(|| route(bytes)));
-    if bytes.len() >= min_bytes {
-        py.detach(call)
-    } else {
-        call()
-    }
-}
-
-pub(crate) fn as_tuple<'py>(py: Python<'py>, routing: Routing) -> PyResult<Bound<'py, PyTuple>> {
-    PyTuple::new(
-        py,
-        [routing.event_type, routing.player_id, routing.session_id],
-    )
 }
 
 /// A Python class over a [`Router`]: the constructor and getters every router shares.

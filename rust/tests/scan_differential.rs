@@ -11,7 +11,7 @@ mod scan_gen;
 use scan_gen::{Gen, Rng, mutate};
 use treasure_rs::events_route::EventsRouter;
 use treasure_rs::scan::ScanRouter;
-use treasure_rs::{Category, Limits, RouteSpec, Router};
+use treasure_rs::{Category, FieldKind, FieldSpec, Limits, RouteSpec, Router};
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -20,9 +20,41 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Routers for the default limits and for shallow depth and small alias budgets, so both
-/// limits are often near.
-fn routers() -> Vec<(ScanRouter, EventsRouter)> {
+/// The specs messages are generated for and routed by: the default three fields, and
+/// nested paths with a scalar-kind field (`kind,actor.id,sid:scalar`,
+/// `meta.session,meta.user.id:scalar,on`: a plain `on:` key is a boolean and never matches).
+fn specs() -> Vec<(Vec<Vec<&'static str>>, RouteSpec)> {
+    let string = FieldKind::String;
+    let scalar = FieldKind::Scalar;
+    let table: [Vec<(Vec<&'static str>, FieldKind)>; 3] = [
+        scan_gen::FIELDS
+            .iter()
+            .map(|f| (vec![*f], string))
+            .collect(),
+        vec![
+            (vec!["kind"], string),
+            (vec!["actor", "id"], string),
+            (vec!["sid"], scalar),
+        ],
+        vec![
+            (vec!["meta", "session"], string),
+            (vec!["meta", "user", "id"], scalar),
+            (vec!["on"], string),
+        ],
+    ];
+    table
+        .into_iter()
+        .map(|fields| {
+            let paths = fields.iter().map(|(p, _)| p.clone()).collect();
+            let spec = fields.iter().map(|(p, k)| FieldSpec::new(p, *k)).collect();
+            (paths, RouteSpec::new(spec).expect("a valid spec"))
+        })
+        .collect()
+}
+
+/// Limits: the default, shallow depth limits and small alias budgets, so both limits are
+/// often near.
+fn limits() -> Vec<Limits> {
     let mut limits = vec![Limits::default()];
     for max_depth in 1..=5 {
         limits.push(Limits {
@@ -37,14 +69,6 @@ fn routers() -> Vec<(ScanRouter, EventsRouter)> {
         });
     }
     limits
-        .into_iter()
-        .map(|l| {
-            (
-                ScanRouter::new(l),
-                EventsRouter::new(RouteSpec::default(), l),
-            )
-        })
-        .collect()
 }
 
 #[derive(Default)]
@@ -55,6 +79,7 @@ struct Tally {
     valid_scanned: u64,
     allowed: u64,
     scanned_aliases: u64,
+    scanned_per_spec: [u64; 3],
     valid_aliases: u64,
     disagreements: Vec<String>,
 }
@@ -63,11 +88,31 @@ struct Tally {
 fn scanner_agrees_with_the_full_parser() {
     let count = env_number("SCAN_FUZZ_MESSAGES", 60_000);
     let seed = env_number("SCAN_FUZZ_SEED", 15);
-    let routers = routers();
+    let specs = specs();
+    let limits = limits();
+    let routers: Vec<Vec<(ScanRouter, EventsRouter)>> = specs
+        .iter()
+        .map(|(_, spec)| {
+            limits
+                .iter()
+                .map(|l| {
+                    (
+                        ScanRouter::new(spec.clone(), *l),
+                        EventsRouter::new(spec.clone(), *l),
+                    )
+                })
+                .collect()
+        })
+        .collect();
     let mut rng = Rng::new(seed);
     let mut tally = Tally::default();
     for _ in 0..count {
-        let message = Gen::new(&mut rng).message();
+        let which = if rng.chance(50) {
+            0
+        } else {
+            rng.below(specs.len())
+        };
+        let message = Gen::new(&mut rng).message_for(&specs[which].0);
         let (payload, inside_skipped) = if rng.chance(35) {
             let m = mutate(&message, &mut rng);
             (m.text, m.inside_skipped)
@@ -77,9 +122,9 @@ fn scanner_agrees_with_the_full_parser() {
         let index = if rng.chance(75) {
             0
         } else {
-            rng.below(routers.len())
+            rng.below(limits.len())
         };
-        let (scan, full) = &routers[index];
+        let (scan, full) = &routers[which][index];
         let expected = full.route(&payload);
         tally.messages += 1;
         if expected.is_ok() {
@@ -95,6 +140,7 @@ fn scanner_agrees_with_the_full_parser() {
             continue;
         };
         tally.scanned += 1;
+        tally.scanned_per_spec[which] += 1;
         if payload.contains(&b'*') {
             tally.scanned_aliases += 1;
         }
@@ -144,9 +190,15 @@ fn scanner_agrees_with_the_full_parser() {
             .collect::<Vec<_>>()
             .join("\n---\n")
     );
+    println!("scanned per spec: {:?}", tally.scanned_per_spec);
     assert!(
         tally.scanned_aliases > 0,
         "no message with an alias took the fast path"
+    );
+    assert!(
+        tally.scanned_per_spec.iter().all(|n| *n > 0),
+        "a spec never took the fast path: {:?}",
+        tally.scanned_per_spec
     );
     // The scanner must take most messages the full parser routes, or it proves nothing.
     assert!(

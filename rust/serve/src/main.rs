@@ -39,7 +39,7 @@ impl Router {
         match backend {
             Backend::Serde => Router::Serde(SerdeRouter::new(RouteSpec::default(), limits)),
             Backend::Events => Router::Events(EventsRouter::new(RouteSpec::default(), limits)),
-            Backend::Scan => Router::Scan(ScanRouter::new(limits)),
+            Backend::Scan => Router::Scan(ScanRouter::new(RouteSpec::default(), limits)),
         }
     }
 
@@ -47,7 +47,7 @@ impl Router {
         match self {
             Router::Serde(router) => router.route(payload).map(record),
             Router::Events(router) => router.route(payload).map(record),
-            Router::Scan(router) => router.route(payload),
+            Router::Scan(router) => router.route(payload).map(record),
         }
     }
 }

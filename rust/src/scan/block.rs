@@ -3,10 +3,11 @@
 //! keys and values are decoded.
 
 use super::anchors::Anchors;
-use super::spec::{FieldKind, ScanSpec};
+use super::spec::ScanSpec;
 use super::{Fallback, Scanned};
 use crate::Limits;
-use crate::scalars::plain_scalar_type;
+use crate::scalars::{ScalarType, fits, resolve_plain};
+use crate::spec::FieldKind;
 
 pub(super) type Step<T> = Result<T, Fallback>;
 
@@ -294,7 +295,8 @@ impl<'a, 's> Scanner<'a, 's> {
                     .spec
                     .child(s, text)
                     .filter(|_| {
-                        plain_scalar_type(std::str::from_utf8(text).unwrap_or("")).is_none()
+                        let text = std::str::from_utf8(text).unwrap_or("");
+                        resolve_plain(text) == ScalarType::Str
                     })
                     .map_or(Key::Other, Key::Step),
             }
@@ -390,13 +392,13 @@ impl<'a, 's> Scanner<'a, 's> {
             _ => (self.plain(indent, true)?.ok_or(Fallback)?, true),
         };
         if plain {
-            let resolved = plain_scalar_type(&text);
-            let fits = match kind {
-                FieldKind::String => resolved.is_none(),
-                // Null is no value; a timestamp's date is checked by the full parser.
-                FieldKind::Scalar => !matches!(resolved, Some("null" | "timestamp")),
+            // YAML 1.1 resolution, and the text must fit its type, as in the full parser.
+            let resolved = resolve_plain(&text);
+            let routable = match kind {
+                FieldKind::String => resolved == ScalarType::Str,
+                FieldKind::Scalar => resolved != ScalarType::Null && fits(resolved, &text),
             };
-            if !fits {
+            if !routable {
                 return Err(Fallback);
             }
         }

@@ -19,10 +19,10 @@ mod spec;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-pub use spec::{FieldKind, ScanSpec};
+pub use spec::ScanSpec;
 
 use crate::events_route::EventsRouter;
-use crate::{Limits, RouteError, RouteSpec, Router, Routing, checked_text};
+use crate::{Limits, RouteError, RouteSpec, Router, checked_text};
 
 /// Why the fast pass gave up on a message: the full parser takes it from there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,52 +34,48 @@ pub type Scanned = Result<Vec<String>, Fallback>;
 /// Routes by the one-pass scan, falling back to the event walk for what it does not handle.
 #[derive(Debug)]
 pub struct ScanRouter {
-    spec: ScanSpec,
+    scan: ScanSpec,
     full: EventsRouter,
     fallbacks: AtomicU64,
 }
 
-impl ScanRouter {
-    pub fn new(limits: Limits) -> Self {
+impl Router for ScanRouter {
+    fn new(spec: RouteSpec, limits: Limits) -> Self {
         Self {
-            spec: ScanSpec::default_fields(),
-            full: EventsRouter::new(RouteSpec::default(), limits),
+            scan: ScanSpec::from_route(&spec),
+            full: EventsRouter::new(spec, limits),
             fallbacks: AtomicU64::new(0),
         }
     }
 
-    pub fn limits(&self) -> &Limits {
+    fn spec(&self) -> &RouteSpec {
+        self.full.spec()
+    }
+
+    fn limits(&self) -> &Limits {
         self.full.limits()
     }
 
+    /// The fields from the scan, or else from the full parser.
+    fn route_text(&self, text: &str) -> Result<Vec<String>, RouteError> {
+        if let Ok(fields) = scan_text(text.as_bytes(), &self.scan, self.full.limits()) {
+            return Ok(fields);
+        }
+        self.fallbacks.fetch_add(1, Ordering::Relaxed);
+        self.full.route_text(text)
+    }
+}
+
+impl ScanRouter {
     /// Messages handed to the full parser since construction.
     pub fn fallbacks(&self) -> u64 {
         self.fallbacks.load(Ordering::Relaxed)
     }
 
-    /// The routing fields in the spec's order, from the scan or else the full parser.
-    pub fn route_fields(&self, payload: &[u8]) -> Result<Vec<String>, RouteError> {
-        if let Ok(fields) = self.scan(payload) {
-            return Ok(fields);
-        }
-        self.fallbacks.fetch_add(1, Ordering::Relaxed);
-        self.full.route(payload)
-    }
-
-    pub fn route(&self, payload: &[u8]) -> Result<Routing, RouteError> {
-        let mut fields = self.route_fields(payload)?.into_iter();
-        let mut next = || fields.next().unwrap_or_default();
-        Ok(Routing {
-            event_type: next(),
-            player_id: next(),
-            session_id: next(),
-        })
-    }
-
     /// The fast pass alone: `Err(Fallback)` where the full parser must decide.
     pub fn scan(&self, payload: &[u8]) -> Scanned {
         let text = checked_text(payload, self.full.limits()).map_err(|_| Fallback)?;
-        scan_text(text.as_bytes(), &self.spec, self.full.limits())
+        scan_text(text.as_bytes(), &self.scan, self.full.limits())
     }
 }
 

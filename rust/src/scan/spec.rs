@@ -1,16 +1,7 @@
 //! The routing spec as the scanner walks it: a trie of path steps from the top-level
 //! mapping, built once per router, so a message costs no allocation for it.
 
-use crate::ROUTING_FIELDS;
-
-/// What a routing field's value must be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldKind {
-    /// A scalar that resolves to a string (YAML 1.1).
-    String,
-    /// Any scalar except null, taken as its text.
-    Scalar,
-}
+use crate::spec::{FieldKind, RouteSpec};
 
 /// One key on a routing path: a field (a leaf) or a mapping the path goes through.
 #[derive(Debug, Clone)]
@@ -80,9 +71,13 @@ impl ScanSpec {
         }
     }
 
-    /// `event_type`, `player_id`, `session_id`, all strings.
-    pub fn default_fields() -> Self {
-        Self::new(ROUTING_FIELDS.iter().map(|f| (vec![*f], FieldKind::String)))
+    /// The trie of a routing spec's paths.
+    pub fn from_route(spec: &RouteSpec) -> Self {
+        Self::new(
+            spec.fields
+                .iter()
+                .map(|f| (f.path.iter().map(String::as_str).collect(), f.kind)),
+        )
     }
 
     /// Whether the scan can hold this spec (its steps fit the bit masks); otherwise every
