@@ -69,7 +69,7 @@ def compare(
     With `output`, the file holds every finished backend as soon as it is done."""
     template = _config(recording, "", config, options)
     out = Path(output) if output is not None else None
-    return run_compare(
+    result = run_compare(
         template,
         backends,
         baseline=baseline,
@@ -78,6 +78,9 @@ def compare(
         on_backend=on_backend,
         on_result=(lambda partial: save(partial, out)) if out is not None else None,
     )
+    if out is not None:  # the copies saved along the way are marked partial; this one is whole
+        save(result, out)
+    return result
 
 
 __all__ = ["CompareResult", "ReplayConfig", "RunResult", "compare", "replay"]

@@ -162,6 +162,30 @@ def test_report_rerenders_a_saved_comparison(
     assert json.loads(again.stdout) == json.loads(out.read_text())
 
 
+def test_a_finished_compare_is_saved_whole_and_gates(
+    runner: CliRunner, make_recording: MakeRecording, tmp_path: Path
+) -> None:
+    # given a comparison saved with -o, and a budget both backends meet
+    recording = make_recording([EVENT_MESSAGE] * 60)
+    out = tmp_path / "cmp.json"
+    budgets = tmp_path / "budgets.toml"
+    budgets.write_text('[budgets]\nerror_rate = "0%"\n')
+    done = runner.invoke(
+        cli,
+        ["compare", str(recording), "-b", "pyyaml-dom,pyyaml-stream", "--no-heap",
+         "--warmup", "0", "-o", str(out)],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    # then the file on disk is the finished comparison, not the last copy saved on the way
+    saved = load(out)
+    assert isinstance(saved, CompareResult)
+    assert saved.complete
+    assert [run.backend for run in saved.runs] == ["pyyaml-dom", "pyyaml-stream"]
+    # and the gate passes it
+    gated = runner.invoke(cli, ["gate", str(out), "--budgets", str(budgets)])
+    assert gated.exit_code == 0, gated.output
+
+
 def test_report_of_a_result_from_another_schema_version_exits_3(
     runner: CliRunner, tmp_path: Path
 ) -> None:
@@ -194,6 +218,7 @@ def test_an_interrupted_compare_keeps_the_backends_it_finished(
     assert isinstance(saved, CompareResult)
     assert [run.backend for run in saved.runs] == ["pyyaml-dom"]
     assert saved.runs[0].messages == 20_000
+    assert not saved.complete
 
 
 @pytest.mark.integration
