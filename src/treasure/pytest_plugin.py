@@ -157,13 +157,21 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     return outcome
 
 
-def measured_line(budget: HeapBudget, run: RunResult) -> str:
-    """`heap per message, peak p50 of X on Y: measured 1.2 KiB <= allowed 32.0 KiB`."""
+def read_budget(budget: HeapBudget, run: RunResult) -> tuple[str, float | None, str]:
+    """Where the budget applies, the figure measured for it (None: not measured), and why
+    it was not."""
     where = f"{budget.metric.title} of {budget.backend} on {budget.recording.name}"
     try:
-        measured = budget.metric.read(run)
+        return where, budget.metric.read(run), ""
     except Unmeasured as exc:
-        return f"{where}: not measured ({exc.reason})"
+        return where, None, exc.reason
+
+
+def measured_line(budget: HeapBudget, run: RunResult) -> str:
+    """`heap per message, peak p50 of X on Y: measured 1.2 KiB <= allowed 32.0 KiB`."""
+    where, measured, reason = read_budget(budget, run)
+    if measured is None:
+        return f"{where}: not measured ({reason})"
     sign = "<=" if measured <= budget.allowed else ">"
     unit = budget.metric.unit
     return (
@@ -204,11 +212,9 @@ def heap_run(config: pytest.Config, budget: HeapBudget) -> RunResult:
 
 def judge(budget: HeapBudget, run: RunResult) -> str:
     """Empty when the budget holds; otherwise the failure, read like an assertion."""
-    where = f"{budget.metric.title} of {budget.backend} on {budget.recording.name}"
-    try:
-        measured = budget.metric.read(run)
-    except Unmeasured as exc:
-        return f"heap budget not measured: {where}: {exc.reason}"
+    where, measured, reason = read_budget(budget, run)
+    if measured is None:
+        return f"heap budget not measured: {where}: {reason}"
     if measured <= budget.allowed:
         return ""
     traced = run.heap.traced_messages if run.heap else 0
