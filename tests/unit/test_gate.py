@@ -302,3 +302,27 @@ def test_an_empty_budget_set_with_a_baseline_checks_regressions_only() -> None:
     report = run_gate([("run.json", run_of())], Budgets(), ("base.json", run_of()))
     assert [check.kind for check in report.checks] == ["regression"]
     assert report.passed
+
+
+def routed(run: RunResult, count: int, digest: str, errors: int) -> RunResult:
+    run.routed_count, run.routed_digest = count, digest
+    run.errors = {"schema": errors} if errors else {}
+    return run
+
+
+def test_a_latency_ratio_against_a_baseline_that_routed_other_messages_is_an_error() -> None:
+    # given the same recording, but a run in which 300 more messages failed than the baseline
+    [gate_run] = gate_runs([("run.json", routed(run_of(), 1700, "b" * 64, 300))])
+    baseline = routed(run_of(), 2000, "a" * 64, 0)
+    # when the regression is judged
+    [check] = check_regressions([gate_run], [baseline], SETTINGS)
+    # then no speed ratio is claimed between the two
+    assert check.status is Status.ERROR
+    assert "routed 1700 of 2000 messages, the baseline 2000 of 2000" in check.verdict
+
+
+def test_failures_both_runs_share_are_said_beside_the_latency_ratio() -> None:
+    [gate_run] = gate_runs([("run.json", routed(run_of(), 1900, "c" * 64, 100))])
+    [check] = check_regressions([gate_run], [routed(run_of(), 1900, "c" * 64, 100)], SETTINGS)
+    assert check.status is Status.PASS
+    assert "100 of 2000 messages failed in both" in check.verdict

@@ -145,6 +145,9 @@ def _latency_check(
     title = "latency vs baseline: lower CI bound of the ratio of block medians"
     current = run.latency.block_medians_ns if run.latency else []
     before = base.latency.block_medians_ns if base.latency else []
+    different = _routed_differently(run, base)
+    if different:
+        return _error(gate_run, LATENCY_CHECK, title, different, Unit.TIMES)
     if len(current) < settings.min_blocks or len(before) < settings.min_blocks:
         reason = (
             f"too few latency blocks to judge ({len(current)} now, {len(before)} in the "
@@ -164,6 +167,9 @@ def _latency_check(
         f"ratio {estimate.ratio:.2f}x, {estimate.confidence:.0%} CI "
         f"{estimate.low:.2f}-{estimate.high:.2f}x over {len(current)} vs {len(before)} blocks"
     )
+    failed = sum(run.errors.values())
+    if failed:  # the same messages failed in both (else _routed_differently said so)
+        detail += f"; {failed} of {run.messages} messages failed in both, timed with the rest"
     return Check(
         "regression",
         LATENCY_CHECK,
@@ -176,6 +182,17 @@ def _latency_check(
         allowed,
         detail,
         gate_run.source,
+    )
+
+
+def _routed_differently(run: RunResult, base: RunResult) -> str:
+    """Why a time ratio against the baseline would compare different work, or ""."""
+    if not run.routed_digest or not base.routed_digest or run.routed_digest == base.routed_digest:
+        return ""
+    return (
+        f"this run routed {run.routed_count} of {run.messages} messages, the baseline "
+        f"{base.routed_count} of {base.messages}, not the same set: a time ratio between "
+        "different work is not a regression figure"
     )
 
 
