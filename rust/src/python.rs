@@ -16,6 +16,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyTuple, PyType};
 
 use crate::events_route::EventsRouter as EventsCore;
+use crate::scan::ScanRouter as ScanCore;
 use crate::serde_route::SerdeRouter as SerdeCore;
 use crate::{Category, FieldKind, FieldSpec, Limits, RouteError, RouteSpec, Router, guarded};
 
@@ -130,7 +131,7 @@ pub(crate) fn route_payload<'py, R: Router + Sync>(
 
 /// A Python class over a [`Router`]: the constructor and getters every router shares.
 macro_rules! router_class {
-    ($name:ident, $core:ident, $doc:literal) => {
+    ($name:ident, $core:ident, $doc:literal $(, { $($extra:tt)* })?) => {
         #[doc = $doc]
         #[pyclass(subclass, frozen, module = "treasure_rs._native")]
         pub struct $name {
@@ -183,6 +184,8 @@ macro_rules! router_class {
             fn release_gil_min_bytes(&self) -> usize {
                 self.release_gil_min_bytes
             }
+
+            $($($extra)*)?
         }
     };
 }
@@ -196,6 +199,18 @@ router_class!(
     EventsRouter,
     EventsCore,
     "The routing spec's paths looked up by hand over the shared event walk."
+);
+router_class!(
+    ScanRouter,
+    ScanCore,
+    "The one-pass routing scanner, falling back to the event walk for what it does not handle.",
+    {
+        /// Messages handed to the full parser since construction.
+        #[getter]
+        fn fallbacks(&self) -> u64 {
+            self.core.fallbacks()
+        }
+    }
 );
 
 /// Panic on purpose, through the same guard as `route`: proves a panic becomes a
@@ -215,7 +230,7 @@ fn _panic_for_test(py: Python<'_>, message: &str) -> PyResult<()> {
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<SerdeRouter>()?;
     module.add_class::<EventsRouter>()?;
-    module.add_class::<crate::scan::python::ScanRouter>()?;
+    module.add_class::<ScanRouter>()?;
     module.add_function(wrap_pyfunction!(_panic_for_test, module)?)?;
     module.add(
         "DEFAULT_RELEASE_GIL_MIN_BYTES",

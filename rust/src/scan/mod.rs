@@ -12,8 +12,6 @@
 mod anchors;
 mod block;
 mod flow;
-#[cfg(feature = "python")]
-pub(crate) mod python;
 mod scalar;
 mod spec;
 
