@@ -19,6 +19,9 @@ from treasure.parsers import Backend, ParseError, accepts_routing, available_nam
 from treasure.routing import RoutingSpec
 
 EXAMPLES = int(os.environ.get("TREASURE_DIFFERENTIAL_EXAMPLES", "60"))
+# make test draws the same examples on every run (a CI verdict must not depend on the draw);
+# the longer runs (make fuzz-routing sets the count) explore new ones each time
+DERANDOMIZE = "TREASURE_DIFFERENTIAL_EXAMPLES" not in os.environ
 
 
 def _takes_any_spec(name: str) -> bool:
@@ -160,7 +163,12 @@ def _backend(name: str, routing: RoutingSpec) -> Backend:
 
 
 @pytest.mark.parametrize("name", BACKENDS)
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=DERANDOMIZE,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(message=messages())
 def test_every_backend_answers_as_the_reference(name: str, message: Message) -> None:
     expected = reference.answer(message.payload, message.routing)
@@ -168,3 +176,15 @@ def test_every_backend_answers_as_the_reference(name: str, message: Message) -> 
     if got != expected and message.features & DOCUMENTED.get(name, set()):
         return  # a documented difference
     assert got == expected, (message.payload, str(message.routing))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ruamel.yaml's YAML 1.1 scanner refuses ':' inside a plain scalar in a flow "
+    "collection, which PyYAML and the definition accept (found by the differential test)",
+)
+def test_ruamel_reads_a_colon_inside_a_flow_plain_scalar() -> None:
+    payload = b"base: {sid: 2024-05-01 10:00}\nkind: p-1\n"
+    spec = RoutingSpec.parse("kind")
+    assert reference.answer(payload, spec) == ("p-1",)
+    assert _outcome(_backend("ruamel-dom", spec), payload) == ("p-1",)
