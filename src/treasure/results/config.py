@@ -1,0 +1,106 @@
+"""How a replay is run: `ReplayConfig`, its defaults and its checks, the one description the
+command line, the library and every result share."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from treasure.errors import ConfigError, TreasureError
+from treasure.pacing import Pacer
+from treasure.routing import DEFAULT_ROUTING, RoutingSpec
+
+Keep = Literal["nothing", "record", "document"]
+DEFAULT_WARMUP = 50
+DEFAULT_HEAP_MESSAGES = 2000
+DEFAULT_CPU_RATE_HZ = 100
+DEFAULT_START_TIMEOUT_S = 120.0
+
+
+TRANSPORTS = ("inproc", "unix", "tcp", "http")
+
+
+class ReplayConfig(msgspec.Struct, kw_only=True):
+    """How a replay is run, every pass included: recorded whole in each result, it is
+    enough to run it again (`treasure replay --rerun RESULT.json`). The defaults and the
+    checks below are the only ones: the command line and the library both build this."""
+
+    backend: str  # a registered name or `module:Class`; "" in a comparison's template
+    recording: str
+    limit: int | None = None  # measure at most this many messages
+    warmup: int = DEFAULT_WARMUP  # messages sent first and not measured
+    pace: str = "max"  # max | original | original:K | rate:N/s
+    users: int = 0  # users whose state the session model keeps; 0: every user
+    keep: Keep = "nothing"  # what the session model keeps per user
+    in_flight: int = 1  # messages whose results stay referenced at once
+    fail_fast: bool = False  # stop at the first malformed message
+    heap: bool = False  # a heap pass under memray
+    heap_messages: int = DEFAULT_HEAP_MESSAGES  # messages the heap pass traces
+    cpu: bool = False  # a CPU pass under py-spy
+    cpu_rate_hz: int = DEFAULT_CPU_RATE_HZ  # py-spy samples per second
+    pass_timeout_s: float | None = None  # a pass still running after this is killed
+    start_timeout_s: float | None = DEFAULT_START_TIMEOUT_S  # killed if its backend has not
+    # started by then (a plugin hanging at import)
+    artefacts: str = ""  # where captures and profiles go; "": beside the result file
+    # A live service instead of the backend in this process (docs/target-protocol.md):
+    # `transport` serves `backend` with `treasure serve` on a socket of that kind (a
+    # comparison's template may list several, comma-separated); `target` is the address
+    # of a router already there or started by `spawn`.
+    transport: str = "inproc"  # inproc | unix | tcp | http
+    target: str = ""  # unix:PATH | tcp:HOST:PORT | http://HOST:PORT/PATH
+    spawn: str = ""  # the command that starts the target; stopped at the end
+    target_pid: int | None = None  # a running target to sample (RSS, CPU)
+    connections: int = 1  # connections to the target, messages spread round-robin
+    framing: Literal["length", "lines"] = "length"  # on unix/tcp: length prefixes or JSON lines
+    reply_timeout_s: float = 5.0  # a target silent this long with messages pending has failed
+    # The routing spec (docs/routing.md), `PATH[:KIND],...`; "" is the default spec. Stored
+    # spelled out, so two results routed alike compare equal.
+    routing: str = ""
+
+    def __post_init__(self) -> None:
+        try:
+            self.routing = str(RoutingSpec.parse(self.routing) if self.routing else DEFAULT_ROUTING)
+        except ValueError as exc:
+            raise ConfigError("routing", str(exc)) from None
+        _check_at_least(self, "limit", 1, optional=True)
+        _check_at_least(self, "warmup", 0)
+        _check_at_least(self, "users", 0)
+        _check_at_least(self, "in_flight", 1)
+        _check_at_least(self, "heap_messages", 1)
+        _check_at_least(self, "cpu_rate_hz", 1)
+        if self.keep not in ("nothing", "record", "document"):
+            raise ConfigError("keep", f"{self.keep!r} is not one of nothing, record, document")
+        for name in ("pass_timeout_s", "start_timeout_s"):
+            seconds = getattr(self, name)
+            if seconds is not None and not seconds > 0:
+                raise ConfigError(name, f"{seconds!r} is not above 0 s")
+        _check_at_least(self, "connections", 1)
+        if self.framing not in ("length", "lines"):
+            raise ConfigError("framing", f"{self.framing!r} is not one of length, lines")
+        transports = self.transport.split(",")
+        if not transports or any(t not in TRANSPORTS for t in transports):
+            raise ConfigError("transport", f"{self.transport!r}: use {', '.join(TRANSPORTS)}")
+        if self.served:
+            return  # ramps and steps are a target's paces: its schedule checks them
+        try:
+            Pacer.parse(self.pace)
+        except TreasureError as exc:
+            raise ConfigError("pace", str(exc)) from exc
+
+    @property
+    def routing_spec(self) -> RoutingSpec:
+        return RoutingSpec.parse(self.routing)
+
+    @property
+    def served(self) -> bool:
+        """Whether messages go to a live service rather than the backend in process."""
+        return bool(self.target) or self.transport != "inproc"
+
+
+def _check_at_least(config: ReplayConfig, name: str, low: int, optional: bool = False) -> None:
+    value = getattr(config, name)
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(name, f"{value!r} is not a whole number >= {low}")
