@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from treasure.recordings import RecordingWriter
+from treasure.testing import EVENT_MESSAGE as EVENT_MESSAGE  # the contract's sample
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,18 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
 )
-
-EVENT_MESSAGE = b"""ts: 1712345678901
-event_type: player.move
-position: {x: 1.5, y: 2.0, z: -3.25, zone: north-ridge}
-player_id: p-000123
-inventory:
-  - &sword {item: sword, qty: 1, attrs: {dmg: 12, rarity: rare, sockets: [ruby, jade]}}
-  - {<<: *sword, item: bow, qty: 2}
-  - {item: potion, qty: 5, attrs: {heal: 40}}
-session_id: s-3f9a1c02
-tags: [pvp, ranked, season-7]
-"""
 
 MakeRecording = Callable[..., Path]
 
