@@ -51,7 +51,8 @@ test-rust: $(STAMP) ## Rust tests: treasure-rs, the vendored granit-parser's own
 	if command -v cargo >/dev/null; then \
 		cargo test --quiet --manifest-path rust/Cargo.toml && \
 		timeout 900 rust/scripts/granit-parser.sh test && \
-		rust/scripts/granit-parser.sh check; fi
+		rust/scripts/granit-parser.sh check && \
+		cargo test --quiet --manifest-path rust/serve/Cargo.toml; fi
 
 fuzz-rust: ## rust-serde against rust-events on many more generated messages (FUZZ_CASES)
 	PROPTEST_CASES=$${FUZZ_CASES:-200000} cargo test --release --manifest-path rust/Cargo.toml \

@@ -29,7 +29,7 @@ from treasure.parsers import available_names
 from treasure.results import CompareResult, ReplayConfig
 from treasure.runner.compare import run_compare
 from treasure.runner.replay import run_replay
-from treasure.targets.native import native_sender_path
+from treasure.targets.native import native_sender_path, native_server_path
 from treasure.targets.run import TargetRun, run_target
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,11 +38,6 @@ PYTHON_RATES = (5_000, 20_000)
 HOP_BACKENDS = ("rust-serde", "pyyaml-dom")
 NATIVE_LABEL = "rust-serde@native-unix"
 TRANSPORTS = ("inproc", "unix", "tcp")
-
-
-def native_server() -> Path | None:
-    found = Path(sys.executable).parent / "treasure-serve-native"
-    return found if found.is_file() else None
 
 
 def fast_target(scratch: Path) -> tuple[str, str]:
@@ -56,7 +51,7 @@ def fast_target(scratch: Path) -> tuple[str, str]:
             [go, "build", "-o", str(binary), "."], cwd=ROOT / "examples" / "go-router", check=True
         )
         return "Go reference router", f"{binary} -unix {{sock}}"
-    native = native_server()
+    native = native_server_path()
     if native is not None:
         return "native Rust server (rust-serde)", f"{native} --backend rust-serde --unix {{sock}}"
     serve = f"{sys.executable} -m treasure.cli serve rust-serde --unix {{sock}}"
@@ -113,7 +108,7 @@ def hop_rounds(recording: Path, messages: int, rounds: int, scratch: Path) -> li
         transport=",".join(TRANSPORTS),
     )
     results = []
-    server = native_server()
+    server = native_server_path()
     for i in range(rounds):
         result = run_compare(template, backends, artefact_dir=scratch / f"hop-{i}")
         if server is not None:

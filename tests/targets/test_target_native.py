@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from tests.conftest import EVENT_MESSAGE, MakeRecording
 from tests.targets.conftest import Served, free_port, serve_command
 from tests.targets.test_target_live import hostile_payloads, in_process_outcomes
 
-from treasure.targets.native import native_sender_path
+from treasure.targets.native import native_sender_path, native_server_path
 from treasure.targets.run import TargetRun, run_target
 
 pytestmark = [
@@ -116,16 +115,11 @@ def test_native_sender_times_out_on_a_frozen_target(
     assert figures.timeouts == figures.sent > 0
 
 
-def native_server() -> Path | None:
-    found = Path(sys.executable).parent / "treasure-serve-native"
-    return found if found.is_file() else None
-
-
 @pytest.mark.parametrize("backend", ["rust-serde", "rust-events"])
 def test_native_server_answers_as_the_rust_backend_does_in_process(
     backend: str, tmp_path: Path, make_recording: MakeRecording
 ) -> None:
-    server = native_server()
+    server = native_server_path()
     if server is None:
         pytest.skip("the native server is not built (make install builds it where cargo exists)")
     payloads = [EVENT_MESSAGE, *hostile_payloads()] * 30

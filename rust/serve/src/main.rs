@@ -1,195 +1,132 @@
-//! treasure's Rust routers behind the target protocol (docs/target-protocol.md,
-//! length-prefixed framing): the seed's "separate binary behind a Unix socket", with no
-//! Python in the request path. One thread per connection; a burst of pipelined requests
-//! is answered with one write.
+//! treasure's Rust routers behind the target protocol (docs/target-protocol.md): the
+//! seed's "separate binary behind a Unix socket", with no Python in the request path. One
+//! thread per connection, each with its own router; the routing spec and the framing as
+//! `treasure serve` takes them.
 //!
-//!     treasure-serve-native [--backend rust-serde|rust-events|rust-scan] --unix PATH
-//!     treasure-serve-native --tcp HOST:PORT
+//!     treasure-serve-native [--backend rust-serde|rust-events|rust-scan]
+//!         [--route PATH[,PATH...]] [--framing length|lines] (--unix PATH | --tcp HOST:PORT)
 
-use std::io::{BufReader, BufWriter, ErrorKind, Read, Write};
+mod framing;
+mod json;
+mod router;
+
+use std::io::ErrorKind;
 use std::net::TcpListener;
 use std::os::unix::net::UnixListener;
 use std::thread;
 
-use treasure_rs::events_route::EventsRouter;
-use treasure_rs::scan::ScanRouter;
-use treasure_rs::serde_route::SerdeRouter;
-use treasure_rs::Router as _;
-use treasure_rs::{Category, Limits, RouteError, RouteSpec, Routing};
+use framing::Framing;
+use router::{BACKENDS, Backend, Router, parse_spec};
+use treasure_rs::RouteSpec;
 
 const USAGE: &str = "usage: treasure-serve-native [--backend rust-serde|rust-events|rust-scan] \
-(--unix PATH | --tcp HOST:PORT)";
+[--route PATH[,PATH...]] [--framing length|lines] (--unix PATH | --tcp HOST:PORT)";
 
-#[derive(Clone, Copy)]
-enum Backend {
-    Serde,
-    Events,
-    Scan,
+struct Args {
+    backend: Backend,
+    spec: RouteSpec,
+    framing: Framing,
+    unix: Option<String>,
+    tcp: Option<String>,
 }
 
-enum Router {
-    Serde(SerdeRouter),
-    Events(EventsRouter),
-    Scan(ScanRouter),
-}
+/// Exit codes as `treasure serve`'s (README.md): 2 a bad command line, 3 bad input.
+const BAD_COMMAND_LINE: i32 = 2;
+const BAD_INPUT: i32 = 3;
 
-impl Router {
-    fn new(backend: Backend) -> Router {
-        let limits = Limits::default();
-        match backend {
-            Backend::Serde => Router::Serde(SerdeRouter::new(RouteSpec::default(), limits)),
-            Backend::Events => Router::Events(EventsRouter::new(RouteSpec::default(), limits)),
-            Backend::Scan => Router::Scan(ScanRouter::new(RouteSpec::default(), limits)),
-        }
-    }
-
-    fn route(&self, payload: &[u8]) -> Result<Routing, RouteError> {
-        match self {
-            Router::Serde(router) => router.route(payload).map(record),
-            Router::Events(router) => router.route(payload).map(record),
-            Router::Scan(router) => router.route(payload).map(record),
-        }
-    }
-}
-
-/// The default spec's fields, in its order, as the three-field record the reply carries.
-fn record(fields: Vec<String>) -> Routing {
-    let mut fields = fields.into_iter();
-    let mut next = || fields.next().unwrap_or_default();
-    Routing {
-        event_type: next(),
-        player_id: next(),
-        session_id: next(),
-    }
-}
-
-fn status(category: Category) -> u8 {
-    match category {
-        Category::Syntax => 1,
-        Category::Limit => 2,
-        Category::UnsafeTag => 3,
-        Category::Encoding => 4,
-        Category::Schema => 5,
-    }
-}
-
-fn push_blob(out: &mut Vec<u8>, data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    out.extend_from_slice(data);
-}
-
-/// One reply frame appended to `out`.
-fn reply(router: &Router, payload: &[u8], out: &mut Vec<u8>) {
-    let start = out.len();
-    out.extend_from_slice(&[0; 4]); // the length, filled in below
-    match router.route(payload) {
-        Ok(routing) => {
-            out.push(0);
-            for field in [&routing.event_type, &routing.player_id, &routing.session_id] {
-                push_blob(out, field.as_bytes());
-            }
-        }
-        Err(err) => {
-            out.push(status(err.category));
-            out.extend_from_slice(err.message.as_bytes());
-        }
-    }
-    let size = (out.len() - start - 4) as u32;
-    out[start..start + 4].copy_from_slice(&size.to_be_bytes());
-}
-
-fn serve<S: Read + Write>(stream: S, reader: impl Read, backend: Backend) {
-    let router = Router::new(backend);
-    let max_request = Limits::default().max_bytes + 1;
-    let mut reader = BufReader::with_capacity(256 << 10, reader);
-    let mut writer = BufWriter::with_capacity(256 << 10, stream);
-    let mut header = [0u8; 4];
-    let mut payload = Vec::new();
-    loop {
-        if reader.read_exact(&mut header).is_err() {
-            let _ = writer.flush();
-            return;
-        }
-        let size = u32::from_be_bytes(header) as usize;
-        if size > max_request {
-            let mut out = Vec::new();
-            push_blob(&mut out, &[&[2u8][..], b"request too large"].concat());
-            let _ = writer.write_all(&out).and_then(|_| writer.flush());
-            return;
-        }
-        payload.resize(size, 0);
-        if reader.read_exact(&mut payload).is_err() {
-            let _ = writer.flush();
-            return;
-        }
-        let mut out = Vec::with_capacity(64);
-        reply(&router, &payload, &mut out);
-        if writer.write_all(&out).is_err() {
-            return;
-        }
-        // flush when nothing more is already read: one write per burst of requests
-        if reader.buffer().is_empty() && writer.flush().is_err() {
-            return;
-        }
-    }
-}
-
-fn parse(args: &[String]) -> Result<(Backend, Option<String>, Option<String>), String> {
-    let (mut backend, mut unix, mut tcp) = (Backend::Serde, None, None);
+fn parse(args: &[String]) -> Result<Args, (i32, String)> {
+    let usage = |message: String| (BAD_COMMAND_LINE, message);
+    let mut parsed = Args {
+        backend: Backend::Serde,
+        spec: RouteSpec::default(),
+        framing: Framing::Length,
+        unix: None,
+        tcp: None,
+    };
     let mut items = args.iter();
     while let Some(flag) = items.next() {
         let value = items
             .next()
-            .ok_or_else(|| format!("{flag} needs a value; {USAGE}"))?;
+            .ok_or_else(|| usage(format!("{flag} needs a value; {USAGE}")))?;
         match flag.as_str() {
             "--backend" => {
-                backend = match value.as_str() {
-                    "rust-serde" => Backend::Serde,
-                    "rust-events" => Backend::Events,
-                    "rust-scan" => Backend::Scan,
-                    other => return Err(format!("unknown backend {other:?}; {USAGE}")),
+                parsed.backend = Backend::from_name(value).ok_or_else(|| {
+                    (
+                        BAD_INPUT,
+                        format!("unknown backend {value:?} (backends: {BACKENDS})"),
+                    )
+                })?
+            }
+            "--route" => {
+                parsed.spec =
+                    parse_spec(value).map_err(|why| (BAD_INPUT, format!("--route: {why}")))?
+            }
+            "--framing" => {
+                parsed.framing = match value.as_str() {
+                    "length" => Framing::Length,
+                    "lines" => Framing::Lines,
+                    other => {
+                        return Err(usage(format!(
+                            "--framing: {other:?} is not length or lines"
+                        )));
+                    }
                 }
             }
-            "--unix" => unix = Some(value.clone()),
-            "--tcp" => tcp = Some(value.clone()),
-            _ => return Err(format!("unknown option {flag}; {USAGE}")),
+            "--unix" => parsed.unix = Some(value.clone()),
+            "--tcp" => parsed.tcp = Some(value.clone()),
+            _ => return Err(usage(format!("unknown option {flag}; {USAGE}"))),
         }
     }
-    if unix.is_some() == tcp.is_some() {
-        return Err(USAGE.to_string());
+    if parsed.unix.is_some() == parsed.tcp.is_some() {
+        return Err(usage(format!(
+            "give exactly one of --unix PATH, --tcp HOST:PORT; {USAGE}"
+        )));
     }
-    Ok((backend, unix, tcp))
+    Ok(parsed)
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (backend, unix, tcp) = parse(&args).unwrap_or_else(|message| {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let args = parse(&argv).unwrap_or_else(|(code, message)| {
         eprintln!("treasure-serve-native: {message}");
-        std::process::exit(2);
+        std::process::exit(code);
     });
-    if let Some(path) = unix {
-        let _ = std::fs::remove_file(&path); // a stale socket left by a killed server
-        let listener = UnixListener::bind(&path).unwrap_or_else(|err| fail(&path, err));
+    let (backend, framing) = (args.backend, args.framing);
+    if let Some(path) = &args.unix {
+        if std::fs::symlink_metadata(path).is_ok_and(|meta| is_socket(&meta)) {
+            let _ = std::fs::remove_file(path); // a stale socket left by a killed server
+        }
+        let listener = UnixListener::bind(path).unwrap_or_else(|err| fail(path, err));
         println!("listening on unix:{path}");
         for stream in listener.incoming().flatten() {
+            let spec = args.spec.clone();
             if let Ok(reader) = stream.try_clone() {
-                thread::spawn(move || serve(stream, reader, backend));
+                thread::spawn(move || {
+                    framing::serve(reader, stream, &Router::new(backend, spec), framing)
+                });
             }
         }
-    } else if let Some(address) = tcp {
-        let listener = TcpListener::bind(&address).unwrap_or_else(|err| fail(&address, err));
+    } else if let Some(address) = &args.tcp {
+        let listener = TcpListener::bind(address).unwrap_or_else(|err| fail(address, err));
         let local = listener
             .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or(address);
+            .map_or_else(|_| address.clone(), |a| a.to_string());
         println!("listening on tcp:{local}");
         for stream in listener.incoming().flatten() {
             let _ = stream.set_nodelay(true);
+            let spec = args.spec.clone();
             if let Ok(reader) = stream.try_clone() {
-                thread::spawn(move || serve(stream, reader, backend));
+                thread::spawn(move || {
+                    framing::serve(reader, stream, &Router::new(backend, spec), framing)
+                });
             }
         }
     }
+}
+
+fn is_socket(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    meta.file_type().is_socket()
 }
 
 fn fail(address: &str, err: std::io::Error) -> ! {
@@ -199,5 +136,5 @@ fn fail(address: &str, err: std::io::Error) -> ! {
         err.to_string()
     };
     eprintln!("treasure-serve-native: cannot listen on {address}: {why}");
-    std::process::exit(1);
+    std::process::exit(BAD_INPUT);
 }

@@ -30,6 +30,7 @@ from treasure.targets.address import Address
 from treasure.targets.summary import fill_latency
 
 BINARY = "treasure-loadgen"
+SERVER_BINARY = "treasure-serve-native"
 GRACE_S = 30.0  # past the schedule and the reply timeout, before the sender is killed
 
 
@@ -43,6 +44,12 @@ def native_sender_path() -> Path | None:
         return beside
     found = shutil.which(BINARY)
     return Path(found) if found else None
+
+
+def native_server_path() -> Path | None:
+    """The native server for the Rust routers (rust/serve), beside this Python."""
+    beside = Path(sys.executable).parent / SERVER_BINARY
+    return beside if beside.is_file() else None
 
 
 def histogram_of_pairs(pairs: list[list[int]]) -> HdrHistogram:
