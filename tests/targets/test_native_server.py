@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import EVENT_MESSAGE, MakeRecording
+from tests.targets.conftest import Served
 from tests.targets.test_target_live import hostile_payloads
 
 from treasure.parsers import Limits, ParseError, create
@@ -56,18 +57,22 @@ class NativeServer:
         self.path = line.removeprefix("listening on unix:")
 
     def exchange(self, requests: list[bytes], framing: str) -> list[Reply]:
-        """Every request pipelined on one connection, then every reply read, in order."""
-        encode = protocol.encode_line_request if framing == "lines" else protocol.blob
-        with socket.socket(socket.AF_UNIX) as sock:
-            sock.settimeout(20)
-            sock.connect(self.path)
-            with contextlib.suppress(BrokenPipeError):  # a server refusing a request closes
-                sock.sendall(b"".join(encode(request) for request in requests))
-                sock.shutdown(socket.SHUT_WR)
-            received = bytearray()
-            while chunk := sock.recv(1 << 16):
-                received += chunk
-        return decode_replies(bytes(received), framing)
+        return exchange(self.path, requests, framing)
+
+
+def exchange(path: str, requests: list[bytes], framing: str) -> list[Reply]:
+    """Every request pipelined on one connection, then every reply read, in order."""
+    encode = protocol.encode_line_request if framing == "lines" else protocol.blob
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(20)
+        sock.connect(path)
+        with contextlib.suppress(BrokenPipeError):  # a server refusing a request closes
+            sock.sendall(b"".join(encode(request) for request in requests))
+            sock.shutdown(socket.SHUT_WR)
+        received = bytearray()
+        while chunk := sock.recv(1 << 16):
+            received += chunk
+    return decode_replies(bytes(received), framing)
 
 
 def decode_replies(received: bytes, framing: str) -> list[Reply]:
@@ -117,12 +122,17 @@ def test_the_default_spec_is_the_three_fields(tmp_path: Path, native: list[Nativ
     ]
 
 
+@pytest.mark.parametrize("server", ["native", "treasure serve"])
 def test_limits_are_the_backends_then_the_connection_is_refused(
-    tmp_path: Path, native: list[NativeServer]
+    server: str, tmp_path: Path, native: list[NativeServer], served: list[Served]
 ) -> None:
     at_limit = b"a: " + b"x" * (Limits().max_bytes - 2)  # one byte over max_bytes
-    server = start(native, tmp_path)
-    replies = server.exchange([at_limit, EVENT_MESSAGE, at_limit + b"yy", EVENT_MESSAGE], "length")
+    if server == "native":
+        path = start(native, tmp_path).path
+    else:
+        served.append(Served("rust-serde", "--unix", str(tmp_path / "serve.sock")))
+        path = served[-1].address.removeprefix("unix:")
+    replies = exchange(path, [at_limit, EVENT_MESSAGE, at_limit + b"yy", EVENT_MESSAGE], "length")
     assert [reply.category for reply in replies] == ["limit", "", "limit"]  # then closed
     assert "refused" in replies[2].message
 

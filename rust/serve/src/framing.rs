@@ -25,15 +25,21 @@ enum Next {
     Close,
 }
 
-/// Serve one connection until the client closes it, breaks it, or sends too much.
-pub fn serve(mut reader: impl Read, mut writer: impl Write, router: &Router, framing: Framing) {
+/// Serve one connection until the client closes it or breaks it (false), or sends a request
+/// too large to read (true: the refusal is written, the caller ends the connection).
+pub fn serve(
+    mut reader: impl Read,
+    mut writer: impl Write,
+    router: &Router,
+    framing: Framing,
+) -> bool {
     let max_request = router.max_bytes() + 1; // slack: the router's own check classifies the limit
     let mut buffer: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut chunk = vec![0u8; READ_CHUNK];
     let mut out = Vec::with_capacity(READ_CHUNK);
     loop {
         let size = match reader.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return false,
             Ok(size) => size,
         };
         buffer.extend_from_slice(&chunk[..size]);
@@ -43,10 +49,10 @@ pub fn serve(mut reader: impl Read, mut writer: impl Write, router: &Router, fra
             Framing::Lines => answer_lines(&mut buffer, router, max_request, &mut out),
         };
         if !out.is_empty() && writer.write_all(&out).and_then(|_| writer.flush()).is_err() {
-            return;
+            return false;
         }
         if next == Next::Close {
-            return;
+            return true;
         }
     }
 }

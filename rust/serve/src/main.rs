@@ -10,10 +10,11 @@ mod framing;
 mod json;
 mod router;
 
-use std::io::ErrorKind;
-use std::net::TcpListener;
-use std::os::unix::net::UnixListener;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::thread;
+use std::time::Duration;
 
 use framing::Framing;
 use router::{BACKENDS, Backend, Router, parse_spec};
@@ -91,7 +92,6 @@ fn main() {
         eprintln!("treasure-serve-native: {message}");
         std::process::exit(code);
     });
-    let (backend, framing) = (args.backend, args.framing);
     if let Some(path) = &args.unix {
         if std::fs::symlink_metadata(path).is_ok_and(|meta| is_socket(&meta)) {
             let _ = std::fs::remove_file(path); // a stale socket left by a killed server
@@ -99,12 +99,7 @@ fn main() {
         let listener = UnixListener::bind(path).unwrap_or_else(|err| fail(path, err));
         println!("listening on unix:{path}");
         for stream in listener.incoming().flatten() {
-            let spec = args.spec.clone();
-            if let Ok(reader) = stream.try_clone() {
-                thread::spawn(move || {
-                    framing::serve(reader, stream, &Router::new(backend, spec), framing)
-                });
-            }
+            accept(stream, &args);
         }
     } else if let Some(address) = &args.tcp {
         let listener = TcpListener::bind(address).unwrap_or_else(|err| fail(address, err));
@@ -114,14 +109,52 @@ fn main() {
         println!("listening on tcp:{local}");
         for stream in listener.incoming().flatten() {
             let _ = stream.set_nodelay(true);
-            let spec = args.spec.clone();
-            if let Ok(reader) = stream.try_clone() {
-                thread::spawn(move || {
-                    framing::serve(reader, stream, &Router::new(backend, spec), framing)
-                });
-            }
+            accept(stream, &args);
         }
     }
+}
+
+/// What a connection needs of its socket, Unix or TCP.
+trait Socket: Read + Write + Send + Sized + 'static {
+    fn duplicate(&self) -> io::Result<Self>;
+    fn end(&self, timeout: Duration) -> io::Result<()>;
+}
+
+macro_rules! socket {
+    ($type:ty) => {
+        impl Socket for $type {
+            fn duplicate(&self) -> io::Result<Self> {
+                self.try_clone()
+            }
+
+            /// EOF after the replies, then a bounded wait for the client to close: closing
+            /// with its requests unread would reset the connection and drop the replies.
+            fn end(&self, timeout: Duration) -> io::Result<()> {
+                self.shutdown(Shutdown::Write)?;
+                self.set_read_timeout(Some(timeout))
+            }
+        }
+    };
+}
+socket!(UnixStream);
+socket!(TcpStream);
+
+const DRAIN: Duration = Duration::from_secs(2);
+const DRAIN_BYTES: u64 = 64 << 20;
+
+/// One thread per connection, with its own router.
+fn accept<S: Socket>(stream: S, args: &Args) {
+    let (backend, framing, spec) = (args.backend, args.framing, args.spec.clone());
+    let Ok(mut reader) = stream.duplicate() else {
+        return;
+    };
+    let mut writer = stream;
+    thread::spawn(move || {
+        let router = Router::new(backend, spec);
+        if framing::serve(&mut reader, &mut writer, &router, framing) && writer.end(DRAIN).is_ok() {
+            let _ = io::copy(&mut reader.take(DRAIN_BYTES), &mut io::sink());
+        }
+    });
 }
 
 fn is_socket(meta: &std::fs::Metadata) -> bool {

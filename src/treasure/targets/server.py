@@ -26,6 +26,7 @@ from treasure.targets.address import Framing
 from treasure.targets.protocol import Reply
 
 READ_CHUNK = 256 << 10
+DRAIN_S, DRAIN_BYTES = 2.0, 64 << 20  # how long and how much a refused client is read
 Router = Callable[[bytes], Reply]
 
 
@@ -122,6 +123,7 @@ def stream_handler(
                 if out and not _send(sock, out):
                     return
                 if isinstance(out, _Refusal):
+                    _end(sock)
                     return
 
     return Handler
@@ -132,6 +134,17 @@ def _recv(sock: socket.socket) -> bytes:
         return sock.recv(READ_CHUNK)
     except OSError:  # reset by the peer: the connection is over
         return b""
+
+
+def _end(sock: socket.socket) -> None:
+    """EOF after the replies, then a bounded wait for the client to close: closing with its
+    requests unread would reset the connection, and the refusal would never be read."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(DRAIN_S)
+        drained = 0
+        while drained < DRAIN_BYTES and (chunk := sock.recv(READ_CHUNK)):
+            drained += len(chunk)
 
 
 def _send(sock: socket.socket, data: bytes) -> bool:
