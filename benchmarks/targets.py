@@ -1,6 +1,7 @@
 """`make bench`, live targets: how fast the senders send, and what the hop to a service costs.
 
-    python benchmarks/targets.py RECORDING [--seconds S] [--hop-messages N] [--rounds R]
+    python benchmarks/targets.py RECORDING [--seconds S] [--rates N,N] [--python-rates N,N]
+        [--no-hop] [--hop-messages N] [--rounds R]
 
 1. Sender: the recording at rate:N/s to a Unix-socket target that costs little per message
    (the Go reference router, else the native Rust server, else `treasure serve rust-serde`):
@@ -8,13 +9,15 @@
    and pure-Python sender.
 2. The hop: rust-serde and pyyaml-dom in process, behind `treasure serve` on a Unix socket
    and on TCP, one message in flight (`--pace max`): µs per message and the ratios,
-   in interleaved rounds (medians), as `treasure compare --transport inproc,unix,tcp` runs;
-   and rust-serde in the native server (rust/serve), no Python on the server side.
+   one round by default (`--rounds R`: interleaved rounds, medians), as `treasure compare
+   --transport inproc,unix,tcp` runs; and rust-serde in the native server (rust/serve), no
+   Python on the server side.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -26,7 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from treasure.parsers import available_names
-from treasure.results import CompareResult, ReplayConfig
+from treasure.results import CompareResult, ReplayConfig, TargetFigures
 from treasure.runner.compare import run_compare
 from treasure.runner.replay import run_replay
 from treasure.targets.native import native_sender_path, native_server_path
@@ -42,8 +45,9 @@ TRANSPORTS = ("inproc", "unix", "tcp")
 
 def fast_target(scratch: Path) -> tuple[str, str]:
     """The cheapest Unix-socket router here, so the figure is the sender's: (description,
-    command with {sock}). The Go router's line reader costs ~2 µs a message; rust-serde
-    ~20 µs, which on two shared cores caps what any sender can get answered."""
+    command with {sock}). The Go router's line reader costs ~5 µs of CPU a message when
+    the sender batches (rust/loadgen/README.md); rust-serde ~20 µs, which on two shared
+    cores caps what any sender can get answered."""
     go = shutil.which("go")
     if go:
         binary = scratch / "go-router"
@@ -58,16 +62,20 @@ def fast_target(scratch: Path) -> tuple[str, str]:
     return "treasure serve rust-serde", serve
 
 
-def sender_table(recording: Path, seconds: float, scratch: Path) -> Table:
+def sender_table(
+    recording: Path, seconds: float, rates: list[int], python_rates: list[int], scratch: Path
+) -> Table:
     described, command = fast_target(scratch)
     table = Table(
         title=f"open-model sender to a Unix-socket target ({described}), {seconds:g} s each"
     )
     for header in ("sender", "rate asked", "sent/s reached", "answered", "send error p50",
-                   "p99", "max", "late > 1 ms", "corrected p99"):  # fmt: skip
+                   "p99", "max", "late > 1 ms", "of which behind a full socket",
+                   "corrected p99"):  # fmt: skip
         table.add_column(header, justify="left" if header == "sender" else "right")
-    plans = [("native", rate) for rate in RATES] if native_sender_path() else []
-    plans += [("python", rate) for rate in PYTHON_RATES]
+    plans = [("native", rate) for rate in rates] if native_sender_path() else []
+    realtime = "-"
+    plans += [("python", rate) for rate in python_rates]
     for sender, rate in plans:
         sock = scratch / f"{sender}-{rate}.sock"
         figures = run_target(
@@ -82,6 +90,8 @@ def sender_table(recording: Path, seconds: float, scratch: Path) -> Table:
             )
         )
         error, corrected = figures.schedule_error, figures.latency_corrected
+        if sender == "native" and figures.timeline is not None:
+            realtime = "yes" if figures.timeline.realtime_sender else "no (not permitted)"
         table.add_row(
             sender,
             f"{rate:,}/s",
@@ -91,10 +101,20 @@ def sender_table(recording: Path, seconds: float, scratch: Path) -> Table:
             f"{error.p99 / 1e3:,.0f} µs" if error else "-",
             f"{error.max / 1e3:,.0f} µs" if error else "-",
             f"{figures.late_sends:,}",
+            _behind_full_socket(figures),
             f"{corrected.p99 / 1e3:,.0f} µs" if corrected else "-",
         )
-    table.caption = "send error: actual - intended send time (the schedule's own accuracy)"
+    table.caption = (
+        f"send error: actual - intended send time (the schedule's own accuracy); load average "
+        f"{os.getloadavg()[0]:.1f} at the end; native sender threads real-time: {realtime}"
+    )
     return table
+
+
+def _behind_full_socket(figures: TargetFigures) -> str:
+    """Late sends that waited for the target to read (the native sender tells them apart)."""
+    behind = figures.timeline.late_behind_full_socket if figures.timeline else None
+    return "-" if behind is None else f"{behind:,}"
 
 
 def hop_rounds(recording: Path, messages: int, rounds: int, scratch: Path) -> list[CompareResult]:
@@ -161,16 +181,27 @@ def hop_table(results: list[CompareResult]) -> Table:
     return table
 
 
+def _rates(text: str) -> list[int]:
+    return [int(rate) for rate in text.split(",") if rate]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("recording", type=Path)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--hop-messages", type=int, default=3000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rates", default=",".join(map(str, RATES)), help="native sender, msg/s")
+    parser.add_argument("--python-rates", default=",".join(map(str, PYTHON_RATES)))
+    parser.add_argument("--no-hop", action="store_true", help="the sender table only")
     args = parser.parse_args()
     console = Console(width=160)
     with tempfile.TemporaryDirectory(prefix="treasure-bench-") as scratch:
-        console.print(sender_table(args.recording, args.seconds, Path(scratch)))
+        rates, python_rates = _rates(args.rates), _rates(args.python_rates)
+        senders = sender_table(args.recording, args.seconds, rates, python_rates, Path(scratch))
+        console.print(senders)
+        if args.no_hop:
+            return
         rounds = hop_rounds(args.recording, args.hop_messages, args.rounds, Path(scratch))
         console.print(hop_table(rounds))
         for result in rounds:

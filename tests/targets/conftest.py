@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from treasure.results import TargetFigures
+from treasure.results.timeline import TIMELINE_COLUMNS
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = [sys.executable, "-m", "treasure.cli", "serve"]
 
@@ -74,3 +77,21 @@ def served() -> Iterator[list[Served]]:
     yield started
     for one in started:
         one.stop()
+
+
+def assert_timeline_accounts_for(figures: TargetFigures) -> None:
+    """The per-second timeline adds up to the run's own counts, every message in the bin
+    of its intended send second."""
+    timeline = figures.timeline
+    assert timeline is not None
+    assert timeline.bin_ns == 1_000_000_000
+    totals = dict(zip(TIMELINE_COLUMNS, map(sum, zip(*timeline.bins, strict=True)), strict=True))
+    assert totals == {
+        "sent": figures.sent,
+        "late": figures.late_sends,
+        "routed": figures.routed,
+        "errors": sum(n for category, n in figures.errors.items() if category != "protocol"),
+        "timed_out": figures.timeouts,
+        "lost": figures.lost,
+    }
+    assert all(sent >= late for sent, late, *_ in timeline.bins)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import EVENT_MESSAGE, MakeRecording
-from tests.targets.conftest import Served, free_port, serve_command
+from tests.targets.conftest import Served, assert_timeline_accounts_for, free_port, serve_command
 from tests.targets.leaky_backend import LEAK_BYTES
 
 from treasure.parsers import ParseError, create
@@ -81,6 +81,14 @@ def test_serve_answers_every_message_as_the_backend_does_in_process(
     assert process.rss_peak_bytes >= process.rss_end_bytes > 10 << 20  # a Python process
     assert process.exit_code == 0  # stopped by SIGTERM, cleanly
     assert Path(figures.artefacts["target_stderr"]).exists()
+    assert_timeline_accounts_for(figures)
+    assert figures.timeline is not None
+    assert len(figures.timeline.bins) == 1 + (len(payloads) - 1) // 400  # rate:400/s
+    assert figures.timeline.realtime_sender is None  # the native sender's figure
+    cpu = figures.timeline.cpu_samples
+    assert len(cpu) == len(process.samples)
+    assert [ms for ms, _ in cpu] == [ms for ms, _, _ in process.samples]
+    assert 0 == cpu[0][1] <= cpu[-1][1] <= process.cpu_seconds + 0.02
 
 
 @pytest.mark.parametrize("transport", ["unix", "tcp"])
@@ -167,6 +175,7 @@ def test_a_target_killed_mid_run_ends_it_with_a_clear_account(
     assert f"answered {figures.answered}" in line
     assert figures.process is not None
     assert figures.process.samples
+    assert_timeline_accounts_for(figures)
 
 
 def test_a_target_that_stops_answering_times_out(
@@ -193,6 +202,7 @@ def test_a_target_that_stops_answering_times_out(
     assert "reply timeout" in figures.failure
     assert figures.answered == 0
     assert figures.timeouts == figures.sent > 0
+    assert_timeline_accounts_for(figures)
 
 
 @pytest.mark.parametrize("framing", ["lines", "http"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import EVENT_MESSAGE, MakeRecording
-from tests.targets.conftest import Served, free_port, serve_command
+from tests.targets.conftest import Served, assert_timeline_accounts_for, free_port, serve_command
 from tests.targets.test_target_live import hostile_payloads, in_process_outcomes
 
 from treasure.targets.native import native_sender_path, native_server_path
@@ -59,6 +59,11 @@ def test_native_sender_counts_what_the_backend_answers(
     process = figures.process
     assert process is not None
     assert process.samples[-1][1] == len(payloads)  # the sampler saw the replies counted
+    assert_timeline_accounts_for(figures)
+    assert figures.timeline is not None
+    assert len(figures.timeline.bins) == 1 + (len(payloads) - 1) // 500  # rate:500/s
+    assert figures.timeline.late_behind_full_socket is not None
+    assert figures.timeline.late_behind_full_socket <= figures.late_sends
 
 
 def test_native_sender_ends_a_run_whose_target_died(
@@ -88,6 +93,7 @@ def test_native_sender_ends_a_run_whose_target_died(
     assert 0 < figures.answered <= figures.sent < figures.scheduled == 2000
     assert figures.sent == figures.answered + figures.timeouts + figures.lost
     assert figures.unsent == 2000 - figures.sent
+    assert_timeline_accounts_for(figures)
 
 
 def test_native_sender_times_out_on_a_frozen_target(
@@ -113,6 +119,7 @@ def test_native_sender_times_out_on_a_frozen_target(
     assert "reply timeout" in figures.failure
     assert figures.answered == 0
     assert figures.timeouts == figures.sent > 0
+    assert_timeline_accounts_for(figures)
 
 
 @pytest.mark.parametrize("backend", ["rust-serde", "rust-events"])

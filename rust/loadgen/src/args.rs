@@ -10,10 +10,17 @@ pub struct Args {
     pub connections: usize,
     pub reply_timeout: Duration,
     pub late_threshold_ns: u64,
+    /// writers and readers under SCHED_FIFO where permitted (sched.rs)
+    pub realtime: bool,
+    /// SO_SNDBUF asked per connection, bytes; 0 leaves the system's default
+    pub send_buffer: i32,
+    /// the least time between two writes of a connection, ns
+    pub batch_window_ns: u64,
 }
 
 const USAGE: &str = "usage: treasure-loadgen --target unix:PATH|tcp:HOST:PORT --frames FILE \
---schedule FILE --out FILE [--connections C] [--reply-timeout-ms MS] [--late-threshold-ns NS]";
+--schedule FILE --out FILE [--connections C] [--reply-timeout-ms MS] [--late-threshold-ns NS] [--realtime yes|no] \
+[--send-buffer-bytes N] [--batch-window-ns NS]";
 
 impl Args {
     pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -25,6 +32,9 @@ impl Args {
             connections: 1,
             reply_timeout: Duration::from_secs(5),
             late_threshold_ns: 1_000_000,
+            realtime: true,
+            send_buffer: 4 << 20,
+            batch_window_ns: 100_000,
         };
         while let Some(flag) = argv.next() {
             let value = argv
@@ -40,6 +50,18 @@ impl Args {
                     args.reply_timeout = Duration::from_millis(number(&flag, &value)?)
                 }
                 "--late-threshold-ns" => args.late_threshold_ns = number(&flag, &value)?,
+                "--batch-window-ns" => args.batch_window_ns = number(&flag, &value)?,
+                "--realtime" => {
+                    args.realtime = match value.as_str() {
+                        "yes" => true,
+                        "no" => false,
+                        _ => return Err(format!("--realtime: {value:?} is not yes or no")),
+                    }
+                }
+                "--send-buffer-bytes" => {
+                    args.send_buffer = i32::try_from(number(&flag, &value)?)
+                        .map_err(|_| format!("--send-buffer-bytes: {value} is too large"))?
+                }
                 _ => return Err(format!("unknown option {flag}; {USAGE}")),
             }
         }

@@ -1,8 +1,6 @@
 //! One connection: a writer thread on the schedule and a reader matching replies in order.
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::TcpStream;
-use std::os::unix::net::UnixStream;
+use std::io::ErrorKind;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread;
@@ -11,60 +9,23 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use crate::args::Args;
+use crate::sched;
+use crate::stream::Stream;
 
 const HIGHEST_NS: u64 = 3_600_000_000_000; // as treasure.probes.latency: clamp, never drop
 const BATCH_BYTES: usize = 256 << 10;
 const POLL: Duration = Duration::from_millis(50);
 /// Reply status bytes: 0 routed, 1..=6 the categories of docs/target-protocol.md.
 pub const STATUSES: usize = 7;
-
-pub enum Stream {
-    Unix(UnixStream),
-    Tcp(TcpStream),
-}
-
-impl Stream {
-    pub fn connect(target: &str, timeout: Duration) -> std::io::Result<Stream> {
-        if let Some(path) = target.strip_prefix("unix:") {
-            let stream = UnixStream::connect(path)?;
-            stream.set_write_timeout(Some(timeout))?;
-            return Ok(Stream::Unix(stream));
-        }
-        let address = target.strip_prefix("tcp:").unwrap_or(target);
-        let stream = TcpStream::connect(address)?;
-        stream.set_nodelay(true)?;
-        stream.set_write_timeout(Some(timeout))?;
-        Ok(Stream::Tcp(stream))
-    }
-
-    fn try_clone(&self) -> std::io::Result<Stream> {
-        Ok(match self {
-            Stream::Unix(s) => Stream::Unix(s.try_clone()?),
-            Stream::Tcp(s) => Stream::Tcp(s.try_clone()?),
-        })
-    }
-
-    fn set_read_timeout(&self, timeout: Duration) -> std::io::Result<()> {
-        match self {
-            Stream::Unix(s) => s.set_read_timeout(Some(timeout)),
-            Stream::Tcp(s) => s.set_read_timeout(Some(timeout)),
-        }
-    }
-
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Stream::Unix(s) => s.read(buf),
-            Stream::Tcp(s) => s.read(buf),
-        }
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        match self {
-            Stream::Unix(s) => s.write_all(buf),
-            Stream::Tcp(s) => s.write_all(buf),
-        }
-    }
-}
+/// Columns of a timeline bin, each message counted in the bin of its intended send time:
+/// sent, sent late, answered routed, answered with an error, timed out, lost.
+pub const SENT: usize = 0;
+pub const LATE: usize = 1;
+pub const ROUTED: usize = 2;
+pub const ERRORS: usize = 3;
+pub const TIMED_OUT: usize = 4;
+pub const LOST: usize = 5;
+pub const BIN_NS: u64 = 1_000_000_000;
 
 /// What every connection reads: the frames, the schedule, and per-message send times.
 pub struct Shared {
@@ -76,6 +37,8 @@ pub struct Shared {
     pub connections: usize,
     pub reply_timeout_ns: u64,
     pub late_threshold_ns: u64,
+    pub realtime: bool,
+    pub batch_window_ns: u64,
 }
 
 impl Shared {
@@ -90,6 +53,8 @@ impl Shared {
             connections: args.connections,
             reply_timeout_ns: args.reply_timeout.as_nanos() as u64,
             late_threshold_ns: args.late_threshold_ns,
+            realtime: args.realtime,
+            batch_window_ns: args.batch_window_ns,
         }
     }
 
@@ -111,6 +76,10 @@ pub struct Totals {
     pub refused: u64,
     pub last_event_ns: u64,
     pub failures: Vec<String>,
+    /// late sends that waited behind a write the target's full socket held back
+    pub late_behind_full_socket: u64,
+    pub realtime_threads: u64,
+    pub timeline: Vec<[u64; 6]>,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -136,6 +105,38 @@ impl Totals {
             refused: 0,
             last_event_ns: 0,
             failures: Vec::new(),
+            late_behind_full_socket: 0,
+            realtime_threads: 0,
+            timeline: Vec::new(),
+        }
+    }
+
+    /// Count `n` in `column` of the bin of intended send time `due_ns`.
+    pub fn count(&mut self, due_ns: u64, column: usize, n: u64) {
+        let bin = (due_ns / BIN_NS) as usize;
+        if self.timeline.len() <= bin {
+            self.timeline.resize(bin + 1, [0; 6]);
+        }
+        self.timeline[bin][column] += n;
+    }
+
+    /// Connection k's sent messages `from..to` (positions) will get no reply: timed out or
+    /// lost, each in the bin of its intended send time.
+    fn unanswered(
+        &mut self,
+        shared: &Shared,
+        k: usize,
+        positions: std::ops::Range<usize>,
+        column: usize,
+    ) {
+        let n = positions.len() as u64;
+        if column == TIMED_OUT {
+            self.timeouts += n;
+        } else {
+            self.lost += n;
+        }
+        for position in positions {
+            self.count(shared.offsets[k + position * shared.connections], column, 1);
         }
     }
 
@@ -156,6 +157,16 @@ impl Totals {
         self.timeouts += other.timeouts;
         self.lost += other.lost;
         self.late_sends += other.late_sends;
+        self.late_behind_full_socket += other.late_behind_full_socket;
+        self.realtime_threads += other.realtime_threads;
+        if self.timeline.len() < other.timeline.len() {
+            self.timeline.resize(other.timeline.len(), [0; 6]);
+        }
+        for (mine, theirs) in self.timeline.iter_mut().zip(&other.timeline) {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
+            }
+        }
         self.last_event_ns = self.last_event_ns.max(other.last_event_ns);
         for failure in other.failures {
             if !self.failures.contains(&failure) {
@@ -213,16 +224,25 @@ fn write_all(
     progress: &Progress,
 ) -> Totals {
     let mut totals = Totals::new();
+    if shared.realtime && sched::realtime(sched::WRITER_PRIORITY) {
+        totals.realtime_threads += 1;
+    }
     let (count, step) = (shared.mine(k), shared.connections);
     let mut position = 0;
     let mut batch = Vec::with_capacity(BATCH_BYTES + 4096);
+    // from a write the target's full socket held back until the writer is on time again
+    let mut held_back = false;
+    let mut last_write = 0u64;
     while position < count && !progress.dead.load(Ordering::Acquire) {
         let now = elapsed_ns(start);
-        let due = shared.offsets[k + position * step];
-        if due > now {
-            thread::sleep(Duration::from_nanos(due - now)); // overshoots ~50 µs: the batch catches up
+        // at least the window between two writes: messages due meanwhile share one write
+        let wake = shared.offsets[k + position * step].max(last_write + shared.batch_window_ns);
+        if wake > now {
+            thread::sleep(Duration::from_nanos(wake - now));
+            held_back = false;
             continue;
         }
+        last_write = now;
         batch.clear();
         while position < count && batch.len() < BATCH_BYTES {
             let index = k + position * step;
@@ -233,15 +253,21 @@ fn write_all(
             batch.extend_from_slice(&shared.frames[index % shared.frames.len()]);
             shared.actual[index].store(now, Ordering::Release);
             record(&mut totals.schedule_error, now - due);
+            totals.count(due, SENT, 1);
             if now - due > shared.late_threshold_ns {
                 totals.late_sends += 1;
+                totals.late_behind_full_socket += u64::from(held_back);
+                totals.count(due, LATE, 1);
             }
             position += 1;
         }
-        if let Err(err) = stream.write_all(&batch) {
-            totals.failures.push(format!("sending failed: {err}"));
-            progress.dead.store(true, Ordering::Release);
-            break; // `sent` stays at the last whole batch: this one was not (all) sent
+        match stream.send_batch(&batch) {
+            Ok(waited) => held_back |= waited,
+            Err(err) => {
+                totals.failures.push(format!("sending failed: {err}"));
+                progress.dead.store(true, Ordering::Release);
+                break; // `sent` stays at the last whole batch: this one was not (all) sent
+            }
         }
         progress.sent.store(position, Ordering::Release);
         totals.last_event_ns = totals.last_event_ns.max(now);
@@ -263,6 +289,9 @@ fn read_all(
     let mut replied = 0usize;
     let mut buffer: Vec<u8> = Vec::with_capacity(1 << 20);
     let mut chunk = vec![0u8; 256 << 10];
+    if shared.realtime && sched::realtime(sched::READER_PRIORITY) {
+        totals.realtime_threads += 1;
+    }
     if let Err(err) = stream.set_read_timeout(POLL) {
         totals
             .failures
@@ -276,7 +305,8 @@ fn read_all(
                     totals
                         .failures
                         .push("the target closed the connection".to_string());
-                    totals.lost += (progress.sent.load(Ordering::Acquire) - replied) as u64;
+                    let sent = progress.sent.load(Ordering::Acquire);
+                    totals.unanswered(shared, k, replied..sent, LOST);
                 }
                 return;
             }
@@ -290,7 +320,8 @@ fn read_all(
                         totals
                             .failures
                             .push(format!("a reply broke the protocol: {problem}"));
-                        totals.lost += (progress.sent.load(Ordering::Acquire) - replied - 1) as u64;
+                        let sent = progress.sent.load(Ordering::Acquire);
+                        totals.unanswered(shared, k, replied + 1..sent, LOST);
                         return;
                     }
                 }
@@ -310,7 +341,7 @@ fn read_all(
                         totals
                             .failures
                             .push(format!("no reply within the {seconds} s reply timeout"));
-                        totals.timeouts += (sent - replied) as u64;
+                        totals.unanswered(shared, k, replied..sent, TIMED_OUT);
                         return;
                     }
                 }
@@ -318,7 +349,8 @@ fn read_all(
             Err(err) if err.kind() == ErrorKind::Interrupted => {}
             Err(err) => {
                 totals.failures.push(format!("receiving failed: {err}"));
-                totals.lost += (progress.sent.load(Ordering::Acquire) - replied) as u64;
+                let sent = progress.sent.load(Ordering::Acquire);
+                totals.unanswered(shared, k, replied..sent, LOST);
                 return;
             }
         }
@@ -357,6 +389,11 @@ fn take_replies(
         }
         let sent_at = shared.actual[index].load(Ordering::Acquire);
         totals.statuses[status] += 1;
+        totals.count(
+            shared.offsets[index],
+            if status == 0 { ROUTED } else { ERRORS },
+            1,
+        );
         record(
             &mut totals.corrected,
             now.saturating_sub(shared.offsets[index]),

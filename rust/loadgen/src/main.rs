@@ -10,6 +10,8 @@
 mod args;
 mod connection;
 mod report;
+mod sched;
+mod stream;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -17,7 +19,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use args::Args;
-use connection::{Shared, Stream, Totals};
+use connection::{Shared, Totals};
+use stream::Stream;
 
 fn main() {
     let args = match Args::parse(std::env::args().skip(1)) {
@@ -41,22 +44,8 @@ fn main() {
     }
 }
 
-unsafe extern "C" {
-    fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
-}
-
-/// Sleeps wake within ~1 µs of their deadline instead of the default 50 µs slack: the
-/// writers sleep until each message's send time (inherited by the threads spawned later).
-fn tighten_timer_slack() {
-    const PR_SET_TIMERSLACK: i32 = 29;
-    // SAFETY: prctl with PR_SET_TIMERSLACK takes a plain integer and touches no memory.
-    unsafe {
-        prctl(PR_SET_TIMERSLACK, 1_000, 0, 0, 0);
-    }
-}
-
 fn run(args: &Args) -> Result<String, String> {
-    tighten_timer_slack();
+    sched::tighten_timer_slack();
     let frames = args::read_frames(&args.frames)?;
     let offsets = args::read_schedule(&args.schedule)?;
     let shared = Arc::new(Shared::new(frames, offsets, args));
@@ -64,7 +53,7 @@ fn run(args: &Args) -> Result<String, String> {
     let mut refused = 0u64;
     let mut failures = Vec::new();
     for _ in 0..args.connections {
-        match Stream::connect(&args.target, args.reply_timeout) {
+        match Stream::connect(&args.target, args.reply_timeout, args.send_buffer) {
             Ok(stream) => streams.push(Some(stream)),
             Err(err) => {
                 refused += 1;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use crate::connection::{Shared, Totals};
+use crate::connection::{BIN_NS, Shared, Totals};
 
 const CATEGORIES: [&str; 7] = [
     "",
@@ -34,6 +34,15 @@ fn pairs(histogram: &Histogram<u64>) -> String {
     out
 }
 
+/// One `[sent, late, routed, errors, timed out, lost]` row per second.
+fn timeline(bins: &[[u64; 6]]) -> String {
+    let rows: Vec<String> = bins
+        .iter()
+        .map(|bin| format!("[{}]", bin.map(|n| n.to_string()).join(",")))
+        .collect();
+    rows.join(",")
+}
+
 fn quoted(text: &str) -> String {
     let mut out = String::from("\"");
     for c in text.chars() {
@@ -60,7 +69,8 @@ pub fn json(totals: &Totals, shared: &Shared, elapsed: Duration) -> String {
     format!(
         "{{\"scheduled\":{},\"sent\":{},\"categories\":{{{}}},\"timeouts\":{},\"lost\":{},\
 \"refused\":{},\"late_sends\":{},\"last_event_ns\":{},\"elapsed_ns\":{},\"failures\":[{}],\
-\"corrected\":{},\"uncorrected\":{},\"schedule_error\":{}}}\n",
+\"corrected\":{},\"uncorrected\":{},\"schedule_error\":{},\"late_behind_full_socket\":{},\
+\"realtime_threads\":{},\"bin_ns\":{},\"timeline\":[{}]}}\n",
         shared.offsets.len(),
         totals.sent,
         categories.join(","),
@@ -74,5 +84,9 @@ pub fn json(totals: &Totals, shared: &Shared, elapsed: Duration) -> String {
         pairs(&totals.corrected),
         pairs(&totals.uncorrected),
         pairs(&totals.schedule_error),
+        totals.late_behind_full_socket,
+        totals.realtime_threads,
+        BIN_NS,
+        timeline(&totals.timeline),
     )
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from treasure.results.figures import Distribution
+from treasure.results.timeline import TargetTimeline
 
 
 class TargetProcess(msgspec.Struct, kw_only=True):
@@ -55,3 +56,4 @@ class TargetFigures(msgspec.Struct, kw_only=True):
     uncorrected_curve: list[tuple[float, int]] = []
     process: TargetProcess | None = None
     artefacts: dict[str, str] = {}
+    timeline: TargetTimeline | None = None  # per second, for the report's plots

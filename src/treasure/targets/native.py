@@ -25,6 +25,7 @@ from hdrh.histogram import HdrHistogram
 from treasure.errors import TargetError
 from treasure.probes.latency import HIGHEST_NS
 from treasure.results import TargetFigures
+from treasure.results.timeline import TargetTimeline
 from treasure.targets import protocol
 from treasure.targets.address import Address
 from treasure.targets.summary import fill_latency
@@ -157,6 +158,13 @@ def fill_from_report(figures: TargetFigures, report: dict[str, Any]) -> TargetFi
         histogram_of_pairs(report["corrected"]),
         histogram_of_pairs(report["uncorrected"]),
         histogram_of_pairs(report["schedule_error"]),
+    )
+    threads = 2 * (figures.connections - figures.refused_connections)  # a writer, a reader each
+    figures.timeline = TargetTimeline(
+        bin_ns=int(report["bin_ns"]),
+        bins=[(row[0], row[1], row[2], row[3], row[4], row[5]) for row in report["timeline"]],
+        late_behind_full_socket=int(report["late_behind_full_socket"]),
+        realtime_sender=int(report["realtime_threads"]) == threads,
     )
     if report["failures"] and not figures.failure:
         figures.failure = "; ".join(report["failures"][:3])

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from treasure.errors import TargetError, TreasureError
 from treasure.probes.rss import PAGE, slope
@@ -113,6 +114,11 @@ class Spawned:
         return self.process.returncode
 
 
+def thinning(samples: list[Any]) -> int:
+    """Every how many samples one is kept: at most ~500 in a result."""
+    return max(1, len(samples) // 500)
+
+
 class ProcessSampler:
     """RSS and CPU of one process every SAMPLE_S, against the replies answered so far."""
 
@@ -122,6 +128,7 @@ class ProcessSampler:
         self.pid = pid
         self.answered = answered
         self.samples: list[tuple[int, int, int]] = []
+        self.cpu_samples: list[tuple[int, float]] = []  # [ms, CPU seconds since the start]
         self.died = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -140,6 +147,7 @@ class ProcessSampler:
         self.cpu_end = read_cpu_seconds(self.pid)
         self.peak = max(self.peak, read_peak_rss(self.pid), rss)
         self.samples.append((elapsed_ms, self.answered(), rss))
+        self.cpu_samples.append((elapsed_ms, round(self.cpu_end - self.cpu_start, 3)))
 
     def _run(self) -> None:
         while not self._stop.wait(SAMPLE_S):
@@ -165,7 +173,7 @@ class ProcessSampler:
         wall = (samples[-1][0] / 1000) if samples else 0.0
         cpu = max(0.0, self.cpu_end - self.cpu_start)
         growth = slope([(answered, rss) for _, answered, rss in samples])
-        step = max(1, len(samples) // 500)
+        step = thinning(samples)
         return TargetProcess(
             pid=self.pid,
             command=command,

@@ -13,9 +13,10 @@ from typing import Literal
 from treasure.errors import TargetError, TreasureError
 from treasure.recordings import open_recording
 from treasure.results import TargetFigures
+from treasure.results.timeline import TargetTimeline
 from treasure.targets.address import Address, Framing
 from treasure.targets.native import Replies, native_sender_path, send_native
-from treasure.targets.process import ProcessSampler, Spawned, alive
+from treasure.targets.process import ProcessSampler, Spawned, alive, thinning
 from treasure.targets.schedule import open_schedule
 from treasure.targets.sender import Outcomes, send_stream
 from treasure.targets.sender_http import send_http
@@ -164,6 +165,8 @@ def _send_sampled(
         summarize_outcomes(figures, outcomes)
     if sampler is not None:
         figures.process = sampler.figures()
+        figures.timeline = figures.timeline or TargetTimeline()
+        figures.timeline.cpu_samples = sampler.cpu_samples[:: thinning(sampler.cpu_samples)]
         if sampler.died.is_set() or not alive(sampler.pid):
             died = f"the target (pid {sampler.pid}) exited during the run"
             figures.failure = f"{died}: {figures.failure}" if figures.failure else died

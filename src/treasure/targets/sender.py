@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from treasure.targets import protocol
 from treasure.targets.address import Address, Framing
 
+# What became of a message, for the per-second timeline (TIMELINE_COLUMNS' order).
+ROUTED, ERROR, TIMED_OUT, LOST = 1, 2, 3, 4
 POLL_S = 0.05  # how often a waiting reader looks at the stop flag and the reply timeout
 SLEEP_SLACK_NS = 200_000  # wake this early: sleeps overshoot, the batch catches up
 
@@ -33,6 +35,7 @@ class Outcomes:
     offsets: array[int]
     actual: array[int] = field(init=False)  # perf_counter_ns of the send; 0: never sent
     done: array[int] = field(init=False)  # perf_counter_ns of the reply; 0: unanswered
+    outcome: array[int] = field(init=False)  # ROUTED, ERROR, TIMED_OUT, LOST; 0: not yet
     start_ns: int = 0
     categories: Counter[str] = field(default_factory=Counter)  # "" is routed
     timeouts: int = 0
@@ -45,6 +48,7 @@ class Outcomes:
     def __post_init__(self) -> None:
         self.actual = array("q", bytes(8 * len(self.offsets)))
         self.done = array("q", bytes(8 * len(self.offsets)))
+        self.outcome = array("b", bytes(len(self.offsets)))
 
     def fail(self, message: str) -> None:
         with self.lock:
@@ -188,6 +192,7 @@ class StreamConnection:
                 raise protocol.ProtocolError("a reply to no request")
             index = pending.popleft()
             done[index] = now
+            self.outcomes.outcome[index] = ROUTED if reply.routed else ERROR
             categories[reply.category] += 1
         with self.outcomes.lock:
             self.outcomes.replies_so_far += len(replies)
@@ -200,6 +205,8 @@ class StreamConnection:
                 self.outcomes.timeouts += len(self.pending)
             else:
                 self.outcomes.lost += len(self.pending)
+            for index in self.pending:
+                self.outcomes.outcome[index] = TIMED_OUT if self.timed_out else LOST
 
 
 def _replies(buffer: bytearray, framing: Framing) -> list[protocol.Reply]:

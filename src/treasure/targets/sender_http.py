@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from treasure.targets import protocol
 from treasure.targets.address import Address
-from treasure.targets.sender import SLEEP_SLACK_NS, Outcomes
+from treasure.targets.sender import ERROR, LOST, ROUTED, SLEEP_SLACK_NS, TIMED_OUT, Outcomes
 
 
 def _post_all(
@@ -43,12 +43,15 @@ def _post_all(
             response = connection.getresponse()
             body = response.read()
             outcomes.done[index] = clock()
-            categories[_category(response.status, body)] += 1
+            category = _category(response.status, body)
+            outcomes.outcome[index] = ERROR if category else ROUTED
+            categories[category] += 1
             with outcomes.lock:
                 outcomes.replies_so_far += 1
     except TimeoutError:
         with outcomes.lock:
             outcomes.timeouts += 1
+        outcomes.outcome[index] = TIMED_OUT
         outcomes.fail(f"no reply within the {timeout_s:g} s reply timeout")
     except ConnectionRefusedError as exc:
         with outcomes.lock:
@@ -58,6 +61,7 @@ def _post_all(
         if index >= 0 and outcomes.actual[index] and not outcomes.done[index]:
             with outcomes.lock:
                 outcomes.lost += 1
+            outcomes.outcome[index] = LOST
         outcomes.fail(f"the target's connection failed: {exc!r}")
     finally:
         connection.close()

@@ -8,7 +8,10 @@ from hdrh.histogram import HdrHistogram
 
 from treasure.probes.latency import CURVE_PERCENTILES, distribution_of, histogram_of
 from treasure.results import TargetFigures
+from treasure.results.timeline import TIMELINE_COLUMNS, TargetTimeline
 from treasure.targets.sender import Outcomes
+
+BIN_NS = 1_000_000_000
 
 
 def curve(histogram: HdrHistogram) -> list[tuple[float, int]]:
@@ -66,6 +69,29 @@ def summarize_outcomes(figures: TargetFigures, outcomes: Outcomes) -> TargetFigu
     fill_latency(
         figures, histogram_of(corrected), histogram_of(uncorrected), histogram_of(lateness)
     )
+    if figures.pace != "max":
+        figures.timeline = timeline_of(outcomes, figures.late_threshold_ns)
     if outcomes.failures and not figures.failure:
         figures.failure = "; ".join(outcomes.failures[:3])
     return figures
+
+
+def timeline_of(outcomes: Outcomes, late_threshold_ns: int) -> TargetTimeline:
+    """Each sent message in the bin of its intended send time: sent, late, and what became
+    of it (the Python senders' part; the native sender counts its own)."""
+    offsets, start = outcomes.offsets, outcomes.start_ns
+    bins = [[0] * len(TIMELINE_COLUMNS) for _ in range(offsets[-1] // BIN_NS + 1 if offsets else 0)]
+    for index, sent_ns in enumerate(outcomes.actual):
+        if not sent_ns:
+            continue
+        row = bins[offsets[index] // BIN_NS]
+        row[0] += 1
+        row[1] += sent_ns - (start + offsets[index]) > late_threshold_ns
+        if outcomes.outcome[index]:
+            row[1 + outcomes.outcome[index]] += 1  # ROUTED..LOST follow "late"
+    return TargetTimeline(bin_ns=BIN_NS, bins=[_row(row) for row in bins])
+
+
+def _row(values: list[int]) -> tuple[int, int, int, int, int, int]:
+    sent, late, routed, errors, timed_out, lost = values
+    return sent, late, routed, errors, timed_out, lost
