@@ -17,7 +17,7 @@ from pathlib import Path
 from plotly.offline import get_plotlyjs
 
 from treasure.files import check_output, write_text
-from treasure.report import _plots
+from treasure.report import _plots, target_plots
 from treasure.report.details import details_table
 from treasure.report.html_sections import (
     artefact_href,
@@ -120,6 +120,7 @@ def render_page(results: Sequence[Result], base: Path) -> str:
         ),
         heap_notes(runs),
         plot_section("CPU", runs, _plots.cpu_share),
+        plot_section("Target", runs, *target_plots.FIGURES),
         cpu_details(runs),
         errors(runs),
         _run_details(report, runs),
