@@ -36,7 +36,7 @@ from treasure.targets.native import native_sender_path, native_server_path
 from treasure.targets.run import TargetRun, run_target
 
 ROOT = Path(__file__).resolve().parents[1]
-RATES = (20_000, 50_000, 100_000)
+RATES = (20_000, 50_000, 100_000, 200_000)
 PYTHON_RATES = (5_000, 20_000)
 HOP_BACKENDS = ("rust-serde", "pyyaml-dom")
 NATIVE_LABEL = "rust-serde@native-unix"
@@ -153,7 +153,8 @@ def hop_table(results: list[CompareResult]) -> Table:
         for run in result.runs:
             assert run.latency is not None
             p50_us.setdefault(run.backend, []).append(run.latency.uncorrected.p50 / 1000)
-    table = Table(title=f"the hop: µs per message, one in flight, median of {len(results)} rounds")
+    runs = "one run" if len(results) == 1 else f"median of {len(results)} interleaved rounds"
+    table = Table(title=f"the hop: µs per message, one in flight, {runs}")
     for header in ("backend", "in process", "unix", "tcp", "unix ÷ inproc", "tcp ÷ inproc",
                    "unix hop", "tcp hop"):  # fmt: skip
         table.add_column(header, justify="left" if header == "backend" else "right")

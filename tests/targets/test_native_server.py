@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import EVENT_MESSAGE, MakeRecording
-from tests.targets.conftest import Served
+from tests.targets.conftest import Served, free_port
 from tests.targets.test_target_live import hostile_payloads
 
 from treasure.parsers import Limits, ParseError, create
@@ -60,12 +60,14 @@ class NativeServer:
         return exchange(self.path, requests, framing)
 
 
-def exchange(path: str, requests: list[bytes], framing: str) -> list[Reply]:
-    """Every request pipelined on one connection, then every reply read, in order."""
+def exchange(address: str | tuple[str, int], requests: list[bytes], framing: str) -> list[Reply]:
+    """Every request pipelined on one connection (a Unix socket's path, or TCP's host and
+    port), then every reply read, in order."""
     encode = protocol.encode_line_request if framing == "lines" else protocol.blob
-    with socket.socket(socket.AF_UNIX) as sock:
+    family = socket.AF_INET if isinstance(address, tuple) else socket.AF_UNIX
+    with socket.socket(family) as sock:
         sock.settimeout(20)
-        sock.connect(path)
+        sock.connect(address)
         with contextlib.suppress(BrokenPipeError):  # a server refusing a request closes
             sock.sendall(b"".join(encode(request) for request in requests))
             sock.shutdown(socket.SHUT_WR)
@@ -113,6 +115,27 @@ def test_routes_a_spec_as_the_backend_does_in_process(
     assert [(r.fields, r.category) for r in replies] == [(r.fields, r.category) for r in expected]
     assert replies[1].fields == ("login", "north", "0x1F", "p1")
     assert {r.category for r in replies} >= {"", "syntax", "encoding", "schema", "unsafe-tag"}
+
+
+def test_tcp_answers_as_the_unix_socket_does() -> None:
+    server = native_server_path()
+    assert server is not None
+    port = free_port()
+    process = subprocess.Popen(
+        [str(server), "--backend", "rust-events", "--route", SPEC, "--tcp", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == f"listening on tcp:127.0.0.1:{port}"
+        payloads = [EVENT_MESSAGE, NESTED, *hostile_payloads()]
+        replies = exchange(("127.0.0.1", port), payloads, "length")
+    finally:
+        process.kill()
+        process.communicate(timeout=10)
+    expected = expected_replies("rust-events", SPEC, payloads)
+    assert [(r.fields, r.category) for r in replies] == [(r.fields, r.category) for r in expected]
 
 
 def test_the_default_spec_is_the_three_fields(tmp_path: Path, native: list[NativeServer]) -> None:

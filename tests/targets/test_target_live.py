@@ -88,7 +88,7 @@ def test_serve_answers_every_message_as_the_backend_does_in_process(
     cpu = figures.timeline.cpu_samples
     assert len(cpu) == len(process.samples)
     assert [ms for ms, _ in cpu] == [ms for ms, _, _ in process.samples]
-    assert 0 == cpu[0][1] <= cpu[-1][1] <= process.cpu_seconds + 0.02
+    assert 0 <= cpu[0][1] <= cpu[-1][1] <= process.cpu_seconds + 0.02  # seconds since start
 
 
 @pytest.mark.parametrize("transport", ["unix", "tcp"])

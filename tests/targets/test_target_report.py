@@ -126,7 +126,7 @@ def test_target_cpu_is_cpu_seconds_per_second(runs: tuple[RunResult, RunResult, 
         assert all(0 <= cores <= 2.5 for cores in trace["y"])  # two cores, tick rounding
         process = target_of(run).process
         assert process is not None
-        assert 0 == samples[0][1] <= samples[-1][1] <= process.cpu_seconds + 0.02
+        assert 0 <= samples[0][1] <= samples[-1][1] <= process.cpu_seconds + 0.02
 
 
 def test_latency_curves_from_intended_and_actual_send(
