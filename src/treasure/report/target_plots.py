@@ -123,12 +123,12 @@ def _targets(runs: Labelled) -> list[tuple[int, str, TargetFigures]]:
 
 
 def target_latency(runs: Labelled) -> go.Figure | None:
-    """Latency by percentile from the intended send time (solid) and from the actual send
-    (dashed): the gap between them is what the schedule's lateness adds."""
+    """Latency by percentile from the intended send time (dashed, as the corrected curve of
+    the latency plot) and from the actual send (solid): the gap is what late sends add."""
     figure = _figure("Target latency by percentile", "percentile", "latency (µs)")
     for index, label, target in _targets(runs):
-        curves = (("intended", target.corrected_curve, "solid"),
-                  ("actual", target.uncorrected_curve, "dash"))  # fmt: skip
+        curves = (("intended", target.corrected_curve, "dash"),
+                  ("actual", target.uncorrected_curve, "solid"))  # fmt: skip
         for origin, curve, dash in curves:
             if not curve:
                 continue
@@ -171,7 +171,11 @@ def target_per_second(runs: Labelled) -> go.Figure | None:
                 line={"color": colour(index), "dash": dash},
                 hovertemplate=f"second %{{x:g}}: %{{y:,}} {name.replace('_', ' ')}",
             )
-    return figure if figure.data else None
+    if not figure.data:
+        return None
+    figure.update_xaxes(rangemode="tozero")
+    figure.update_yaxes(rangemode="tozero")
+    return figure
 
 
 FIGURES = (target_rss_over_time, target_rss_growth, target_cpu, target_latency, target_per_second)
