@@ -6,7 +6,7 @@ Prints µs/msg for pyyaml-dom, rapidyaml, rust-scan and rust-serde, measured in 
 rounds (A B C D A B C D ...) over the same payloads, the median and spread of each ratio to
 rust-scan, rust-scan's fallbacks per 1k messages, and callgrind's instructions per message
 when valgrind and cargo are present. rapidyaml (`pip install rapidyaml`, the `contenders`
-extra) parses into one reused tree and looks the three fields up at the root.
+extra) parses into a fresh tree and looks the three fields up at the root.
 """
 
 from __future__ import annotations
@@ -36,9 +36,11 @@ def rapidyaml_router() -> Route | None:
         import ryml  # type: ignore[import-not-found, import-untyped, unused-ignore]
     except ImportError:
         return None
-    tree = ryml.Tree()
 
     def route(payload: bytes) -> tuple[bytes, ...]:
+        # a fresh tree each time: parsing into a used one appends to its root, so the
+        # first message's fields would be found forever and the tree would keep growing
+        tree = ryml.Tree()
         ryml.parse_in_arena(payload, tree=tree)
         root = tree.root_id()
         return tuple(bytes(tree.val(tree.find_child(root, f))) for f in FIELDS)

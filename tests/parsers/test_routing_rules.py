@@ -82,7 +82,7 @@ ANSWERS: list[tuple[str, bytes, tuple[str, ...] | ErrorCategory | str]] = [
 ]
 # "dom": a fault inside a value no routing field goes through: `schema` for the backends
 # that construct every value, routed by the routing backends (docs/routing.md).
-ROUTING_BACKENDS = {"pyyaml-stream", "rust-serde", "rust-events", "rust-scan"}
+ROUTING_BACKENDS = {"pyyaml-stream", "rust-serde", "rust-events", "rust-scan", "rapidyaml"}
 
 
 # rust-fastyaml is a YAML 1.2 library returning a plain dict: its rows of the differences

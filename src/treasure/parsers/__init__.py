@@ -82,6 +82,7 @@ class BackendKind(StrEnum):
     TYPED = "typed"
     RUST = "rust"
     PLUGIN = "plugin"
+    CONTENDER = "contender"  # a library a user could route with instead (the extra)
 
 
 @runtime_checkable
@@ -110,6 +111,8 @@ INSTALL_HINTS: dict[str, str] = {
     "rust-serde": "build the Rust backend: make install (or pip install ./rust)",
     "rust-events": "build the Rust backend: make install (or pip install ./rust)",
     "rust-fastyaml": "pip install fastyaml-rs",
+    "rapidyaml": "pip install 'treasure[contenders]' (or pip install rapidyaml)",
+    "msgspec-json": "pip install msgspec",
 }
 
 # Backends whose native allocations a heap tracer cannot see, and why.
@@ -161,6 +164,7 @@ class BackendInfo:
     heap_measurable: bool = True
     heap_note: str = "memray hooks malloc/free of every loaded library"
     source: str = "entry-point"
+    payload_format: str = "yaml"  # what its payloads are: "json" for a JSON-only backend
     factory: Callable[..., Backend] | None = field(default=None, repr=False, compare=False)
 
 
@@ -177,6 +181,7 @@ def _info_from_class(name: str, cls: Any, source: str) -> BackendInfo:
     info.library = str(getattr(cls, "library", ""))
     info.version = _library_version(info.library) if info.library else ""
     info.install_hint = INSTALL_HINTS.get(name, "")
+    info.payload_format = str(getattr(cls, "payload_format", "yaml"))
     note = HEAP_NOT_MEASURABLE.get(name) or getattr(cls, "heap_not_measurable", "")
     if note:
         info.heap_measurable = False
@@ -208,8 +213,13 @@ def discover() -> dict[str, BackendInfo]:
     return dict(sorted(found.items()))
 
 
-def available_names() -> list[str]:
-    return [name for name, info in discover().items() if info.available]
+def available_names(payload_format: str | None = "yaml") -> list[str]:
+    """The backends that load, of those reading `payload_format` (None: every one)."""
+    return [
+        name
+        for name, info in discover().items()
+        if info.available and payload_format in (None, info.payload_format)
+    ]
 
 
 def resolve(spec: str) -> BackendInfo:

@@ -29,21 +29,25 @@ def _attr(index: int) -> str:
     return f"f{index}"  # YAML keys need not be identifiers: renamed onto them
 
 
-def _struct_for(tree: dict[str, Any], name: str) -> type[msgspec.Struct]:
+def _struct_for(
+    tree: dict[str, Any], name: str, kind_types: dict[FieldKind, Any]
+) -> type[msgspec.Struct]:
     """A Struct whose fields are the tree's keys: a leaf's type or a nested tree."""
     fields: list[tuple[str, Any]] = []
     rename: dict[str, str] = {}
     for index, (key, leaf) in enumerate(tree.items()):
         rename[_attr(index)] = key
         nested = isinstance(leaf, dict)
-        fields.append(
-            (_attr(index), _struct_for(leaf, f"{name}_{index}") if nested else _KIND_TYPES[leaf])
-        )
+        leaf_type = _struct_for(leaf, f"{name}_{index}", kind_types) if nested else kind_types[leaf]
+        fields.append((_attr(index), leaf_type))
     return msgspec.defstruct(name, fields, rename=rename)
 
 
-def schema_for(routing: RoutingSpec) -> tuple[type[msgspec.Struct], list[tuple[str, ...]]]:
-    """The Struct for a spec, and each field's attribute path through it."""
+def schema_for(
+    routing: RoutingSpec, kind_types: dict[FieldKind, Any] = _KIND_TYPES
+) -> tuple[type[msgspec.Struct], list[tuple[str, ...]]]:
+    """The Struct for a spec (each field kind's type from `kind_types`), and each field's
+    attribute path through it."""
     tree: dict[str, Any] = {}
     attr_paths: list[tuple[str, ...]] = []
     for route_field in routing.fields:
@@ -55,7 +59,7 @@ def schema_for(routing: RoutingSpec) -> tuple[type[msgspec.Struct], list[tuple[s
         attrs.append(_attr(len(node)))
         node[route_field.path[-1]] = route_field.kind
         attr_paths.append(tuple(attrs))
-    return _struct_for(tree, "EventMessage"), attr_paths
+    return _struct_for(tree, "EventMessage", kind_types), attr_paths
 
 
 class MsgspecTypedBackend(PyYAMLDomBackend):
@@ -98,7 +102,12 @@ def _place(record: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 
 
 def _read(message: msgspec.Struct, attrs: tuple[str, ...]) -> str:
+    return str(read_attrs(message, attrs))
+
+
+def read_attrs(message: msgspec.Struct, attrs: tuple[str, ...]) -> Any:
+    """The value at an attribute path through nested Structs."""
     value: Any = message
     for attr in attrs:
         value = getattr(value, attr)
-    return str(value)
+    return value

@@ -51,9 +51,11 @@ def default_backends() -> list[str]:
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         if entry.module.startswith(OWN_PACKAGE):
             try:
-                resolve(entry.name)
+                info = resolve(entry.name)
             except BackendError:
                 continue  # not installed: `treasure backends` says how to install it
+            if info.payload_format != "yaml":
+                continue  # a JSON-only backend is compared when named (-b), on JSON
         names.add(entry.name)
     return sorted(names)
 
