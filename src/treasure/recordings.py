@@ -9,7 +9,6 @@ sequence number and, at the end, the trailer's frame count and whole-file checks
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,12 +16,14 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal, Protocol
 
 import zstandard
+from isal.isal_zlib import crc32  # zlib's CRC-32 by ISA-L: ~3× faster on a frame
 
 from treasure.errors import RecordingError
 from treasure.recording_format import (
     CRC,
-    HEAD_V1,
-    HEAD_V2,
+    CRC_RESIDUE,
+    HEAD_V1_CHECKED,
+    HEAD_V2_CHECKED,
     MAGIC,
     MAX_PAYLOAD_BYTES,
     TRAILER_MAGIC,
@@ -54,7 +55,7 @@ __all__ = [
     "open_recording",
 ]
 
-READ_CHUNK = 64 << 10
+READ_CHUNK = 256 << 10  # fewer refills: each joins what is left with the new bytes
 ZSTD_INPUT_CHUNK = 4 << 10  # small input steps keep decompressed output per step small
 MAX_PROBLEMS = 20
 
@@ -209,7 +210,7 @@ class _Cursor:
         have = len(self.buf) - self.pos
         if have >= need or self.eof:
             return have
-        self.checksum = zlib.crc32(memoryview(self.buf)[: self.pos], self.checksum)
+        self.checksum = crc32(memoryview(self.buf)[: self.pos], self.checksum)
         parts = [self.buf[self.pos :]]
         self.base += self.pos
         self.pos = 0
@@ -226,7 +227,7 @@ class _Cursor:
         return have
 
     def consumed_checksum(self) -> int:
-        return zlib.crc32(memoryview(self.buf)[: self.pos], self.checksum)
+        return crc32(memoryview(self.buf)[: self.pos], self.checksum)
 
     def rest_is_empty(self) -> bool:
         return self.available(1) == 0
@@ -259,57 +260,73 @@ class RecordingReader:
         self.integrity.ended = True  # not reached when the caller stops early
 
     def _frames(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Frame]:
+        """Frames from the cursor on. The hot loop keeps the buffer and position in locals
+        (the cursor is synced only to refill it and when the loop stops): per frame, one
+        unpack of the head and its checksum, one CRC of the head and one of the body."""
         integrity = self.integrity
         v2 = self.header.version >= 2
-        head = HEAD_V2 if v2 else HEAD_V1
-        head_size = head.size + CRC.size
-        crc32 = zlib.crc32
+        head = HEAD_V2_CHECKED if v2 else HEAD_V1_CHECKED
+        unpack_head = head.unpack_from
+        head_size, head_bytes = head.size, head.size - CRC.size
+        frame = Frame
         index = 0  # v1: frames in file order; v2: the sequence number expected next
         payload_seen = 0
+        buf, pos = cur.buf, cur.pos
+        view, end = memoryview(buf), len(buf)
         try:
             while True:
-                have = cur.available(head_size)
-                buf, pos = cur.buf, cur.pos
-                if v2 and have and buf.startswith(TRAILER_MAGIC[:have], pos):
-                    self._finish(cur, zstd, index, payload_seen)
-                    return
-                if have < head_size:
-                    if have:
-                        integrity.torn_tail, integrity.torn_offset = True, cur.offset
-                    return
+                if end - pos < head_size:
+                    cur.pos = pos
+                    have = cur.available(head_size)
+                    buf, pos = cur.buf, cur.pos
+                    view, end = memoryview(buf), len(buf)
+                    if have < head_size:
+                        if v2 and have and buf.startswith(TRAILER_MAGIC[:have], pos):
+                            self._finish(cur, zstd, index, payload_seen)
+                        elif have:
+                            integrity.torn_tail, integrity.torn_offset = True, cur.offset
+                        return
                 if v2:
-                    payload_len, user_len, sequence, timestamp_ns = head.unpack_from(buf, pos)
+                    payload_len, user_len, sequence, timestamp_ns, head_crc = unpack_head(buf, pos)
                 else:
-                    payload_len, user_len, timestamp_ns = head.unpack_from(buf, pos)
+                    payload_len, user_len, timestamp_ns, head_crc = unpack_head(buf, pos)
                     sequence = index
-                (head_crc,) = CRC.unpack_from(buf, pos + head.size)
-                if crc32(buf[pos : pos + head.size]) != head_crc or payload_len > MAX_PAYLOAD_BYTES:
-                    self.damaged(index, "frame head checksum mismatch", offset=cur.offset)
+                if (
+                    payload_len > MAX_PAYLOAD_BYTES
+                    or crc32(view[pos : pos + head_bytes]) != head_crc
+                ):
+                    cur.pos = pos  # a trailer's magic reads as a length over the limit
+                    if v2 and buf.startswith(TRAILER_MAGIC, pos):
+                        self._finish(cur, zstd, index, payload_seen)
+                    else:
+                        self.damaged(index, "frame head checksum mismatch", offset=cur.offset)
                     return
-                size = head_size + user_len + payload_len + CRC.size
-                if cur.available(size) < size:
-                    integrity.torn_tail, integrity.torn_offset = True, cur.offset
-                    return
-                buf, pos = cur.buf, cur.pos
-                cur.pos += size
+                stop = pos + head_size + user_len + payload_len + CRC.size
+                if stop > end:
+                    cur.pos = pos
+                    if cur.available(stop - pos) < stop - pos:
+                        integrity.torn_tail, integrity.torn_offset = True, cur.offset
+                        return
+                    stop += cur.pos - pos
+                    buf, pos = cur.buf, cur.pos
+                    view, end = memoryview(buf), len(buf)
+                body, pos = pos + head_size, stop
                 payload_seen += payload_len
                 if sequence != index and not self._in_sequence(index, sequence):
                     continue
-                user = buf[pos + head_size : pos + head_size + user_len]
-                payload = buf[pos + head_size + user_len : pos + size - CRC.size]
-                (body_crc,) = CRC.unpack_from(buf, pos + size - CRC.size)
                 index = sequence + 1
-                if crc32(payload, crc32(user, head_crc if v2 else 0)) != body_crc:
+                if crc32(view[body:stop], head_crc if v2 else 0) != CRC_RESIDUE:
                     self.damaged(sequence, "checksum mismatch")
                     continue
                 try:
-                    user_id = user.decode("utf-8")
+                    user_id = buf[body : body + user_len].decode()  # faster than str(view)
                 except UnicodeDecodeError:
                     self.damaged(sequence, "user id is not UTF-8")
                     continue
                 integrity.frames_ok += 1
-                yield Frame(sequence, timestamp_ns, user_id, payload)
+                yield frame(sequence, timestamp_ns, user_id, buf[body + user_len : stop - CRC.size])
         finally:
+            cur.pos = pos
             self._next_index = index
 
     def _in_sequence(self, expected: int, sequence: int) -> bool:

@@ -15,8 +15,9 @@ import sys
 import time
 from array import array
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 
 from treasure._version import __version__
@@ -26,7 +27,7 @@ from treasure.passes.rss_harness import HARNESS_BACKEND, harness_growth
 from treasure.probes.gc import GcProbe
 from treasure.probes.latency import counted_histogram, distribution_of, summarize
 from treasure.probes.rss import RssSampler, reset_peak
-from treasure.recordings import open_recording
+from treasure.recordings import Frame, open_recording
 from treasure.results import ErrorSample, HostInfo, RecordingInfo, ReplayConfig, RunResult
 from treasure.sessions import SessionModel, handler_for
 
@@ -78,6 +79,107 @@ def recording_users(path: Path) -> int:
         return said or len({frame.user_id for frame in reader})
 
 
+class _Measured:
+    """What the measured loop collects. Per message it only appends to arrays; the routed
+    frames' digest and the size histogram are brought up to date every SAMPLE_EVERY
+    messages, so they cost one C call per thousand and their memory stays flat."""
+
+    def __init__(self, paced: bool, fail_fast: bool) -> None:
+        self.fail_fast = fail_fast
+        self.latencies: array[int] = array("q")
+        self.corrected: array[int] | None = array("q") if paced else None
+        self.sizes: Counter[int] = Counter()  # payload size -> messages: flat, unlike an array
+        self.pending_sizes: array[int] = array("q")
+        self.routed = hashlib.sha256()  # which frames routed, so runs can be told to cover the same
+        self.pending_routed: array[int] = array("q")
+        self.routed_count = 0
+        self.tally = _Tally()
+        self.stopped_early = ""
+
+    def flush(self) -> None:
+        """Fold the pending sizes and routed indices into the histogram and the digest."""
+        self.sizes.update(self.pending_sizes)
+        routed = self.pending_routed
+        if sys.byteorder != "little":
+            routed.byteswap()  # the digest is of 8-byte little-endian frame indices
+        self.routed.update(routed.tobytes())
+        self.routed_count += len(routed)
+        del self.pending_sizes[:], self.pending_routed[:]
+
+    def failed(self, frame: Frame, category: str, message: str, exc: BaseException) -> None:
+        self.tally.add(frame.index, category, message)
+        if self.fail_fast:
+            shown = str(exc) if isinstance(exc, ParseError) else repr(exc)
+            self.stopped_early = f"--fail-fast: frame {frame.index}: {shown}"
+
+
+def _measure(
+    first: Frame | None,
+    frames: Iterator[Frame],
+    config: ReplayConfig,
+    handler: Callable[[bytes], object],
+    session: SessionModel,
+    pacer: Pacer,
+    rss: RssSampler,
+    progress: Progress | None,
+) -> tuple[_Measured, int]:
+    """The measured loop: only `handler(payload)` between the two clock reads."""
+    out = _Measured(pacer.paced, config.fail_fast)
+    limit = config.limit if config.limit is not None else sys.maxsize
+    clock = time.perf_counter_ns
+    check_type = config.keep != "document"  # a document router hands back the tree
+    stateless, admit, keep_in_flight = (
+        config.keep == "nothing",
+        session.admit,
+        session.in_flight.append,
+    )
+    latency, corrected = out.latencies.append, out.corrected
+    size, routed = out.pending_sizes.append, out.pending_routed.append
+    measured, next_sample = 0, SAMPLE_EVERY
+    for frame in chain((first,) if first is not None else (), frames):
+        if measured >= limit:
+            break
+        payload = frame.payload
+        if corrected is not None:
+            intended = pacer.intended(measured, frame.timestamp_ns)
+            wait_until(intended)
+        t0 = clock()
+        try:
+            handled = handler(payload)
+            t1 = clock()
+            if check_type and type(handled) is not tuple:
+                out.tally.add(frame.index, CONTRACT_VIOLATION, wrong_type(handled))
+            else:
+                routed(frame.index)
+        except ParseError as exc:
+            t1 = clock()
+            handled = None
+            out.failed(frame, exc.category.value, exc.detail, exc)
+        except Exception as exc:
+            t1 = clock()
+            handled = None
+            out.failed(frame, UNCLASSIFIED, f"{type(exc).__name__}: {exc}", exc)
+        latency(t1 - t0)
+        if corrected is not None:
+            corrected.append(t1 - intended)
+        size(len(payload))
+        if stateless:
+            keep_in_flight(handled)
+        else:
+            admit(frame.user_id, handled)
+        measured += 1
+        if out.stopped_early:
+            break
+        if measured == next_sample:
+            next_sample += SAMPLE_EVERY
+            out.flush()
+            rss.sample(measured)
+            if progress is not None:
+                progress(measured)
+    out.flush()
+    return out, measured
+
+
 def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> RunResult:
     info = resolve(config.backend)
     backend = create(config.backend, routing=config.routing_spec)
@@ -86,24 +188,14 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
         progress(0)  # the first report: the backend is constructed
     session = SessionModel(config.users, config.keep, config.in_flight)
     pacer = Pacer.parse(config.pace)
-    limit = config.limit if config.limit is not None else sys.maxsize
-    latencies: array[int] = array("q")
-    corrected: array[int] | None = array("q") if pacer.paced else None
-    sizes: Counter[int] = Counter()  # payload size -> messages: flat, unlike an array
-    tally = _Tally()
     rss = RssSampler(SAMPLE_EVERY)
-    clock = time.perf_counter_ns
-    check_type = config.keep != "document"  # a document router hands back the tree
     admit = session.admit
     users = recording_users(Path(config.recording))  # before the loop: it stays flat
-    stopped_early = ""
-    measured = 0
-    routed = hashlib.sha256()  # which frames routed, so runs can be told to cover the same
-    routed_count = 0
     gc.collect()
     reset_peak()
     with open_recording(Path(config.recording), on_corrupt="skip") as reader, GcProbe() as gcp:
         frames = iter(reader)
+        frame: Frame | None
         for frame in frames:  # warm-up: through the handler, not measured
             if frame.index >= config.warmup:
                 break
@@ -115,50 +207,14 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
             frame = None
         gcp.reset()
         pacer.start()
-        started = clock()
-        while frame is not None and measured < limit:
-            payload = frame.payload
-            if corrected is not None:
-                intended = pacer.intended(measured, frame.timestamp_ns)
-                wait_until(intended)
-            t0 = clock()
-            try:
-                handled = handler(payload)
-                t1 = clock()
-                if check_type and type(handled) is not tuple:
-                    tally.add(frame.index, CONTRACT_VIOLATION, wrong_type(handled))
-                else:
-                    routed.update(frame.index.to_bytes(8, "little"))
-                    routed_count += 1
-            except ParseError as exc:
-                t1 = clock()
-                handled = None
-                tally.add(frame.index, exc.category.value, exc.detail)
-                if config.fail_fast:
-                    stopped_early = f"--fail-fast: frame {frame.index}: {exc}"
-            except Exception as exc:
-                t1 = clock()
-                handled = None
-                tally.add(frame.index, UNCLASSIFIED, f"{type(exc).__name__}: {exc}")
-                if config.fail_fast:
-                    stopped_early = f"--fail-fast: frame {frame.index}: {exc!r}"
-            latencies.append(t1 - t0)
-            if corrected is not None:
-                corrected.append(t1 - intended)
-            sizes[len(payload)] += 1
-            admit(frame.user_id, handled)
-            measured += 1
-            if stopped_early:
-                break
-            if measured % SAMPLE_EVERY == 0:
-                rss.sample(measured)
-                if progress is not None:
-                    progress(measured)
-            frame = next(frames, None)
-        duration = clock() - started
+        started = time.perf_counter_ns()
+        out, measured = _measure(frame, frames, config, handler, session, pacer, rss, progress)
+        duration = time.perf_counter_ns() - started
         rss.sample(measured)
         integrity = reader.integrity
         metadata = reader.header.metadata
+    tally, sizes, latencies, corrected = out.tally, out.sizes, out.latencies, out.corrected
+    stopped_early = out.stopped_early
     rss.close()
     for index in integrity.corrupt_frames:
         tally.add(index, CORRUPT_FRAME, "checksum mismatch: frame skipped")
@@ -193,6 +249,6 @@ def run_timing_pass(config: ReplayConfig, progress: Progress | None = None) -> R
         rss=rss.summary(
             None if config.backend == HARNESS_BACKEND else lambda: harness_growth(config)
         ),
-        routed_count=routed_count,
-        routed_digest=routed.hexdigest(),
+        routed_count=out.routed_count,
+        routed_digest=out.routed.hexdigest(),
     )
