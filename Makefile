@@ -71,8 +71,9 @@ fuzz-recordings: $(STAMP) ## Recording mutation fuzz and writer kills, long (ROU
 	TREASURE_FUZZ_ROUNDS=$${ROUNDS:-200} TREASURE_FUZZ_KILLS=$${KILLS:-200} $(BIN)/pytest -q -s \
 		tests/unit/test_recording_mutations.py tests/unit/test_recording_kills.py
 
-fuzz-routing: $(STAMP) ## Every backend against the routing reference on 20,000 hypothesis messages each (EXAMPLES=N)
-	TREASURE_DIFFERENTIAL_EXAMPLES=$${EXAMPLES:-20000} $(BIN)/pytest -q tests/parsers/test_differential.py
+fuzz-routing: $(STAMP) ## Every backend, and rust-scan on its own generator, against the routing reference on 20,000 hypothesis messages each (EXAMPLES=N)
+	TREASURE_DIFFERENTIAL_EXAMPLES=$${EXAMPLES:-20000} $(BIN)/pytest -q tests/parsers/test_differential.py \
+		tests/parsers/test_scan_differential.py
 
 fuzz: fuzz-recordings fuzz-scan fuzz-routing fuzz-rust ## Every fuzz target, long versions of what `make test` runs bounded
 
@@ -84,6 +85,7 @@ bench: $(STAMP) $(DEMO_RECORDING) ## Benchmarks on the blowup-12k recording: rat
 	$(BIN)/python benchmarks/run.py $(DEMO_RECORDING)
 	$(BIN)/python benchmarks/targets.py $(DEMO_RECORDING)
 	$(BIN)/python benchmarks/truth.py $(DEMO_RECORDING)
+	$(BIN)/python benchmarks/state_of_art.py $(DEMO_RECORDING)
 
 schema: $(STAMP) ## Regenerate docs/result-schema.json from the result types
 	$(BIN)/python -c 'import sys; from treasure.results import schema_text; sys.stdout.write(schema_text())' > docs/result-schema.json.tmp

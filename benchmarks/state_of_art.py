@@ -1,0 +1,193 @@
+"""Every figure of the state-of-the-art comparison in one run (`make bench` calls it):
+
+    .venv/bin/python benchmarks/state_of_art.py runs/blowup-12k.trec [--limit N] [--rounds R]
+
+- µs/msg of pyyaml-dom, rapidyaml, rust-scan and rust-serde, in interleaved rounds over the
+  same payloads (benchmarks/scanner.py's rounds), the same payloads as JSON through
+  msgspec-json, and each backend's peak heap per message (p50, a memray heap pass);
+- rust-scan's ratio to each backend: the median of the per-round ratios, with their range;
+- rust-scan's and rapidyaml's fallbacks per 1k messages; callgrind's instructions per message;
+- the harness: a no-op backend through the timing pass (whole loop per message, and inside
+  the timing window); recording read speed, uncompressed and zstd;
+- the heap pass's cost with the tracer's profile function on and off (benchmarks/truth.py).
+
+Each figure is measured here, in this run; one that could not be (no valgrind, a backend
+not installed) is printed as not measured, with why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import scanner, truth  # noqa: E402
+from benchmarks.run import NOOP  # noqa: E402
+
+import treasure  # noqa: E402
+from treasure.errors import BackendError  # noqa: E402
+from treasure.parsers import Limits, ParseError, create  # noqa: E402
+from treasure.recordings import open_recording  # noqa: E402
+
+BACKENDS = ("pyyaml-dom", "rapidyaml", "rust-scan", "rust-serde")
+JSON_BACKENDS = ("msgspec-json", "rust-scan", "pyyaml-dom")
+HEAP_MESSAGES = 300
+
+
+def routers(names: Sequence[str]) -> dict[str, scanner.Route]:
+    found: dict[str, scanner.Route] = {}
+    for name in names:
+        try:
+            found[name] = create(name, Limits()).route
+        except BackendError as exc:
+            print(f"{name}: not measured ({exc})")
+    return found
+
+
+def ratio_lines(times: dict[str, list[float]], peaks: dict[str, str]) -> None:
+    print(f"{'backend':<14} {'µs/msg':>8} {'peak heap/msg':>14}   its time ÷ rust-scan's")
+    scan = times["rust-scan"]
+    for name, values in times.items():
+        ratios = sorted(v / s for v, s in zip(values, scan, strict=True))
+        interval = f"{statistics.median(ratios):.2f}× (range {ratios[0]:.2f}-{ratios[-1]:.2f})"
+        print(
+            f"{name:<14} {statistics.median(values):>8.2f} {peaks.get(name, '-'):>14}   {interval}"
+        )
+
+
+def peak_heap(recording: Path, name: str) -> str:
+    """p50 of the peak heap per message, from a heap pass over the first messages."""
+    try:
+        run = treasure.replay(
+            recording, name, limit=HEAP_MESSAGES, warmup=50, heap=True, heap_messages=HEAP_MESSAGES
+        )
+    except Exception as exc:  # a failed pass is reported beside the others, not fatal
+        return f"failed: {exc}"[:40]
+    heap = run.heap
+    if heap is None or not heap.measurable or heap.peak_bytes is None:
+        return "not measurable"
+    return f"{heap.peak_bytes.p50:,.0f} B"
+
+
+def fallbacks(name: str, payloads: Sequence[bytes]) -> str:
+    backend = create(name, Limits())
+    for payload in payloads:
+        try:
+            backend.route(payload)
+        except ParseError:
+            continue
+    return f"{1000 * int(backend.fallbacks) / len(payloads):.1f}"  # type: ignore[attr-defined]
+
+
+def json_recording(payloads: Sequence[bytes], folder: Path) -> Path:
+    """The same messages as JSON text, through the JSON Lines importer."""
+    import yaml
+
+    lines = folder / "messages.jsonl"
+    with lines.open("w", encoding="utf-8") as out:
+        for payload in payloads:
+            document = yaml.safe_load(payload)
+            out.write(json.dumps({"payload": json.dumps(document, default=str)}) + "\n")
+    recording = folder / "messages-json.trec"
+    command = [sys.executable, "-m", "treasure.cli", "import", str(lines), "-o", str(recording)]
+    subprocess.run(command, check=True, capture_output=True)
+    return recording
+
+
+def read_speed(recording: Path) -> tuple[float, int]:
+    """Best of three full reads (every check on): seconds per frame, and the frames read."""
+    best = float("inf")
+    frames = 0
+    for _ in range(3):
+        start = time.perf_counter()
+        with open_recording(recording) as reader:
+            frames = sum(1 for _ in reader)
+            if not reader.integrity.clean:
+                raise SystemExit(f"{recording}: not clean: {reader.integrity.stop_reason()}")
+        best = min(best, time.perf_counter() - start)
+    return best / frames, frames
+
+
+def harness(recording: Path, compressed: Path) -> None:
+    noop = treasure.replay(recording, NOOP, limit=20_000, warmup=500)
+    assert noop.latency is not None
+    print(
+        f"harness (no-op backend, timing pass): whole loop {1e6 / noop.throughput_per_s:.2f} "
+        "µs/msg, "
+        f"inside the timing window p50 {noop.latency.uncorrected.p50:.0f} ns"
+    )
+    frames_bytes = recording.stat().st_size  # the same frames, uncompressed layout
+    for label, path in (("uncompressed", recording), ("zstd", compressed)):
+        seconds_per_frame, frames = read_speed(path)
+        speed = frames_bytes / (seconds_per_frame * frames) / 1e9
+        print(
+            f"recording read, {label}: {speed:.3f} GB/s of uncompressed frames, "
+            f"{seconds_per_frame * 1e6:.2f} µs/frame, every checksum verified"
+        )
+
+
+def heap_pass_cost(recording: Path) -> None:
+    print("heap pass cost, profile function on (before) and off around handlers (after):")
+    print(
+        "backend, handlers, timing s, tracked loop s, heap pass s, tracked ÷ timing,"
+        " alloc/peak/allocs p50"
+    )
+    with tempfile.TemporaryDirectory(prefix="treasure-sota-") as folder:
+        for unwatched, mode in ((False, "watched"), (True, "unwatched")):
+            out = Path(folder) / f"{mode}.json"
+            result = truth.replay(str(recording), "pyyaml-dom", 1000, unwatched, out)
+            print(truth.row("pyyaml-dom", mode, result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("recording", type=Path)
+    parser.add_argument("--limit", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=1000, help="messages under callgrind")
+    args = parser.parse_args()
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+    )
+    with open_recording(args.recording) as frames:
+        payloads = [frame.payload for _, frame in zip(range(args.limit), frames, strict=False)]
+    load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
+    print(f"{len(payloads)} messages from {args.recording}, {args.rounds} interleaved rounds")
+    print(f"load average {load} on {os.cpu_count()} cores: wall-clock figures scale with it")
+    found = routers(BACKENDS)
+    peaks = {name: peak_heap(args.recording, name) for name in found}
+    ratio_lines(scanner.rounds(found, payloads, args.rounds), peaks)
+    with tempfile.TemporaryDirectory(prefix="treasure-sota-") as folder:
+        as_json = json_recording(payloads, Path(folder))
+        with open_recording(as_json) as frames:
+            json_payloads = [frame.payload for frame in frames]
+        print(f"the same {len(json_payloads)} messages as JSON:")
+        json_peaks = {name: peak_heap(as_json, name) for name in JSON_BACKENDS}
+        ratio_lines(scanner.rounds(routers(JSON_BACKENDS), json_payloads, args.rounds), json_peaks)
+        compressed = Path(folder) / "compressed.trec"
+        command = [sys.executable, "-m", "treasure.cli", "generate", "blowup-12k", "--compress"]
+        subprocess.run([*command, "-o", str(compressed)], check=True, capture_output=True)
+        harness(args.recording, compressed)
+    for name in ("rust-scan", "rapidyaml"):
+        if name in found:
+            print(f"{name} fallbacks: {fallbacks(name, payloads)} per 1k messages")
+    counts = scanner.instructions_per_message(payloads, min(args.calls, len(payloads)))
+    if counts is None:
+        print("instructions/msg: not measured (no valgrind: bash scripts/install-valgrind.sh)")
+    for backend, count in (counts or {}).items():
+        print(f"instructions/msg (callgrind) {backend}: {count:,.0f}")
+    heap_pass_cost(args.recording)
+
+
+if __name__ == "__main__":
+    main()
