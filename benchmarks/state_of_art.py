@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/state_of_art.py runs/blowup-12k.trec [--limit N] [--rounds R]
 
-- µs/msg of pyyaml-dom, rapidyaml, rust-scan and rust-serde, in interleaved rounds over the
+- µs/msg of pyyaml-dom, rapidyaml, rust-scan and rust-serde (and rapidyaml bare: its parse
+  and three look-ups with none of the backend's checks), in interleaved rounds over the
   same payloads (benchmarks/scanner.py's rounds), the same payloads as JSON through
   msgspec-json, and each backend's peak heap per message (p50, a memray heap pass);
 - rust-scan's ratio to each backend: the median of the per-round ratios, with their range;
@@ -39,9 +40,10 @@ from treasure.errors import BackendError  # noqa: E402
 from treasure.parsers import Limits, ParseError, create  # noqa: E402
 from treasure.recordings import open_recording  # noqa: E402
 
-BACKENDS = ("pyyaml-dom", "rapidyaml", "rust-scan", "rust-serde")
+BACKENDS = ("pyyaml-dom", "rapidyaml", "pyrs-yaml", "libfyaml", "rust-scan", "rust-serde")
 JSON_BACKENDS = ("msgspec-json", "rust-scan", "pyyaml-dom")
 HEAP_MESSAGES = 300
+BARE = "rapidyaml-bare"  # parse into a fresh tree, three find_child calls, no check at all
 
 
 def routers(names: Sequence[str]) -> dict[str, scanner.Route]:
@@ -166,6 +168,10 @@ def main() -> None:
     print(f"load average {load} on {os.cpu_count()} cores: wall-clock figures scale with it")
     found = routers(BACKENDS)
     peaks = {name: peak_heap(args.recording, name) for name in found}
+    bare = scanner.rapidyaml_router()
+    if bare is not None:  # the floor a user calling rapidyaml gets, with none of the checks
+        found[BARE] = bare
+        peaks[BARE] = "-"
     ratio_lines(scanner.rounds(found, payloads, args.rounds), peaks)
     with tempfile.TemporaryDirectory(prefix="treasure-sota-") as folder:
         as_json = json_recording(payloads, Path(folder))
@@ -178,7 +184,7 @@ def main() -> None:
         command = [sys.executable, "-m", "treasure.cli", "generate", "blowup-12k", "--compress"]
         subprocess.run([*command, "-o", str(compressed)], check=True, capture_output=True)
         harness(args.recording, compressed)
-    for name in ("rust-scan", "rapidyaml"):
+    for name in ("rust-scan", "rapidyaml", "pyrs-yaml", "libfyaml"):
         if name in found:
             print(f"{name} fallbacks: {fallbacks(name, payloads)} per 1k messages")
     counts = scanner.instructions_per_message(payloads, min(args.calls, len(payloads)))
