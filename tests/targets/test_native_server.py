@@ -160,6 +160,28 @@ def test_limits_are_the_backends_then_the_connection_is_refused(
     assert "refused" in replies[2].message
 
 
+@pytest.mark.parametrize("server", ["native", "treasure serve"])
+def test_a_line_longer_than_any_payload_is_refused(
+    server: str, tmp_path: Path, native: list[NativeServer], served: list[Served]
+) -> None:
+    if server == "native":
+        path = start(native, tmp_path, "--framing", "lines").path
+    else:
+        listen = ["--unix", str(tmp_path / "serve.sock"), "--framing", "lines"]
+        served.append(Served("rust-serde", *listen))
+        path = served[-1].address.removeprefix("unix:")
+    endless = b'"' + b"x" * (7 * Limits().max_bytes)  # no newline: more than 6 MiB of JSON
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(20)
+        sock.connect(path)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(protocol.encode_line_request(EVENT_MESSAGE) + endless)
+        received = b"".join(iter(lambda: sock.recv(1 << 16), b""))
+    replies = decode_replies(received, "lines")
+    assert [reply.category for reply in replies] == ["", "limit"]
+    assert "request line of over" in replies[1].message
+
+
 def test_a_bad_request_line_is_a_syntax_reply(tmp_path: Path, native: list[NativeServer]) -> None:
     server = start(native, tmp_path, "--framing", "lines")
     with socket.socket(socket.AF_UNIX) as sock:

@@ -26,6 +26,7 @@ from treasure.targets.address import Framing
 from treasure.targets.protocol import Reply
 
 READ_CHUNK = 256 << 10
+LINE_EXPANSION = 6  # a payload byte is at most 6 bytes of JSON (\u0000)
 DRAIN_S, DRAIN_BYTES = 2.0, 64 << 20  # how long and how much a refused client is read
 Router = Callable[[bytes], Reply]
 
@@ -87,7 +88,10 @@ class _Refusal(bytes):
     """Replies after which the connection is to be closed."""
 
 
-def answer_lines(buffer: bytearray, router: Router) -> bytes:
+def answer_lines(buffer: bytearray, router: Router, max_request: int) -> bytes:
+    """Route every complete line in `buffer` (consumed); the replies, concatenated. A line
+    still unfinished past what a `max_request` payload can take as JSON is answered
+    `limit` and ends the connection (a _Refusal)."""
     replies: list[bytes] = []
     start = 0
     while (end := buffer.find(b"\n", start)) >= 0:
@@ -101,6 +105,11 @@ def answer_lines(buffer: bytearray, router: Router) -> bytes:
             reply = Reply(category="syntax", message=f"bad request line: {exc}")
         replies.append(protocol.reply_json(reply) + b"\n")
     del buffer[:start]
+    if len(buffer) > max_request * LINE_EXPANSION + 2:
+        refusal = Reply(category="limit", message=f"request line of over {len(buffer)} bytes")
+        replies.append(protocol.reply_json(refusal) + b"\n")
+        del buffer[:]
+        return _Refusal(b"".join(replies))
     return b"".join(replies)
 
 
@@ -117,7 +126,7 @@ def stream_handler(
             while chunk := _recv(sock):
                 buffer += chunk
                 if framing == "lines":
-                    out = answer_lines(buffer, router)
+                    out = answer_lines(buffer, router, max_request)
                 else:
                     out = answer_length_frames(buffer, router, max_request)
                 if out and not _send(sock, out):
