@@ -39,13 +39,14 @@ def test_a_harness_only_run_grows_by_about_nothing(
     recording = make_recording([EVENT_MESSAGE] * 24_000, users=12_000)
     # when the timing pass measures RSS growth
     rss = timing(recording, NO_OP, keep=keep).rss
-    # then the process grew (user ids, latency arrays, the session model's entries), the
-    # harness's measured growth accounts for it, and the backend's growth is ~0
+    # then the process grew by the session model's entries alone (the raw latencies are
+    # preallocated), the harness's measured growth accounts for it, the backend's is ~0
     assert rss is not None
     assert rss.process_growth_per_message_bytes is not None
     assert rss.harness_growth_per_message_bytes is not None
     assert rss.growth_per_message_bytes is not None
-    assert rss.process_growth_per_message_bytes > 4  # 8 B per message: the raw latencies
+    if keep == "record":
+        assert rss.process_growth_per_message_bytes > 4  # one entry per user kept
     # (RSS moves in pages as tables resize: the two processes land their resizes within a
     # sixth of the harness's ~90 B per message of each other)
     assert abs(rss.growth_per_message_bytes) <= 16, rss

@@ -63,18 +63,19 @@ def die_with_parent(lifeline_fd: int) -> None:
     threading.Thread(target=watch, name="lifeline", daemon=True).start()
 
 
-def _total(config: ReplayConfig) -> int:
-    frames = max(0, count_frames(Path(config.recording)) - config.warmup)
-    return min(frames, config.limit) if config.limit is not None else frames
+def _total(config: ReplayConfig, frames: int) -> int:
+    measured = max(0, frames - config.warmup)
+    return min(measured, config.limit) if config.limit is not None else measured
 
 
 def run_pass(args: argparse.Namespace, reporter: Reporter) -> Finished:
     config = msgspec.json.decode(args.config.read_bytes(), type=ReplayConfig)
-    total = _total(config)
+    frames = count_frames(Path(config.recording))
+    total = _total(config, frames)
     if args.pass_name == "timing":
         from treasure.passes.timing import run_timing_pass
 
-        result = run_timing_pass(config, progress=reporter.progress(total))
+        result = run_timing_pass(config, progress=reporter.progress(total), intact_frames=frames)
         roots: list[str] = []
         if args.backend_roots:  # after the loop: the CPU pass leaves these samples out
             from treasure.probes.cpu import backend_roots

@@ -1,0 +1,35 @@
+"""The replay loop's own memory is flat: what a run grows by is the backend's, not the
+harness's. Its raw latencies sit in arrays sized before the loop (appending them grew a
+no-op run by 8.1-8.8 B per message; preallocated, 0.14-0.16 B over 50,000 and 200,000)."""
+
+from __future__ import annotations
+
+import pytest
+from tests.conftest import EVENT_MESSAGE, MakeRecording
+from tests.integration.test_rss_truth import NO_OP, timing
+
+pytestmark = pytest.mark.integration
+
+N = 20_000
+# One page (4 KiB) of noise per ~4,000 messages: well under the 8 B per message of one
+# int64 kept per message, so a per-message array would break it by 8x.
+FLAT_BYTES_PER_MESSAGE = 1.0
+
+
+@pytest.mark.parametrize("pace", ["max", "rate:1000000/s"])
+def test_a_no_op_run_grows_by_nothing_over_n_and_4n_messages(
+    make_recording: MakeRecording, pace: str
+) -> None:
+    # given N and 4N messages from as many distinct users, through a backend doing nothing
+    growth: dict[int, float] = {}
+    for count in (N, 4 * N):
+        recording = make_recording([EVENT_MESSAGE] * count, users=count, name=f"{count}.trec")
+        # when the timing pass runs over them (a paced run keeps two raw figures a message)
+        rss = timing(recording, NO_OP, pace=pace).rss
+        assert rss is not None
+        assert rss.process_growth_per_message_bytes is not None, rss.growth_reason
+        growth[count] = rss.process_growth_per_message_bytes
+        # then the process's whole growth over the run stays under the bound too
+        assert rss.end_bytes - rss.start_bytes <= FLAT_BYTES_PER_MESSAGE * count, rss
+    # then the slope is ~0 at both lengths: nothing the loop keeps grows with the messages
+    assert all(abs(slope) <= FLAT_BYTES_PER_MESSAGE for slope in growth.values()), growth
