@@ -51,6 +51,8 @@ def _heap(run: RunResult) -> HeapSummary:
         raise Unmeasured("no heap pass in this result (replay it with the heap pass on)")
     if not run.heap.measurable:
         raise Unmeasured(f"heap not measurable: {run.heap.reason or 'no reason given'}")
+    if run.heap.partial:  # figures of part of the run, or missing part of its heap
+        raise Unmeasured(f"heap figures partial: {run.heap.partial_reason}")
     return run.heap
 
 

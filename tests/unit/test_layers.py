@@ -17,7 +17,8 @@ SOURCE = Path(__file__).resolve().parents[2] / "src"
 # Lowest first. A module belongs to the first layer with a prefix matching its name.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("treasure._version", "treasure.errors", "treasure.quantities",
-              "treasure.routing", "treasure.pacing", "treasure.results", "treasure.files")),
+              "treasure.routing", "treasure.pacing", "treasure.results", "treasure.files",
+              "treasure.disk_budget")),
     ("result readers", ("treasure.metrics", "treasure.budgets", "treasure.gate",
                         "treasure.report")),
     ("inputs", ("treasure.capture", "treasure.recordings", "treasure.recording_format",

@@ -81,6 +81,11 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("artefacts", "--artefacts", {"type": click.Path(file_okay=False), "help": "Where captures "
                                   "and profiles go (default: beside -o as NAME.artefacts/, "
                                   "else a fresh folder under runs/)."}),
+    ("capture_budget", "--capture-budget", {"metavar": "SIZE", "help": "Disk the heap "
+                                            "pass's memray capture may take, e.g. 512 MiB "
+                                            "(default: 2 GiB or half the free space of its "
+                                            "folder, the smaller); the pass stops there and "
+                                            "its figures are marked partial."}),
 ]  # fmt: skip
 OPTION_OF = {field: flag for field, flag, _ in _OPTIONS}
 

@@ -27,7 +27,9 @@ from typing import Any, Protocol
 
 import memray
 
+from treasure.disk_budget import DISK_STOP, CaptureBudget, choose_budget
 from treasure.parsers import create, resolve
+from treasure.passes.capture_guard import CHECK_EVERY, CaptureGuard
 from treasure.probes import _sentinel, unwatched
 from treasure.probes._heap_libraries import invisible_libraries, mapped_libraries
 from treasure.probes._heap_records import CaptureAnalysis, MessageHeap, TracedMessage
@@ -139,6 +141,7 @@ def _replay(
     model: SessionModel,
     plan: TracePlan,
     warmup: int,
+    keep_going: Callable[[], bool],
     progress: Callable[[int], None] | None = None,
 ) -> _Loop:
     loop = _Loop(plan.count)
@@ -173,6 +176,8 @@ def _replay(
         admit(frame.user_id, handled)
         del handled
         measured += 1
+        if measured % CHECK_EVERY == 0 and not keep_going():
+            break  # the capture's disk budget, or the disk: stop between two messages
         if progress is not None and measured % PROGRESS_EVERY == 0:
             progress(measured)  # outside the sentinels: never in a message's figures
     loop.measured = measured
@@ -246,6 +251,30 @@ def _keep_artefacts(summary: HeapSummary, capture: Path, messages: Sequence[Mess
         summary.artefacts["memray_flamegraph"] = str(flamegraph)
 
 
+def _stopped_short(
+    summary: HeapSummary, budget: CaptureBudget, capture: Path, messages: Sequence[MessageHeap]
+) -> None:
+    """Figures of the messages traced before the stop, said to be partial; the capture is
+    removed (it is what filled the budget or the disk), the small per-message table kept."""
+    summary.capture_bytes = budget.capture_bytes
+    capture.unlink(missing_ok=True)
+    covered = (
+        f"{budget.reason}: the heap pass stopped after {summary.tracked_messages:,} messages "
+        f"and its figures cover the {len(messages):,} traced before that; the capture was "
+        "removed"
+    )
+    summary.partial = True
+    summary.partial_reason = "; ".join(filter(None, [covered, summary.partial_reason]))
+    summary.traced_selection += f"; stopped after {summary.tracked_messages:,} messages"
+    table = capture.with_name(MESSAGES_NAME)
+    try:
+        write_messages_csv(messages, table)
+    except OSError as exc:  # a full disk may refuse this too: the figures are in the result
+        log.warning("per-message heap table not written: %s", exc)
+    else:
+        summary.artefacts = {"heap_per_message_csv": str(table)}
+
+
 def run_heap_pass(
     config: ReplayConfig,
     frames: Iterable[FrameLike],
@@ -279,19 +308,28 @@ def run_heap_pass(
     plan = TracePlan(measured, messages)
     artefact_dir.mkdir(parents=True, exist_ok=True)
     capture = artefact_dir / CAPTURE_NAME
+    budget = choose_budget(config.capture_budget, artefact_dir)
     destination = memray.FileDestination(capture, overwrite=True)
     tracked_started = time.perf_counter()
-    with memray.Tracker(destination=destination, trace_python_allocators=True, native_traces=False):
-        loop = _replay(frames, handler, model, plan, config.warmup, progress)
+    with CaptureGuard(capture, budget) as guard:
+        with memray.Tracker(
+            destination=destination, trace_python_allocators=True, native_traces=False
+        ):
+            loop = _replay(frames, handler, model, plan, config.warmup, guard.check, progress)
+        guard.check_disk()  # memray may have stopped writing after the last check
     tracked_seconds = time.perf_counter() - tracked_started
     loop.users = config.users or len(model.state)
     model.clear()
-    analysis = analyse_capture(capture, loop.messages())
+    analysis = analyse_capture(capture, loop.messages(), may_end_early=budget.stopped == DISK_STOP)
     summary = summarise(analysis, loop, plan, config)
-    _keep_artefacts(summary, capture, analysis.messages)
+    summary.capture = budget
+    summary.tracked_messages = loop.measured
+    if budget.stopped:
+        _stopped_short(summary, budget, capture, analysis.messages)
+    else:
+        _keep_artefacts(summary, capture, analysis.messages)
     summary.pass_seconds = time.perf_counter() - started
     summary.tracked_seconds = tracked_seconds
-    summary.tracked_messages = loop.measured
     if progress is not None:
         progress(loop.measured)
     unseen = invisible_libraries(mapped_libraries(), before)  # some load on first use

@@ -88,6 +88,10 @@ class CaptureMismatch(Exception):
     """The sentinels in a capture do not match the messages the loop traced."""
 
 
+class CaptureCut(CaptureMismatch):
+    """The capture ends inside a message: its writer stopped (a full disk)."""
+
+
 class _Split:
     """One pass over the records. Two tight loops, since reading a capture costs a
     microsecond per record: outside a message only the run's live heap moves; inside one,
@@ -228,7 +232,7 @@ class _Split:
                 own_native.add(address)
                 own_native_live += size
         if not ended:
-            raise CaptureMismatch("a message without its end sentinel")
+            raise CaptureCut("a message without its end sentinel")
         message.allocated_bytes, message.allocations = allocated, allocations
         message.peak_bytes, message.retained_bytes = own_peak, own_live
         message.native_allocated_bytes = native_allocated
@@ -247,16 +251,23 @@ def analyse_records(
     *,
     begin_size: int,
     end_size: int,
+    may_end_early: bool = False,
 ) -> CaptureAnalysis:
     """Per-message heap figures for `traced` (in loop order) from records in file order.
 
     `stack_kind` classifies a record by its Python stack; it is asked once per stack id.
+    `may_end_early`: the writer stopped before the loop did (a full disk), so the figures
+    are those of the messages the capture holds whole.
     """
     split = _Split(traced, stack_kind, begin_size, end_size)
     stream = iter(records)
-    while split.outside(stream):
-        split.inside(stream)
-    if len(split.done) != len(traced):
+    try:
+        while split.outside(stream):
+            split.inside(stream)
+    except CaptureCut:
+        if not may_end_early:
+            raise
+    if len(split.done) != len(traced) and not may_end_early:
         raise CaptureMismatch(
             f"the capture holds {len(split.done)} complete messages, the loop traced {len(traced)}"
         )

@@ -65,7 +65,9 @@ def classify_stack(record: AllocationRecord) -> StackKind:
     return StackKind.HARNESS
 
 
-def analyse_capture(capture: Path, traced: Sequence[TracedMessage]) -> CaptureAnalysis:
+def analyse_capture(
+    capture: Path, traced: Sequence[TracedMessage], may_end_early: bool = False
+) -> CaptureAnalysis:
     reader = memray.FileReader(str(capture))
     try:
         return analyse_records(
@@ -74,6 +76,7 @@ def analyse_capture(capture: Path, traced: Sequence[TracedMessage]) -> CaptureAn
             classify_stack,
             begin_size=_sentinel.BEGIN_SIZE,
             end_size=_sentinel.END_SIZE,
+            may_end_early=may_end_early,
         )
     finally:
         reader.close()

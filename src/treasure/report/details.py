@@ -99,4 +99,6 @@ def _heap_rows(heap: HeapSummary, run: RunResult) -> Rows:
     run_peak = format_bytes(heap.peak_heap_at_users_bytes)
     rows.append((f"run peak ({session_settings(run)})", run_peak))
     rows.append(("traced messages", f"{heap.traced_messages:,} ({heap.traced_selection})"))
+    if heap.partial:
+        rows.append(("heap figures partial", heap.partial_reason))
     return rows

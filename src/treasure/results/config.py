@@ -7,6 +7,7 @@ from typing import Literal
 
 import msgspec
 
+from treasure.disk_budget import parse_capture_budget
 from treasure.errors import ConfigError, TreasureError
 from treasure.pacing import Pacer
 from treasure.routing import DEFAULT_ROUTING, RoutingSpec
@@ -43,6 +44,7 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
     start_timeout_s: float | None = DEFAULT_START_TIMEOUT_S  # killed if its backend has not
     # started by then (a plugin hanging at import)
     artefacts: str = ""  # where captures and profiles go; "": beside the result file
+    capture_budget: str = ""  # the heap capture's disk budget, e.g. "512 MiB"; "": default
     # A live service instead of the backend in this process (docs/target-protocol.md):
     # `transport` serves `backend` with `treasure serve` on a socket of that kind (a
     # comparison's template may list several, comma-separated); `target` is the address
@@ -69,6 +71,11 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
         _check_at_least(self, "in_flight", 1)
         _check_at_least(self, "heap_messages", 1)
         _check_at_least(self, "cpu_rate_hz", 1)
+        if self.capture_budget:
+            try:
+                parse_capture_budget(self.capture_budget)
+            except ValueError as exc:
+                raise ConfigError("capture_budget", str(exc)) from None
         if self.keep not in ("nothing", "record", "document"):
             raise ConfigError("keep", f"{self.keep!r} is not one of nothing, record, document")
         for name in ("pass_timeout_s", "start_timeout_s"):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import msgspec
 
+from treasure.disk_budget import CaptureBudget
+
 
 class Distribution(msgspec.Struct, kw_only=True):
     """A summary of one figure over many messages."""
@@ -83,6 +85,7 @@ class HeapSummary(msgspec.Struct, kw_only=True):
     partial: bool = False
     partial_reason: str = ""
     amplification: Distribution | None = None  # peak_bytes / payload bytes
+    capture: CaptureBudget | None = None  # the capture's disk budget, and a stop at it
     peak_heap_at_users_bytes: int | None = None  # run peak with the session model's state
     users: int = 0
     timeline: list[tuple[int, int]] = []  # [message_index, live heap bytes]
