@@ -64,9 +64,57 @@ def test_a_budget_that_applies_to_no_run_checks_nothing_and_is_an_error(workdir:
     (workdir / "treasure.toml").write_text('[budgets.backend.rust-sred]\nheap_peak_p50 = "4 KiB"\n')
     outcome = gate(saved(workdir / "run.json", run_of("rust-serde", 2 * KIB)))
     assert outcome.exit_code == ExitCode.BUDGET_BROKEN
+    table, nothing = broken_lines(outcome)
+    assert "budgets for backend rust-sred (did you mean rust-serde?)" in table
+    assert "no budget in treasure.toml applies to backends rust-serde" in nothing
+    assert "nothing was checked" in nothing
+
+
+def test_a_budget_table_for_a_backend_no_result_holds_is_an_error(workdir: Path) -> None:
+    # given every backend within the defaults, and a table for one the results lack (a typo)
+    (workdir / "treasure.toml").write_text(
+        BUDGET + '[budgets.backend.rust-sred]\nheap_peak_p50 = "4 KiB"\n'
+        '[budgets.backend.rust-events.scenario.smoke]\nheap_peak_p50 = "4 KiB"\n'
+    )
+    both = compare_of(run_of("lean", 16 * KIB), run_of("rust-serde", 2 * KIB))
+    # when the comparison is gated
+    outcome = gate(saved(workdir / "cmp.json", both), "--json")
+    # then it fails (exit 4): one error per absent backend, naming it, beside the passes
+    assert outcome.exit_code == ExitCode.BUDGET_BROKEN
+    checks = json.loads(outcome.stdout)["checks"]
+    errors = {c["backend"]: c["verdict"] for c in checks if c["status"] == "error"}
+    assert sorted(errors) == ["rust-events", "rust-sred"]
+    assert "did you mean rust-serde?" in errors["rust-sred"]
+    assert "results hold: lean, rust-serde" in errors["rust-events"]
+    assert "checked on nothing" in errors["rust-events"]
+    assert [c["backend"] for c in checks if c["status"] == "pass"] == ["lean", "rust-serde"]
+
+
+def test_a_budget_on_a_metric_no_result_carries_is_an_error(workdir: Path) -> None:
+    # given a budget on the target's RSS, for results of in-process runs (no target)
+    (workdir / "treasure.toml").write_text(BUDGET + 'target_rss_peak = "1 GiB"\n')
+    both = compare_of(run_of("lean", 16 * KIB), run_of("rust-serde", 2 * KIB))
+    # when gated
+    outcome = gate(saved(workdir / "cmp.json", both))
+    # then each run's check of it is an error saying what is missing (exit 4)
+    assert outcome.exit_code == ExitCode.BUDGET_BROKEN
+    lines = broken_lines(outcome)
+    assert len(lines) == 2
+    assert all("no target process was sampled" in line for line in lines)
+
+
+def test_a_partial_heap_figure_is_an_error_saying_what_it_covers(workdir: Path) -> None:
+    # given a run whose heap pass stopped at its capture's disk budget
+    run = run_of("lean", 16 * KIB)
+    assert run.heap is not None
+    reason = "the capture reached its disk budget: the heap pass stopped after 40 messages"
+    run.heap.partial, run.heap.partial_reason = True, reason
+    # when gated on a heap budget it would pass
+    outcome = gate(saved(workdir / "run.json", run))
+    # then the check is an error naming the reason (exit 4), never a pass
+    assert outcome.exit_code == ExitCode.BUDGET_BROKEN
     [line] = broken_lines(outcome)
-    assert "no budget in treasure.toml applies to backends rust-serde" in line
-    assert "nothing was checked" in line
+    assert f"heap figures partial: {reason}" in line
 
 
 def test_a_partial_compare_result_is_an_error(workdir: Path) -> None:

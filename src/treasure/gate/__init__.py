@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from treasure.budgets import Budgets
 from treasure.gate.checks import Check, GateReport, GateRun, Status, check_budgets, gate_runs
-from treasure.gate.coverage import coverage_checks
+from treasure.gate.coverage import budget_table_checks, coverage_checks
 from treasure.gate.regression import (
     RatioEstimate,
     bootstrap_ratio_of_medians,
@@ -42,7 +42,7 @@ def run_gate(
     if runs and not checks:
         checks.append(nothing_checked(runs, budgets))
     return GateReport(
-        checks=coverage_checks(results, runs) + checks,
+        checks=coverage_checks(results, runs) + budget_table_checks(runs, budgets) + checks,
         sources=[source for source, _ in results],
         budgets=budgets.source,
         baseline=baseline[0] if baseline else "",

@@ -8,22 +8,27 @@ budgets checked on part of the traffic would pass what the rest might break.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
+from treasure.budgets import Budgets
 from treasure.gate.checks import Check, GateRun, Status
 from treasure.quantities import Unit
 from treasure.results import CompareResult, Result, RunResult
 
 COVERAGE = "coverage"
-TITLE = "frames measured of the recording"
+TITLES = {
+    COVERAGE: "frames measured of the recording",
+    "budget_table": "budget tables that name a backend of the results",
+}
 
 
 def _check(gate_run: GateRun, status: Status, detail: str, measured: float | None = None,
-           allowed: float | None = None) -> Check:  # fmt: skip
+           allowed: float | None = None, name: str = COVERAGE) -> Check:  # fmt: skip
     return Check(
         kind="coverage",
-        name=COVERAGE,
-        title=TITLE,
+        name=name,
+        title=TITLES[name],
         backend=gate_run.backend,
         scenario=gate_run.scenario,
         status=status,
@@ -104,4 +109,27 @@ def coverage_checks(results: Sequence[tuple[str, Result]], runs: Sequence[GateRu
         sources = ", ".join(source for source, _ in results)
         checks.append(_check(GateRun(sources, "(none)", "", None), Status.ERROR,
                              "the results hold no run: nothing to check"))  # fmt: skip
+    return checks
+
+
+def budget_table_checks(runs: Sequence[GateRun], budgets: Budgets) -> list[Check]:
+    """An error for each backend a budget table names that no result holds: a typo in a
+    backend's name (or a backend left out of the comparison) would leave its budgets
+    checked on nothing while the other backends pass."""
+    if not runs:
+        return []  # the results hold no run: that error says it all
+    present = sorted({run.backend for run in runs})
+    named = {*budgets.backends, *(backend for backend, _ in budgets.backend_scenarios)}
+    sources = ", ".join(sorted({run.source for run in runs}))
+    checks = []
+    for backend in sorted(named - set(present)):
+        near = difflib.get_close_matches(backend, present, n=1)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        detail = (
+            f"{budgets.source or 'the budget file'} has budgets for backend {backend}{hint}, "
+            f"but no result holds it (results hold: {', '.join(present)}): its budgets "
+            "were checked on nothing"
+        )
+        gate_run = GateRun(sources, backend, "", None)
+        checks.append(_check(gate_run, Status.ERROR, detail, name="budget_table"))
     return checks
