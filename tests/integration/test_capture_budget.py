@@ -6,13 +6,13 @@ on, and the gate refuses the partial figure."""
 from __future__ import annotations
 
 import resource
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import msgspec
 import pytest
+from tests.hostile.mounts import on_small_disk, private_mounts
 
 import treasure
 from treasure.results import CompareResult, RunResult, load
@@ -100,26 +100,16 @@ def test_a_file_size_limit_stops_the_heap_pass_cleanly(tmp_path: Path) -> None:
     assert run.messages == 200
 
 
-def _has_private_mounts() -> bool:
-    if shutil.which("unshare") is None:
-        return False
-    probe = ["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"]
-    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
-
-
-@pytest.mark.skipif(not _has_private_mounts(), reason="no private mounts (unshare -rm)")
+@pytest.mark.skipif(not private_mounts(), reason="no private mounts (unshare -rm)")
 def test_a_full_file_system_stops_the_heap_pass_cleanly(tmp_path: Path) -> None:
-    # given artefacts on a 1.5 MiB file system of its own (a private tmpfs mount) and a
-    # budget larger than it
+    # given artefacts on a 1.5 MiB file system of its own and a budget larger than it
     disk, output = tmp_path / "disk", tmp_path / "run.json"
     disk.mkdir()
     replay = [*TREASURE, "replay", str(SMOKE), "-b", "pyyaml-dom", *HEAP_OPTIONS,
               "--capture-budget", "1 GiB", "--artefacts", str(disk), "-o", str(output)]  # fmt: skip
-    script = f'mount -t tmpfs -o size=1536k tmpfs "{disk}" && exec "$@"'
     done = subprocess.run(
-        ["unshare", "-rm", "sh", "-c", script, "sh", *replay],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        on_small_disk(disk, "1536k", replay), capture_output=True, text=True, check=False
+    )
     # then the heap pass stopped at the disk, not at the budget, and the run finished
     assert done.returncode == 0, done.stderr
     run = msgspec.json.decode(output.read_bytes(), type=RunResult)

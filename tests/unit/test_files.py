@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.hostile.mounts import on_small_disk, private_mounts
 
 from treasure.errors import ExitCode
 from treasure.files import AtomicOutput, OutputError, check_output, write_bytes
@@ -105,6 +106,34 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
     assert run.stdout == f"cannot write {path}: File too large\n"
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+@pytest.mark.skipif(not private_mounts(), reason="no private mounts (unshare -rm)")
+def test_a_full_disk_fails_the_write_in_one_line_and_keeps_the_old_file(tmp_path: Path) -> None:
+    # given an existing file on a 64 KiB file system of its own, and 1 MiB to write there
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    path = disk / "out.bin"
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from treasure.files import write_bytes\n"
+        "from treasure.errors import TreasureError\n"
+        "path = Path(sys.argv[1])\n"
+        "path.write_bytes(b'old')\n"
+        "try:\n"
+        "    write_bytes(path, b'x' * 1024**2)\n"
+        "except TreasureError as exc:\n"
+        "    print(exc)\n"
+        "    print(path.read_bytes().decode(), sorted(p.name for p in path.parent.iterdir()))\n"
+        "    sys.exit(int(exc.exit_code))\n"
+    )
+    command = on_small_disk(disk, "64k", [sys.executable, "-c", script, str(path)])
+    # when it is written (the kernel says ENOSPC)
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    # then the write fails with one line, and the old file and nothing else is there
+    assert run.returncode == ExitCode.BAD_INPUT, run.stderr
+    assert run.stdout == f"cannot write {path}: No space left on device\nold ['out.bin']\n"
 
 
 def test_a_node_put_in_place_while_writing_is_not_replaced(tmp_path: Path) -> None:
