@@ -321,6 +321,8 @@ def run_heap_pass(
     loop.users = config.users or len(model.state)
     model.clear()
     analysis = analyse_capture(capture, loop.messages(), may_end_early=budget.stopped == DISK_STOP)
+    if loop.measured == plan.measured and len(analysis.messages) == loop.traced:
+        budget.stopped, budget.reason = "", ""  # stopped at the end, or after it: none lost
     summary = summarise(analysis, loop, plan, config)
     summary.capture = budget
     summary.tracked_messages = loop.measured
