@@ -12,7 +12,7 @@ RUST_SOURCES := $(NATIVE_SOURCES) $(wildcard rust/Cargo.toml rust/Cargo.lock rus
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-test-deps demo gate test test-python test-rust fuzz-rust lint bench schema clean \
-	fuzz fuzz-recordings fuzz-scan fuzz-routing
+	fuzz fuzz-recordings fuzz-scan fuzz-routing fuzz-kills
 
 help: ## Show every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -75,7 +75,11 @@ fuzz-routing: $(STAMP) ## Every backend, and rust-scan on its own generator, aga
 	TREASURE_DIFFERENTIAL_EXAMPLES=$${EXAMPLES:-20000} $(BIN)/pytest -q tests/parsers/test_differential.py \
 		tests/parsers/test_scan_differential.py
 
-fuzz: fuzz-recordings fuzz-scan fuzz-routing fuzz-rust ## Every fuzz target, long versions of what `make test` runs bounded
+fuzz-kills: $(STAMP) ## SIGKILL of compare at random moments, long (COMPARE_KILLS=50)
+	TREASURE_FUZZ_COMPARE_KILLS=$${COMPARE_KILLS:-50} $(BIN)/pytest -q -s \
+		tests/integration/test_compare_kills.py
+
+fuzz: fuzz-recordings fuzz-scan fuzz-routing fuzz-rust fuzz-kills ## Every fuzz target, long versions of what `make test` runs bounded
 
 lint: $(STAMP) ## ruff and mypy --strict over src and tests
 	$(BIN)/ruff check src tests benchmarks
