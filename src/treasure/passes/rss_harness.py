@@ -1,9 +1,10 @@
 """The replay harness's own RSS growth, measured so the timing pass can take it out.
 
-The timing loop keeps things per message that are the harness's, not the backend's: its
-raw latencies (8 B a message, twice under a pace) and, under --keep record|document, the
-session model's entry per user. On the blowup-12k recording (24,000 messages, 12,000 users)
-a backend that allocates nothing grew RSS by 13.6 B per message, 60.9 B with --keep record.
+Under --keep record|document the timing loop keeps a session model's entry per user, which
+is the harness's, not the backend's (its raw latencies are in arrays sized before the loop:
+a no-op run grows by 0 B per message without a session model). On the blowup-12k recording
+(24,000 messages, 12,000 users), with the latencies still appended, a backend that
+allocates nothing grew RSS by 13.6 B per message, 60.9 B with --keep record.
 So the same timing pass is run again, in a fresh process as every pass is, over the same
 recording and options with a backend that does nothing (`HarnessOnly`, one shared record):
 its growth is the harness's (13.6 and 58.9 B there, leaving 0.0 and 2.0 B). A fresh process
