@@ -105,7 +105,8 @@ def test_a_killed_writer_leaves_the_old_recording_or_the_new_one_whole(tmp_path:
                 frames = list(reader)
                 integrity = reader.integrity
             assert integrity.ok
-            assert integrity.complete is (len(frames) == NEW_FRAMES)
+            if integrity.complete:  # every frame can be there with the trailer torn: not complete
+                assert len(frames) == NEW_FRAMES
             assert [frame.index for frame in frames] == list(range(len(frames)))
             left.unlink()
     print(f"\n{KILLS} kills: {seen}")
