@@ -162,3 +162,12 @@ def test_per_second_counts_are_each_seconds_messages(
     assert len(errors) == len(dom_traces["late"]["y"]) == 1 + (len(mixed_payloads()) - 1) // 400
     assert dom_traces["timed out"]["y"] == [0] * len(errors)
     assert Counter(target.errors) == Counter({k: v for k, v in expected.items() if k})
+
+
+def test_the_heading_counts_what_was_sent(runs: tuple[RunResult, RunResult, str]) -> None:
+    leaky, dom, html = runs
+    assert (leaky.recording.frames, leaky.recording.users) == (1500, 10)
+    assert leaky.recording.payload_bytes == 1500 * len(EVENT_MESSAGE)
+    assert dom.recording.payload_bytes == sum(map(len, mixed_payloads()))
+    assert dom.recording.scenario == "test"
+    assert f"{dom.recording.frames:,} messages" in html

@@ -13,6 +13,7 @@ from pathlib import Path
 from treasure.errors import TreasureError
 from treasure.parsers import resolve
 from treasure.passes.timing import host_info, now_iso
+from treasure.recordings import open_recording
 from treasure.results import LatencySummary, RecordingInfo, ReplayConfig, RunResult, TargetFigures
 from treasure.targets.run import TargetRun, report_line, run_target
 
@@ -76,6 +77,32 @@ def run_served(config: ReplayConfig, artefact_dir: Path) -> RunResult:
     return as_run_result(config, figures)
 
 
+def sent_recording(config: ReplayConfig, sent: int) -> RecordingInfo:
+    """What the target was sent: message i is the i-th payload after the warm-up, mod the
+    payloads read (targets.run); their bytes and distinct users, as the timing pass counts
+    its measured messages'."""
+    sizes: list[int] = []
+    users: set[str] = set()
+    wanted = None if config.limit is None else config.limit + config.warmup
+    with open_recording(config.recording, on_corrupt="skip") as reader:
+        scenario = str(reader.header.metadata.get("scenario", "") or "")
+        for read, frame in enumerate(reader):  # counted as targets.run reads: good frames
+            if wanted is not None and read >= wanted:
+                break
+            if read >= config.warmup:
+                sizes.append(len(frame.payload))
+                if len(sizes) <= sent:
+                    users.add(frame.user_id)
+    cycles, rest = divmod(sent, len(sizes)) if sizes else (0, 0)
+    return RecordingInfo(
+        path=config.recording,
+        frames=sent,
+        payload_bytes=cycles * sum(sizes) + sum(sizes[:rest]),
+        users=len(users),
+        scenario=scenario,
+    )
+
+
 def as_run_result(config: ReplayConfig, figures: TargetFigures) -> RunResult:
     unanswered = {"timeout": figures.timeouts, "lost": figures.lost}
     errors = figures.errors | {name: count for name, count in unanswered.items() if count}
@@ -95,9 +122,7 @@ def as_run_result(config: ReplayConfig, figures: TargetFigures) -> RunResult:
         library=figures.transport,
         library_version=figures.sender,
         config=config,
-        recording=RecordingInfo(
-            path=config.recording, frames=figures.sent, payload_bytes=0, users=0
-        ),
+        recording=sent_recording(config, figures.sent),
         host=host_info(),
         messages=figures.sent,
         errors=errors,
