@@ -55,6 +55,9 @@ def test_replay_behind_a_unix_socket_records_the_target(
     assert shown.exit_code == 0
     assert "scheduled / sent / answered" in shown.output
     assert "70 / 70 / 70" in shown.output
+    assert run.recording.payload_bytes == 70 * len(EVENT_MESSAGE)  # what was sent, measured
+    if run.target.sender == "native":
+        assert "late sends behind the target's full socket" in shown.output
 
 
 def test_target_metrics_are_unmeasured_in_process(

@@ -28,6 +28,7 @@ def render_target(figures: TargetFigures, out: Console) -> None:
     ]
     if figures.schedule_error is not None:
         rows.append(("send error p99 (actual - intended)", format_ns(figures.schedule_error.p99)))
+    rows += _sender_rows(figures)
     process = figures.process
     if process is not None:
         rows += [
@@ -50,3 +51,15 @@ def render_target(figures: TargetFigures, out: Console) -> None:
     if figures.failure:
         table.caption = f"ended early: {figures.failure}"
     out.print(table)
+
+
+def _sender_rows(figures: TargetFigures) -> list[tuple[str, str]]:
+    """The native sender's own account of its lateness (None from the Python sender)."""
+    timeline = figures.timeline
+    if timeline is None or timeline.late_behind_full_socket is None:
+        return []
+    realtime = "yes" if timeline.realtime_sender else "no (not permitted)"
+    return [
+        ("late sends behind the target's full socket", str(timeline.late_behind_full_socket)),
+        ("sender threads real-time", realtime),
+    ]
