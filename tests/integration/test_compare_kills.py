@@ -41,7 +41,7 @@ def kill_at(command: list[str], delay_s: float) -> list[int]:
     try:
         time.sleep(delay_s)
         left = descendants(process.pid) if process.poll() is None else []
-        os.kill(process.pid, signal.SIGKILL)
+        process.send_signal(signal.SIGKILL)  # nothing, when it already finished
         process.wait(timeout=30)
         return left
     finally:
