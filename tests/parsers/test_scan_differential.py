@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.parsers import reference
 
-from treasure.parsers import Backend, Limits, ParseError, create
+from treasure.parsers import Backend, Limits, ParseError, available_names, create
 from treasure.routing import RoutingSpec
 
 pytest.importorskip("treasure_rs", reason="build it: pip install ./rust")
@@ -159,14 +159,16 @@ def messages(draw: st.DrawFn) -> Message:
     return Message(encode(text), encode(clean) if fault == "skipped" else encode(text), routing)
 
 
-_CACHE: dict[RoutingSpec, Backend] = {}
+_CACHE: dict[tuple[str, RoutingSpec], Backend] = {}
+# The contenders' fast paths read the same styles; they take no documented difference.
+FAST_PATHS = [name for name in ("rapidyaml", "pyrs-yaml", "libfyaml") if name in available_names()]
 
 
-def _outcome(payload: bytes, routing: RoutingSpec) -> tuple[str, ...] | str:
-    if routing not in _CACHE:
-        _CACHE[routing] = create("rust-scan", Limits(), routing)
+def _outcome(name: str, payload: bytes, routing: RoutingSpec) -> tuple[str, ...] | str:
+    if (name, routing) not in _CACHE:
+        _CACHE[(name, routing)] = create(name, Limits(), routing)
     try:
-        return _CACHE[routing].route(payload)
+        return _CACHE[(name, routing)].route(payload)
     except ParseError as exc:
         return exc.category.value
 
@@ -180,11 +182,24 @@ def _outcome(payload: bytes, routing: RoutingSpec) -> tuple[str, ...] | str:
 @given(message=messages())
 def test_rust_scan_answers_as_the_reference(message: Message) -> None:
     expected = reference.answer(message.payload, message.routing)
-    got = _outcome(message.payload, message.routing)
+    got = _outcome("rust-scan", message.payload, message.routing)
     if got != expected and expected == "syntax" and message.clean != message.payload:
         # a fault inside a skipped value: the scanner may route as if it were not there
         expected = reference.answer(message.clean, message.routing)
     assert got == expected, (message.payload, str(message.routing))
+
+
+@pytest.mark.parametrize("name", FAST_PATHS)
+@settings(
+    max_examples=EXAMPLES // 3,
+    deadline=None,
+    derandomize=DERANDOMIZE,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(message=messages())
+def test_a_contenders_fast_path_answers_as_the_reference(name: str, message: Message) -> None:
+    expected = reference.answer(message.payload, message.routing)
+    assert _outcome(name, message.payload, message.routing) == expected, message.payload
 
 
 def test_the_generator_reaches_the_scanners_rules() -> None:

@@ -112,6 +112,8 @@ INSTALL_HINTS: dict[str, str] = {
     "rust-events": "build the Rust backend: make install (or pip install ./rust)",
     "rust-fastyaml": "pip install fastyaml-rs",
     "rapidyaml": "pip install 'treasure[contenders]' (or pip install rapidyaml)",
+    "pyrs-yaml": "pip install 'treasure[contenders]' (or pip install pyrs-yaml)",
+    "libfyaml": "pip install 'treasure[contenders]' (or pip install --pre libfyaml)",
     "msgspec-json": "pip install msgspec",
 }
 
