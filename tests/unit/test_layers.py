@@ -18,7 +18,7 @@ SOURCE = Path(__file__).resolve().parents[2] / "src"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("treasure._version", "treasure.errors", "treasure.quantities",
               "treasure.routing", "treasure.pacing", "treasure.results", "treasure.files",
-              "treasure.disk_budget")),
+              "treasure.disk_budget", "treasure.shards")),
     ("result readers", ("treasure.metrics", "treasure.budgets", "treasure.gate",
                         "treasure.report")),
     ("inputs", ("treasure.capture", "treasure.recordings", "treasure.recording_format",
@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("probes", ("treasure.probes",)),
     ("passes", ("treasure.passes",)),
     ("targets", ("treasure.targets",)),
-    ("runs", ("treasure.runner",)),
+    ("runs", ("treasure.runner", "treasure.merge", "treasure.cluster")),
     ("library API", ("treasure.api", "treasure.testing", "treasure.pytest_plugin")),
     ("command line", ("treasure.cli",)),
     ("package", ("treasure",)),  # its __init__ alone: it re-exports the library API

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "gate",
     "baseline",
     "serve",
+    "merge",
 )
 
 

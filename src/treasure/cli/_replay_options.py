@@ -87,15 +87,36 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
                                             "folder, the smaller); the pass stops there and "
                                             "its figures are marked partial."}),
 ]  # fmt: skip
-OPTION_OF = {field: flag for field, flag, _ in _OPTIONS}
+# Sharding (treasure.shards, treasure.cluster): replay's alone, a soak can take them too.
+_SHARD_OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
+    ("shard", "--shard", {"metavar": "i/N", "help": "Replay shard i of N alone (0 ≤ i < N): "
+                          "the users whose id hashes to i, at rate/N; auto/N takes i from "
+                          "$JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)."}),
+    ("shards", "--shards", {"type": int, "help": "Run N shards on a Dask cluster, each in "
+                            "its own worker process, with a shared start, and merge them."}),
+    ("cluster", "--cluster", {"metavar": "tcp://HOST:PORT", "help": "The Dask scheduler "
+                              "for --shards (default: a local cluster of worker processes, "
+                              "started and stopped here)."}),
+]  # fmt: skip
+OPTION_OF = {field: flag for field, flag, _ in [*_OPTIONS, *_SHARD_OPTIONS]}
+
+
+def _with_options(func: F, options: list[tuple[str, str, dict[str, Any]]]) -> F:
+    for field, flag, arguments in reversed(options):
+        default = _default(field)
+        shown = default not in (None, "", False)
+        func = click.option(flag, field, default=default, show_default=shown, **arguments)(func)
+    return func
+
+
+def shard_options(func: F) -> F:
+    """--shard i/N, --shards N, --cluster ADDRESS."""
+    return _with_options(func, _SHARD_OPTIONS)
 
 
 def replay_options(func: F) -> F:
     """Every ReplayConfig option, plus --rerun RESULT.json."""
-    for field, flag, arguments in reversed(_OPTIONS):
-        default = _default(field)
-        shown = default not in (None, "", False)
-        func = click.option(flag, field, default=default, show_default=shown, **arguments)(func)
+    func = _with_options(func, _OPTIONS)
     return click.option(
         "--rerun",
         type=existing_file(),

@@ -19,7 +19,9 @@ from treasure.cli._replay_options import (
     replay_options,
     rerun_config,
     save_and_show,
+    shard_options,
 )
+from treasure.cli._shard_view import render_shards
 from treasure.cli._target_view import render_target
 from treasure.errors import ExitCode, TargetError
 from treasure.report.terminal import render_run
@@ -32,6 +34,7 @@ DEFAULT_BACKEND = "pyyaml-dom"
 @click.argument("recording", type=existing_file(), required=False)
 @click.option("-b", "--backend", default=DEFAULT_BACKEND, show_default=True, help="Backend name.")
 @replay_options
+@shard_options
 @heap_option(default=False)
 @output_option()
 @json_option
@@ -55,6 +58,8 @@ def command(
       treasure replay --rerun runs/stream.json -o runs/stream-again.json
       treasure replay run.trec -b rust-serde --transport unix --pace rate:5000/s
       treasure replay run.trec --target unix:/tmp/r.sock --spawn "./router -unix /tmp/r.sock"
+      treasure replay run.trec --shard 1/4 -o runs/shard-1.json
+      treasure replay run.trec --shards 4 --cluster tcp://10.0.0.5:8786 -o runs/merged.json
     """
     config = _config(recording, rerun, options)
     with PassProgressBar(enabled=not as_json) as bar:
@@ -70,6 +75,8 @@ def _render(result: RunResult, out: Console) -> None:
     render_run(result, out)
     if result.target is not None:
         render_target(result.target, out)
+    if result.shards is not None:
+        render_shards(result.shards, out)
 
 
 def _config(recording: Path | None, rerun: Path | None, options: dict[str, Any]) -> ReplayConfig:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from treasure.cli._options import console, existing_file, json_option
+from treasure.cli._shard_view import render_shards
 from treasure.cli._target_view import render_target
 from treasure.report.terminal import render
 from treasure.results import RunResult, load, to_json
@@ -44,3 +45,5 @@ def command(results: tuple[Path, ...], output: Path | None, as_json: bool) -> No
             render(result, console())
             if isinstance(result, RunResult) and result.target is not None:
                 render_target(result.target, console())
+            if isinstance(result, RunResult) and result.shards is not None:
+                render_shards(result.shards, console())

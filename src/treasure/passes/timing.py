@@ -30,6 +30,7 @@ from treasure.probes.rss import RssSampler, reset_peak
 from treasure.recordings import Frame, count_frames, open_recording
 from treasure.results import ErrorSample, HostInfo, RecordingInfo, ReplayConfig, RunResult
 from treasure.sessions import SessionModel, handler_for
+from treasure.shards import Shard, ShardPlan, plan_of, select, wait_for_start, window_end
 
 Progress = Callable[[int], None]
 MAX_ERROR_SAMPLES = 20
@@ -195,17 +196,40 @@ def _measure(
     return out, measured
 
 
+def shard_of_run(config: ReplayConfig) -> Shard | None:
+    return Shard.parse(config.shard) if config.shard else None
+
+
+def _plan(
+    config: ReplayConfig, shard: Shard | None, end: int | None, start_at_ns: int | None
+) -> ShardPlan | None:
+    """A shard's plan, counted over the recording before the loop (None: not a shard)."""
+    if shard is None:
+        return None
+    with open_recording(Path(config.recording), on_corrupt="skip") as reader:
+        plan = plan_of(reader, shard, config.warmup, end, config.pace)
+    plan.start_at_ns = start_at_ns
+    return plan
+
+
 def run_timing_pass(
-    config: ReplayConfig, progress: Progress | None = None, intact_frames: int | None = None
+    config: ReplayConfig,
+    progress: Progress | None = None,
+    intact_frames: int | None = None,
+    start_at_ns: int | None = None,
 ) -> RunResult:
-    """`intact_frames`: the recording's, when the caller has counted them already."""
+    """`intact_frames`: the recording's, when the caller has counted them already;
+    `start_at_ns`: a start shared with other shards (epoch ns), waited for after warm-up."""
     info = resolve(config.backend)
     backend = create(config.backend, routing=config.routing_spec)
     handler = handler_for(backend, config.keep)
     if progress is not None:
         progress(0)  # the first report: the backend is constructed
     session = SessionModel(config.users, config.keep, config.in_flight)
-    pacer = Pacer.parse(config.pace)
+    shard = shard_of_run(config)
+    end = window_end(config.warmup, config.limit)
+    plan = _plan(config, shard, end, start_at_ns)
+    pacer = Pacer.parse(plan.pace if plan is not None else config.pace)
     rss = RssSampler(SAMPLE_EVERY)
     admit = session.admit
     users = recording_users(Path(config.recording))  # before the loop: it stays flat
@@ -214,7 +238,7 @@ def run_timing_pass(
     gc.collect()
     reset_peak()
     with open_recording(Path(config.recording), on_corrupt="skip") as reader, GcProbe() as gcp:
-        frames = iter(reader)
+        frames = iter(reader if shard is None else select(reader, shard, end))
         frame: Frame | None
         for frame in frames:  # warm-up: through the handler, not measured
             if frame.index >= config.warmup:
@@ -225,6 +249,8 @@ def run_timing_pass(
                 admit(frame.user_id, None)
         else:
             frame = None
+        if plan is not None:
+            plan.started_ns = wait_for_start(start_at_ns)
         gcp.reset()
         pacer.start()
         started = time.perf_counter_ns()
@@ -243,6 +269,8 @@ def run_timing_pass(
     stopped_early = stopped_early or integrity.stop_reason()
     if progress is not None:
         progress(measured)
+    if plan is not None:
+        plan.payload_sizes = sorted(sizes.items())
     return RunResult(
         created_at=now_iso(),
         backend=info.name,
@@ -266,11 +294,12 @@ def run_timing_pass(
         duration_ns=duration,
         throughput_per_s=measured / (duration / 1e9) if duration else 0.0,
         payload_size=distribution_of(counted_histogram(sizes)) if sizes else None,
-        latency=summarize(latencies, corrected) if latencies else None,
+        latency=summarize(latencies, corrected, plan is not None) if latencies else None,
         gc=gcp.summary(measured),
         rss=rss.summary(
             None if config.backend == HARNESS_BACKEND else lambda: harness_growth(config)
         ),
         routed_count=out.routed_count,
         routed_digest=out.routed.hexdigest(),
+        shard=plan,
     )

@@ -15,14 +15,14 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import msgspec
 
 from treasure.errors import ExitCode, TreasureError
 from treasure.passes.launch import Failed, Finished, Progress, WorkerMessage
-from treasure.recordings import count_frames
+from treasure.recordings import Frame, count_frames
 from treasure.results import ReplayConfig
 
 PR_SET_PDEATHSIG = 1
@@ -64,6 +64,15 @@ def die_with_parent(lifeline_fd: int) -> None:
 
 
 def _total(config: ReplayConfig, frames: int) -> int:
+    if config.shard:  # the shard's own frames past the warm-up, within the run's window
+        from treasure.passes.timing import shard_of_run
+        from treasure.recordings import open_recording
+        from treasure.shards import plan_of, window_end
+
+        shard, end = shard_of_run(config), window_end(config.warmup, config.limit)
+        assert shard is not None
+        with open_recording(Path(config.recording), on_corrupt="skip") as reader:
+            return plan_of(reader, shard, config.warmup, end, config.pace).measured_frames
     measured = max(0, frames - config.warmup)
     return min(measured, config.limit) if config.limit is not None else measured
 
@@ -75,7 +84,10 @@ def run_pass(args: argparse.Namespace, reporter: Reporter) -> Finished:
     if args.pass_name == "timing":
         from treasure.passes.timing import run_timing_pass
 
-        result = run_timing_pass(config, progress=reporter.progress(total), intact_frames=frames)
+        result = run_timing_pass(
+            config, progress=reporter.progress(total), intact_frames=frames,
+            start_at_ns=args.start_at_ns,
+        )  # fmt: skip
         roots: list[str] = []
         if args.backend_roots:  # after the loop: the CPU pass leaves these samples out
             from treasure.probes.cpu import backend_roots
@@ -93,7 +105,7 @@ def run_pass(args: argparse.Namespace, reporter: Reporter) -> Finished:
     with open_recording(Path(config.recording), on_corrupt="skip") as reader:
         summary = run_heap_pass(
             config,
-            reader,
+            _shard_frames(config, reader),
             messages=config.heap_messages,
             artefact_dir=args.artefact_dir,
             total_frames=total,
@@ -102,12 +114,21 @@ def run_pass(args: argparse.Namespace, reporter: Reporter) -> Finished:
     return Finished(figures=msgspec.Raw(msgspec.json.encode(summary)))
 
 
+def _shard_frames(config: ReplayConfig, frames: Iterable[Frame]) -> Iterable[Frame]:
+    from treasure.passes.timing import shard_of_run
+    from treasure.shards import select, window_end
+
+    shard = shard_of_run(config)
+    return frames if shard is None else select(frames, shard, window_end(config.warmup, None))
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m treasure.passes.worker")
     parser.add_argument("--pass", dest="pass_name", choices=["timing", "heap"], required=True)
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--artefact-dir", type=Path, default=Path("."))
     parser.add_argument("--backend-roots", action="store_true", help="for the CPU pass")
+    parser.add_argument("--start-at-ns", type=int, help="a start shared by shards (epoch ns)")
     parser.add_argument("--report-fd", type=int, required=True)
     parser.add_argument("--lifeline-fd", type=int, required=True)
     return parser.parse_args(argv)

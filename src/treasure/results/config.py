@@ -11,6 +11,7 @@ from treasure.disk_budget import parse_capture_budget
 from treasure.errors import ConfigError, TreasureError
 from treasure.pacing import Pacer
 from treasure.routing import DEFAULT_ROUTING, RoutingSpec
+from treasure.shards import check_sharding
 
 Keep = Literal["nothing", "record", "document"]
 DEFAULT_WARMUP = 50
@@ -59,6 +60,12 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
     # The routing spec (docs/routing.md), `PATH[:KIND],...`; "" is the default spec. Stored
     # spelled out, so two results routed alike compare equal.
     routing: str = ""
+    # Sharding (treasure.shards): `shard` "i/N" replays shard i of N alone ("auto/N" takes
+    # i from $JOB_COMPLETION_INDEX and is stored resolved); `shards` N > 0 runs N shards
+    # on a Dask cluster (`cluster`, a scheduler address; "": a local one) and merges them.
+    shard: str = ""
+    shards: int = 0
+    cluster: str = ""
 
     def __post_init__(self) -> None:
         try:
@@ -83,6 +90,8 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
             if seconds is not None and not seconds > 0:
                 raise ConfigError(name, f"{seconds!r} is not above 0 s")
         _check_at_least(self, "connections", 1)
+        _check_at_least(self, "shards", 0)
+        self.shard = check_sharding(self.shard, self.shards, self.cluster, self.served)
         if self.framing not in ("length", "lines"):
             raise ConfigError("framing", f"{self.framing!r} is not one of length, lines")
         transports = self.transport.split(",")

@@ -36,6 +36,10 @@ class LatencySummary(msgspec.Struct, kw_only=True):
     # regression checks bootstrap over
     block_size: int = 0
     block_medians_ns: list[int] = []
+    # the HDR histograms themselves (base64 of HdrHistogram.encode()), kept in shard runs
+    # so that `treasure merge` sums them bucket by bucket
+    hdr: str = ""
+    corrected_hdr: str = ""
 
 
 class GcSummary(msgspec.Struct, kw_only=True):

@@ -15,6 +15,7 @@ from treasure.results.figures import (
     RssSummary,
 )
 from treasure.results.target import TargetFigures
+from treasure.shards import MergedShards, ShardPlan
 
 SCHEMA_VERSION = 1
 
@@ -66,6 +67,8 @@ class RunResult(msgspec.Struct, kw_only=True, tag_field="kind", tag="run"):
     # set; a speed ratio between runs whose sets differ is not a speed-up.
     routed_count: int = 0
     routed_digest: str = ""
+    shard: ShardPlan | None = None  # the part of the recording a shard run replayed
+    shards: MergedShards | None = None  # a merged result: its shards' own figures
 
     @property
     def error_count(self) -> int:

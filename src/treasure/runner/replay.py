@@ -89,8 +89,10 @@ def run_replay(
     artefact_dir: Path | None = None,
     progress: PassProgress | None = None,
     checked: bool = False,
+    start_at_ns: int | None = None,
 ) -> RunResult:
-    """Every pass `config` asks for, merged; `checked` when the caller checked the inputs."""
+    """Every pass `config` asks for, merged; `checked` when the caller checked the inputs;
+    `start_at_ns` a shard's start shared with the others (epoch ns)."""
     if not checked:
         check_inputs(config)
     artefacts = artefact_dir or artefacts_beside(config, None)
@@ -102,7 +104,8 @@ def run_replay(
         config_path = Path(scratch) / "config.json"
         config_path.write_bytes(msgspec.json.encode(config))
         started = time.perf_counter()
-        timing = run_worker("timing", config_path, config, progress)
+        shared_start = ["--start-at-ns", str(start_at_ns)] if start_at_ns is not None else []
+        timing = run_worker("timing", config_path, config, progress, *shared_start)
         timing_seconds = time.perf_counter() - started
         result = msgspec.json.decode(timing.figures, type=RunResult)
         result.config = config
