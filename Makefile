@@ -21,7 +21,7 @@ help: ## Show every target with what it does
 $(STAMP): pyproject.toml $(RUST_SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,contenders]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,contenders,cluster]'
 	if command -v cargo >/dev/null; then $(BIN)/python -m pip install --quiet ./rust; \
 	else echo "cargo not found: the Rust backends (rust-serde, rust-events) are not built"; fi
 	if command -v cargo >/dev/null; then cargo build --quiet --release --manifest-path rust/loadgen/Cargo.toml \

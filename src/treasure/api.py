@@ -46,9 +46,14 @@ def replay(
     """One backend over a recording, every pass the options ask for."""
     run_config = _config(recording, backend, config, options)
     out = Path(output) if output is not None else None
-    result = run_replay(
-        run_config, artefact_dir=artefacts_beside(run_config, out), progress=progress
-    )
+    if run_config.shards:  # N shards on a Dask cluster, merged
+        from treasure.cluster import run_sharded
+
+        result = run_sharded(run_config, artefacts_beside(run_config, out), progress)
+    else:
+        result = run_replay(
+            run_config, artefact_dir=artefacts_beside(run_config, out), progress=progress
+        )
     if out is not None:
         save(result, out)
     return result

@@ -1,0 +1,201 @@
+"""Sharded replay for real: a local Dask cluster of worker processes, and the no-engine
+path of a Kubernetes Indexed Job (N `treasure replay --shard auto/N` processes)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import msgspec
+import pytest
+import yaml
+from tests.groundtruth.timing import Spin200us
+
+from treasure import cluster
+from treasure.cluster import ClusterError, run_sharded
+from treasure.parsers import Routed
+from treasure.probes.latency import bucket_counts, decode_histogram, histogram_of
+from treasure.recordings import RecordingWriter, open_recording
+from treasure.results import ReplayConfig, RunResult, load
+from treasure.shards import JOB_INDEX_VARIABLE, Shard, select, shard_of
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+TREASURE = Path(sys.executable).with_name("treasure")
+SPIN_NS = Spin200us.spend_ns
+
+
+def write_recording(path: Path, users: list[str]) -> Path:
+    """Sessions of very unequal sizes: user k sends k + 1 messages, interleaved."""
+    owners = [user for k, user in enumerate(users) for _ in range(k + 1)]
+    order = sorted(range(len(owners)), key=lambda i: (i * 7919) % len(owners))
+    with RecordingWriter(path, metadata={"scenario": "shards", "users": len(users)}) as writer:
+        for n, k in enumerate(order):
+            user = owners[k].encode()
+            writer.write(n * 1000, owners[k], b"event_type: move\nplayer_id: %s\n"
+                         b"session_id: s-%s\nseq: %d\n" % (user, user, n))  # fmt: skip
+    return path
+
+
+def expected_digest(path: Path, shard: Shard) -> str:
+    """The routed digest of a run that routed exactly the shard's frames, in order."""
+    digest = hashlib.sha256()
+    with open_recording(path) as reader:
+        for frame in select(reader, shard):
+            digest.update(frame.index.to_bytes(8, "little"))
+    return digest.hexdigest()
+
+
+def pooled_histogram_of(shards: list[RunResult]) -> list[tuple[int, int]]:
+    """Every shard's messages recorded afresh into one histogram, value by value."""
+    values: list[int] = []
+    for run in shards:
+        assert run.latency is not None
+        histogram = decode_histogram(run.latency.hdr)
+        for index, count in bucket_counts(histogram):
+            values += [int(histogram.get_value_from_index(index))] * count
+    return bucket_counts(histogram_of(values))
+
+
+@pytest.fixture
+def quick_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cluster, "START_MARGIN_S", 3.0)
+
+
+@pytest.mark.usefixtures("quick_start")
+def test_four_shards_on_a_local_cluster_cover_every_frame_and_merge_exactly(
+    tmp_path: Path,
+) -> None:
+    recording = write_recording(tmp_path / "r.trec", [f"user-{k}" for k in range(64)])
+    frames = 64 * 65 // 2
+    # paced to under half a core in all: spinning shards must not preempt one another
+    config = ReplayConfig(
+        backend="tests.groundtruth.timing:Spin200us", recording=str(recording), warmup=0,
+        shards=4, pace="rate:2000/s",
+    )  # fmt: skip
+
+    merged = run_sharded(config, tmp_path / "run.artefacts")
+
+    parts = [load(tmp_path / f"run.artefacts/shards/shard-{i}-of-4.json") for i in range(4)]
+    runs = [part for part in parts if isinstance(part, RunResult)]
+    assert len(runs) == 4
+    for index, run in enumerate(runs):  # each shard routed exactly its own frames
+        assert run.routed_digest == expected_digest(recording, Shard(index, 4))
+        assert run.shard is not None
+        assert run.shard.pace == "rate:500/s"
+    assert sum(run.messages for run in runs) == merged.messages == merged.routed_count == frames
+    assert merged.latency is not None
+    assert bucket_counts(decode_histogram(merged.latency.hdr)) == pooled_histogram_of(runs)
+    assert SPIN_NS <= merged.latency.uncorrected.p50 <= SPIN_NS * 1.02
+    assert SPIN_NS <= merged.latency.uncorrected.p99 <= SPIN_NS * 1.02
+    assert merged.shards is not None
+    assert merged.shards.start_at_ns is not None
+    assert all(run.lateness_ns is not None for run in merged.shards.runs)
+    assert len({run.host for run in merged.shards.runs}) == 1
+
+
+class DiesOrHangs(Spin200us):
+    """Routes, except on a marked payload: `abort` kills its process, `hang` never returns."""
+
+    name = "dies-or-hangs"
+    record: ClassVar[Routed] = ("e", "p", "s")
+
+    def route(self, payload: bytes) -> Routed:
+        if payload.startswith(b"abort"):
+            os.abort()
+        while payload.startswith(b"hang"):
+            time.sleep(1)
+        return self.record
+
+
+def users_of_shards(count: int) -> list[str]:
+    """One user per shard, in shard order."""
+    found: dict[int, str] = {}
+    for n in range(1000):
+        found.setdefault(shard_of(f"u{n}", count), f"u{n}")
+    return [found[index] for index in range(count)]
+
+
+@pytest.mark.usefixtures("quick_start")
+def test_a_shard_that_dies_and_one_that_hangs_end_the_run_and_keep_the_others(
+    tmp_path: Path,
+) -> None:
+    dies, hangs, lives = users_of_shards(3)
+    recording = tmp_path / "r.trec"
+    with RecordingWriter(recording, metadata={"scenario": "faults", "users": 3}) as writer:
+        for n in range(30):
+            writer.write(n, lives, b"fine")
+        writer.write(31, dies, b"abort")
+        writer.write(32, hangs, b"hang")
+    config = ReplayConfig(
+        backend="tests.integration.test_cluster:DiesOrHangs", recording=str(recording),
+        warmup=0, shards=3,
+        pass_timeout_s=8,
+    )  # fmt: skip
+
+    with pytest.raises(ClusterError) as failed:
+        run_sharded(config, tmp_path / "run.artefacts")
+
+    said = str(failed.value)
+    assert "shard 0/3 " in said
+    assert "timing pass failed: died with signal 6" in said
+    assert "shard 1/3 " in said
+    assert "killed after the 8 s pass timeout" in said
+    assert "the other 1 shards' results are in" in said
+    kept = load(tmp_path / "run.artefacts/shards/shard-2-of-3.json")
+    assert isinstance(kept, RunResult)
+    assert kept.messages == 30
+
+
+def test_the_kubernetes_manifest_is_an_indexed_job_of_auto_shards() -> None:
+    manifest = yaml.safe_load((ROOT / "examples/kubernetes/replay-job.yaml").read_text())
+
+    spec = manifest["spec"]
+    assert (manifest["apiVersion"], manifest["kind"]) == ("batch/v1", "Job")
+    assert spec["completionMode"] == "Indexed"
+    container = spec["template"]["spec"]["containers"][0]
+    line = [*container["command"], *container["args"]]
+    assert line[:2] == ["treasure", "replay"]
+    assert line[line.index("--shard") + 1] == f"auto/{spec['completions']}"
+    assert spec["parallelism"] == spec["completions"]
+    assert spec["template"]["spec"]["restartPolicy"] == "Never"
+    index = next(env for env in container["env"] if env["name"] == JOB_INDEX_VARIABLE)
+    assert "job-completion-index" in index["valueFrom"]["fieldRef"]["fieldPath"]
+    ReplayConfig(backend="b", recording="r", shard=line[line.index("--shard") + 1].replace(
+        "auto", "0"))  # fmt: skip
+
+
+def test_an_indexed_job_of_auto_shards_then_merge(tmp_path: Path) -> None:
+    recording = write_recording(tmp_path / "r.trec", [f"player-{k}" for k in range(16)])
+    count = 3
+    replays = [
+        subprocess.Popen(
+            [str(TREASURE), "replay", str(recording), "-b", "pyyaml-stream", "--warmup", "5",
+             "--shard", f"auto/{count}", "-o", str(tmp_path / f"shard-{index}.json")],
+            env={**os.environ, JOB_INDEX_VARIABLE: str(index)}, cwd=ROOT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        for index in range(count)
+    ]
+    for replay in replays:
+        _, stderr = replay.communicate(timeout=120)
+        assert replay.returncode == 0, stderr.decode()
+
+    merge = subprocess.run(
+        [str(TREASURE), "merge", *(str(tmp_path / f"shard-{i}.json") for i in range(count)),
+         "-o", str(tmp_path / "merged.json"), "--json"],
+        capture_output=True, cwd=ROOT, check=False,
+    )  # fmt: skip
+
+    assert merge.returncode == 0, merge.stderr.decode()
+    merged = msgspec.json.decode(merge.stdout, type=RunResult)
+    assert merged.messages == 16 * 17 // 2 - 5
+    assert merged.errors == {}
+    assert merged.shards is not None
+    assert [run.index for run in merged.shards.runs] == [0, 1, 2]
+    assert all(run.lateness_ns is None for run in merged.shards.runs)  # no shared start
