@@ -33,7 +33,7 @@ JOB_INDEX_VARIABLE = "JOB_COMPLETION_INDEX"  # set by a Kubernetes Indexed Job i
 _SHARD = re.compile(r"^(\d+|auto)/(\d+)$")
 _RATE = re.compile(r"^rate:(\d+(?:\.\d+)?)(/s)?$")
 _SCHEDULER = re.compile(r"^(tcp|tls)://[^\s/:]+(:\d+)?$")
-SPIN_NS = 2_000_000  # sleep until this close to the shared start, then spin
+SPIN_NS = 50_000_000  # sleep until this close to the shared start, then spin (sleep overshoots)
 OWNED_CACHE = 1 << 16  # users whose shard is remembered while selecting
 
 
