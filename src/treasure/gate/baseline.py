@@ -13,8 +13,9 @@ def strip_run(run: RunResult) -> RunResult:
     """Drop timelines, curves, histograms, samples and artefact paths; keep the summaries and
     the latency block medians the regression check bootstraps over."""
     latency = run.latency and msgspec.structs.replace(
-        run.latency, percentile_curve=[], corrected_curve=[], histogram=[]
-    )
+        run.latency, percentile_curve=[], corrected_curve=[], histogram=[], hdr="",
+        corrected_hdr="",
+    )  # fmt: skip
     gc = run.gc and msgspec.structs.replace(run.gc, pauses_ns=[])
     rss = run.rss and msgspec.structs.replace(run.rss, samples=[])
     heap = run.heap and msgspec.structs.replace(run.heap, timeline=[], artefacts={})

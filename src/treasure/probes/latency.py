@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from itertools import accumulate
@@ -100,15 +100,35 @@ def mean_of(histogram: HdrHistogram) -> float:
     return float(weighted) / total
 
 
+def percentiles_of(histogram: HdrHistogram, percentiles: Sequence[float]) -> dict[float, int]:
+    """hdrh's `get_value_at_percentile` for each percentile, in one pass over the non-empty
+    buckets (hdrh walks every bucket, empty ones too, once per percentile)."""
+    buckets = bucket_counts(histogram)
+    running = list(accumulate(count for _, count in buckets))
+    values: dict[float, int] = {}
+    for percentile in percentiles:
+        position = bisect_left(running, histogram.get_target_count_at_percentile(percentile))
+        if position == len(buckets):
+            values[percentile] = 0
+            continue
+        value = histogram.get_value_from_index(buckets[position][0])
+        edge = histogram.get_highest_equivalent_value if percentile else (
+            histogram.get_lowest_equivalent_value
+        )  # fmt: skip
+        values[percentile] = int(edge(value))
+    return values
+
+
 def distribution_of(histogram: HdrHistogram) -> Distribution:
+    at = percentiles_of(histogram, (50, 90, 99, 99.9))
     return Distribution(
         count=histogram.get_total_count(),
         mean=mean_of(histogram),
         min=float(histogram.get_min_value()),
-        p50=float(histogram.get_value_at_percentile(50)),
-        p90=float(histogram.get_value_at_percentile(90)),
-        p99=float(histogram.get_value_at_percentile(99)),
-        p999=float(histogram.get_value_at_percentile(99.9)),
+        p50=float(at[50]),
+        p90=float(at[90]),
+        p99=float(at[99]),
+        p999=float(at[99.9]),
         max=float(histogram.get_max_value()),
     )
 
@@ -136,7 +156,7 @@ def exact_distribution(values: Sequence[float]) -> Distribution:
 
 
 def _curve(histogram: HdrHistogram) -> list[tuple[float, int]]:
-    return [(p, int(histogram.get_value_at_percentile(p))) for p in CURVE_PERCENTILES]
+    return list(percentiles_of(histogram, CURVE_PERCENTILES).items())
 
 
 def _buckets(counted: Sequence[tuple[int, int]], buckets: int = 60) -> list[tuple[int, int]]:
