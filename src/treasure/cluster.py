@@ -40,6 +40,7 @@ from treasure.runner.replay import check_inputs, run_replay
 START_MARGIN_S = 5.0  # from submission to the shared start: worker start-up and warm-up
 SHARD_STALL_S = 300.0  # a shard silent this long (no progress report) is taken as hung
 POLL_S = 0.25
+CONNECT_TIMEOUT_S = 10
 SHARD_RESULTS = "shards"  # the folder, under the run's artefacts, of each shard's result
 
 
@@ -96,7 +97,7 @@ def connected(config: ReplayConfig) -> Iterator[Any]:
     distributed = dask_distributed()
     if config.cluster:
         try:
-            client = distributed.Client(config.cluster, timeout=30)
+            client = distributed.Client(config.cluster, timeout=CONNECT_TIMEOUT_S)
         except OSError as exc:
             raise ClusterError(f"cannot reach the scheduler at {config.cluster}: {exc}") from None
         with client:

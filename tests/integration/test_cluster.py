@@ -4,6 +4,7 @@ path of a Kubernetes Indexed Job (N `treasure replay --shard auto/N` processes).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import yaml
 from tests.groundtruth.timing import Spin200us
 
 from treasure import cluster
-from treasure.cluster import ClusterError, run_sharded
+from treasure.cluster import ClusterError, dask_distributed, run_sharded
 from treasure.parsers import Routed
 from treasure.probes.latency import bucket_counts, decode_histogram, histogram_of
 from treasure.recordings import RecordingWriter, open_recording
@@ -123,7 +124,7 @@ def users_of_shards(count: int) -> list[str]:
 
 
 @pytest.mark.usefixtures("quick_start")
-def test_a_shard_that_dies_and_one_that_hangs_end_the_run_and_keep_the_others(
+def test_on_a_running_cluster_a_shard_that_dies_and_one_that_hangs_keep_the_others(
     tmp_path: Path,
 ) -> None:
     dies, hangs, lives = users_of_shards(3)
@@ -133,14 +134,16 @@ def test_a_shard_that_dies_and_one_that_hangs_end_the_run_and_keep_the_others(
             writer.write(n, lives, b"fine")
         writer.write(31, dies, b"abort")
         writer.write(32, hangs, b"hang")
-    config = ReplayConfig(
-        backend="tests.integration.test_cluster:DiesOrHangs", recording=str(recording),
-        warmup=0, shards=3,
-        pass_timeout_s=8,
-    )  # fmt: skip
-
-    with pytest.raises(ClusterError) as failed:
-        run_sharded(config, tmp_path / "run.artefacts")
+    with dask_distributed().LocalCluster(
+        n_workers=2, threads_per_worker=2, host="127.0.0.1", dashboard_address=None,
+        silence_logs=logging.CRITICAL,
+    ) as scheduler:  # a cluster already running
+        config = ReplayConfig(
+            backend="tests.integration.test_cluster:DiesOrHangs", recording=str(recording),
+            warmup=0, shards=3, pass_timeout_s=8, cluster=scheduler.scheduler_address,
+        )
+        with pytest.raises(ClusterError) as failed:
+            run_sharded(config, tmp_path / "run.artefacts")
 
     said = str(failed.value)
     assert "shard 0/3 " in said
