@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "baseline",
     "serve",
     "merge",
+    "sweep",
 )
 
 

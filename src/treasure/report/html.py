@@ -17,9 +17,11 @@ from pathlib import Path
 from plotly.offline import get_plotlyjs
 
 from treasure.files import check_output, write_text
+from treasure.growth.sweep import SweepResult
 from treasure.report import _plots, target_plots
 from treasure.report.details import details_table
 from treasure.report.html_sections import (
+    _figure_html,
     artefact_href,
     artefact_links,
     cpu_details,
@@ -30,6 +32,7 @@ from treasure.report.html_sections import (
     section,
 )
 from treasure.report.rows import Report, ReportTable, build_report, build_runs_report
+from treasure.report.sweep import knee_figures, sweep_report
 from treasure.report.units import format_bytes
 from treasure.results import CompareResult, Result, RunResult, runs_of
 
@@ -74,7 +77,7 @@ class HtmlRenderer:
         return render_page([result], self.base)
 
 
-def render_html(results: list[Result], output: Path) -> None:
+def render_html(results: Sequence[Result | SweepResult], output: Path) -> None:
     """Write one report for `results` (runs and comparisons) to `output`."""
     check_output(output)  # before the work of rendering
     write_text(output, render_page(results, output.parent))
@@ -103,7 +106,12 @@ def report_of(results: Sequence[Result], runs: Labelled) -> Report:
     return build_runs_report(runs, baseline, title=_title(results, runs), failed=failed)
 
 
-def render_page(results: Sequence[Result], base: Path) -> str:
+def render_page(everything: Sequence[Result | SweepResult], base: Path) -> str:
+    results = [result for result in everything if not isinstance(result, SweepResult)]
+    sweeps = [result for result in everything if isinstance(result, SweepResult)]
+    sweep_parts = [_sweep_section(sweep, index) for index, sweep in enumerate(sweeps)]
+    if sweeps and not results:
+        return _page(" · ".join(sweep_report(sweep).title for sweep in sweeps), sweep_parts)
     runs = labelled_runs(results)
     report = report_of(results, runs)
     sections = [
@@ -125,14 +133,33 @@ def render_page(results: Sequence[Result], base: Path) -> str:
         errors(runs),
         _run_details(report, runs),
         artefact_links(runs, base),
+        *sweep_parts,
     ]
+    return _page(_title(results, runs), sections)
+
+
+def _page(title: str, sections: Sequence[str]) -> str:
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>\n"
-        f"<title>{escape(_title(results, runs))}</title>\n<style>{STYLE}</style>\n"
+        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n"
         f"<script>{get_plotlyjs()}</script>\n</head><body>\n"
         + "\n".join(part for part in sections if part)
         + "\n</body></html>\n"
     )
+
+
+def _sweep_section(sweep: SweepResult, index: int) -> str:
+    """A sweep's headline, tables and plots (points, fitted segments, knee)."""
+    report = sweep_report(sweep)
+    plots = "".join(
+        _figure_html(figure, f"{div_id}-{index}") for div_id, figure in knee_figures(sweep)
+    )
+    body = (
+        f"<p class='headline'>{escape(report.headline)}</p>"
+        + _tables(report)
+        + (f"<div class='plots'>{plots}</div>" if plots else "")
+    )
+    return section(report.title, body)
 
 
 def _title(results: Sequence[Result], runs: Labelled) -> str:

@@ -9,7 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from treasure.growth.sweep import SweepResult
 from treasure.report.rows import Report, ReportTable, build_report
+from treasure.report.sweep import charts, sweep_report
 from treasure.results import CompareResult, Result, RunResult
 
 DEFAULT_WIDTH = 100
@@ -58,14 +60,19 @@ class TerminalRenderer:
     def __init__(self, width: int = DEFAULT_WIDTH) -> None:
         self.width = width
 
-    def render(self, result: Result) -> str:
+    def render(self, result: Result | SweepResult) -> str:
         out = io.StringIO()
         console = Console(file=out, width=self.width, color_system=None, highlight=False)
-        draw(build_report(result), console)
+        render(result, console)
         return out.getvalue()
 
 
-def render(result: Result, console: Console) -> None:
+def render(result: Result | SweepResult, console: Console) -> None:
+    if isinstance(result, SweepResult):  # its tables, then a bar chart per figure
+        draw(sweep_report(result), console)
+        for line in charts(result):
+            console.print(escape(line))
+        return
     draw(build_report(result), console)
 
 

@@ -1,0 +1,158 @@
+"""`treasure sweep`: one run per number of users, and where cost per user bends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from treasure.cli._options import (
+    _writable_output,
+    console,
+    existing_file,
+    json_option,
+    output_option,
+)
+from treasure.cli._replay_options import _OPTIONS, PassProgressBar, _default, make_config
+from treasure.errors import TargetError
+from treasure.growth.sweep import SweepPoint, SweepResult, save, to_json
+from treasure.report.sweep import point_line
+from treasure.report.terminal import render
+from treasure.runner.sweep import DEFAULT_SWEEP_HEAP_MESSAGES, PointPlan, run_sweep
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_BACKEND = "pyyaml-dom"
+# The replay options a sweep takes: every point runs in process, with the heap pass.
+SWEEP_FIELDS = (
+    "limit", "warmup", "pace", "keep", "in_flight", "fail_fast", "pass_timeout_s",
+    "start_timeout_s", "heap_messages", "routing", "artefacts",
+)  # fmt: skip
+SWEEP_DEFAULTS = {"heap_messages": DEFAULT_SWEEP_HEAP_MESSAGES}
+ARTEFACTS_HELP = "Keep each point's memray capture under DIR/users-N/ (default: not kept)."
+
+
+def sweep_options(func: F) -> F:
+    for field, flag, arguments in reversed(_OPTIONS):
+        if field not in SWEEP_FIELDS:
+            continue
+        default = SWEEP_DEFAULTS.get(field, _default(field))
+        if field == "artefacts":
+            arguments = {**arguments, "help": ARTEFACTS_HELP}
+        shown = default not in (None, "", False)
+        func = click.option(flag, field, default=default, show_default=shown, **arguments)(func)
+    return func
+
+
+def user_counts(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
+    try:
+        counts = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give whole numbers, e.g. 1000,2000,4000") from None
+    if not counts or any(count < 1 for count in counts):
+        raise click.BadParameter(f"{value!r}: give one or more user counts, each >= 1")
+    return sorted(set(counts))
+
+
+@click.command(name="sweep")
+@click.argument("recording", type=existing_file())
+@click.option("-b", "--backend", default=DEFAULT_BACKEND, show_default=True, help="Backend name.")
+@click.option(
+    "--users",
+    "users",
+    required=True,
+    callback=user_counts,
+    metavar="N,N,...",
+    help="User counts, one run each: the router keeps that many users' state.",
+)
+@sweep_options
+@click.option(
+    "--html",
+    "html",
+    type=click.Path(dir_okay=False, path_type=Path),
+    callback=_writable_output,
+    help="Also write the HTML report (the points, the fit, the knee) here.",
+)
+@output_option()
+@json_option
+def command(
+    recording: Path,
+    backend: str,
+    users: list[int],
+    html: Path | None,
+    output: Path | None,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Replay RECORDING once per user count, each run in its own processes: run peak heap
+    (memray), peak RSS and its growth, GC collections per 1k messages and p99 latency per
+    point; then, per figure, the knee where cost per user stops being linear, or "linear
+    throughout". A point replays the recording up to its N-th distinct user with --users N.
+
+    \b
+    Examples:
+      treasure sweep runs/blowup-12k.trec -b pyyaml-dom --keep document --users 1000,2000,4000
+      treasure sweep run.trec -b rust-serde --users 1000,2000,4000,8000 -o runs/sweep.json
+      treasure report runs/sweep.json --html runs/sweep.html
+    """
+    config = make_config(recording, backend, **options)
+    progress = _PointProgress(len(users), enabled=not as_json)
+
+    def done(partial: SweepResult, point: SweepPoint) -> None:
+        progress.stop()
+        click.echo(point_line(point), err=True)
+        if output is not None:
+            save(partial, output)
+
+    try:
+        result = run_sweep(
+            config, users, progress=progress.update, on_point=progress.start, on_result=done
+        )
+    finally:
+        progress.stop()
+    _finish(result, output, html, as_json)
+
+
+class _PointProgress:
+    """A point's line, then its passes' progress bars, closed when the point ends."""
+
+    def __init__(self, points: int, enabled: bool) -> None:
+        self.points, self.enabled = points, enabled
+        self.bar: PassProgressBar | None = None
+
+    def start(self, index: int, plan: PointPlan) -> None:
+        self.stop()
+        click.echo(
+            f"point {index + 1}/{self.points}: {plan.users:,} users, {plan.frames:,} messages",
+            err=True,
+        )
+        self.bar = PassProgressBar(enabled=self.enabled).__enter__()
+        self.bar.set_backend(f"{plan.users:,} users")
+
+    def update(self, pass_name: str, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(pass_name, done, total)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _finish(result: SweepResult, output: Path | None, html: Path | None, as_json: bool) -> None:
+    if output is not None:
+        save(result, output)
+    if html is not None:
+        from treasure.report.html import render_html
+
+        render_html([result], html)
+    if as_json:
+        click.echo(to_json(result))
+    else:
+        render(result, console())
+    for path, what in ((output, "result"), (html, "report")):
+        if path is not None:
+            click.echo(f"{what} written to {path}", err=True)
+    if not result.measured:
+        raise TargetError(f"no point of the sweep was measured: {result.points[0].error}")

@@ -1,0 +1,1 @@
+"""Growth over messages and users: soak slopes and sweep knees."""

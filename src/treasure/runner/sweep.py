@@ -1,0 +1,166 @@
+"""A sweep over users: one replay per point, each pass in its own fresh process, with the
+session model keeping that many users' state; then the knee of each figure.
+
+A point of N users replays the recording from its start up to the first message of its
+N-th distinct user (warm-up included), with `--users N`: the router then holds exactly N
+users' state, whatever it keeps per user (the session model's `--keep`, or a backend's
+own caches), and no user is evicted. A recording with fewer users than asked (or a
+`--limit` reached first) holds fewer: the point says so and is fitted at the users it held.
+A point that fails is recorded with its error and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from treasure.errors import ConfigError, TreasureError
+from treasure.growth.sweep import SweepPoint, SweepResult, figures_of, knees_of
+from treasure.passes.launch import PassProgress
+from treasure.passes.timing import now_iso
+from treasure.recordings import open_recording
+from treasure.results import ReplayConfig
+from treasure.runner.replay import check_inputs, run_replay
+
+DEFAULT_SWEEP_HEAP_MESSAGES = 200  # traced per point: the run peak needs the whole run tracked
+
+
+@dataclass(frozen=True)
+class UsersSeen:
+    """Where each distinct user of a recording first appears (frame positions, ascending)."""
+
+    first_frames: list[int]
+    frames: int
+
+    @property
+    def users(self) -> int:
+        return len(self.first_frames)
+
+    def within(self, frames: int) -> int:
+        """Distinct users among the first `frames` frames."""
+        return bisect_left(self.first_frames, frames)
+
+
+def users_seen(recording: Path) -> UsersSeen:
+    first: list[int] = []
+    seen: set[str] = set()
+    frames = 0
+    with open_recording(recording, on_corrupt="skip") as reader:
+        for frames, frame in enumerate(reader, start=1):
+            if frame.user_id not in seen:
+                seen.add(frame.user_id)
+                first.append(frames - 1)
+    return UsersSeen(first, frames)
+
+
+@dataclass(frozen=True)
+class PointPlan:
+    users: int
+    users_held: int
+    frames: int  # warm-up included
+    limit: int  # measured messages
+    note: str = ""
+
+
+def plan_point(users: int, seen: UsersSeen, warmup: int, limit: int | None) -> PointPlan:
+    """The messages a point of `users` users replays, and the users they reach."""
+    wanted = seen.first_frames[users - 1] + 1 if users <= seen.users else seen.frames
+    measured = max(1, wanted - warmup)
+    limited = limit is not None and measured > limit
+    measured = min(measured, limit) if limit is not None else measured
+    frames = min(seen.frames, warmup + measured)
+    reached = seen.within(frames)
+    held = min(users, reached)
+    note = ""
+    if held < users and limited:
+        note = f"--limit {limit:,} stops the point at {held:,} users"
+    elif held < users:
+        note = f"the recording holds only {seen.users:,} distinct users in {seen.frames:,} messages"
+    elif reached > users:
+        note = (
+            f"the {warmup:,}-message warm-up reaches {reached:,} users: a backend's own "
+            f"per-user state holds more than {users:,} (lower --warmup)"
+        )
+    return PointPlan(users, held, frames, measured, note)
+
+
+def point_config(template: ReplayConfig, plan: PointPlan) -> ReplayConfig:
+    # A router that keeps nothing per user gets its whole run traced: the heap pass then
+    # replays only the messages it traces, and a backend's own caches need all of them.
+    traced = plan.limit if template.keep == "nothing" else min(template.heap_messages, plan.limit)
+    return msgspec.structs.replace(
+        template, users=plan.users, limit=plan.limit, heap=True, heap_messages=traced
+    )
+
+
+PointStarted = Callable[[int, PointPlan], None]
+PointDone = Callable[[SweepResult, SweepPoint], None]
+
+
+def run_sweep(
+    template: ReplayConfig,
+    users: Sequence[int],
+    *,
+    progress: PassProgress | None = None,
+    on_point: PointStarted | None = None,
+    on_result: PointDone | None = None,
+) -> SweepResult:
+    """Every point of `users` (ascending), then the knees. `on_result` gets the sweep so far
+    after each point, to save it: an interrupted sweep keeps every point it finished."""
+    if not users or any(n < 1 for n in users):
+        raise ConfigError("users", "give one or more user counts, each >= 1")
+    check_inputs(msgspec.structs.replace(template, users=max(users)))
+    seen = users_seen(Path(template.recording))
+    result = SweepResult(
+        created_at=now_iso(),
+        backend=template.backend,
+        config=template,
+        recording_frames=seen.frames,
+        recording_users=seen.users,
+    )
+    for index, count in enumerate(sorted(set(users))):
+        plan = plan_point(count, seen, template.warmup, template.limit)
+        if on_point is not None:
+            on_point(index, plan)
+        point = run_point(template, plan, progress)
+        result.points.append(point)
+        result.knees = knees_of(result.points)
+        if on_result is not None:
+            on_result(result, point)
+    result.complete = True
+    return result
+
+
+def run_point(template: ReplayConfig, plan: PointPlan, progress: PassProgress | None) -> SweepPoint:
+    """One point's replay; a failure is the point's error, never the sweep's end. Its
+    artefacts (a memray capture is ~10 KB a message) are kept only under --artefacts."""
+    config = point_config(template, plan)
+    point = SweepPoint(
+        users=plan.users, users_held=plan.users_held, frames=plan.frames, note=plan.note,
+        config=config,
+    )  # fmt: skip
+    keep = Path(template.artefacts) / f"users-{plan.users}" if template.artefacts else None
+    folder = keep or Path(tempfile.mkdtemp(prefix="treasure-sweep-"))
+    started = time.perf_counter()
+    try:
+        run = run_replay(config, artefact_dir=folder, progress=progress, checked=True)
+    except TreasureError as exc:
+        point.error = str(exc)
+    else:
+        if keep is None:
+            run.artefacts = {}
+            if run.heap is not None:
+                run.heap.artefacts = {}
+        point.run, point.figures = run, figures_of(run)
+    finally:
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    point.seconds = time.perf_counter() - started
+    return point
