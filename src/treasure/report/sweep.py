@@ -68,8 +68,9 @@ def points_table(sweep: SweepResult) -> ReportTable:
 def _knee_row(knee: Knee) -> tuple[str, ...]:
     name = metric_name(knee.metric)
     test = EMPTY
-    if knee.f_statistic is not None and knee.p_value is not None:
-        test = f"F {knee.f_statistic:.3g}, p {knee.p_value:.2g}"
+    if knee.p_value is not None:
+        f = "inf" if knee.f_statistic is None else f"{knee.f_statistic:.3g}"
+        test = f"F {f}, p {knee.p_value:.2g}"
     if knee.verdict == "knee":
         return (name, f"knee at {knee.knee_at:,.0f} users", per_user(knee.slope_before),
                 per_user(knee.slope_after), test)  # fmt: skip
@@ -118,31 +119,37 @@ def sweep_report(sweep: SweepResult) -> Report:
 
 @dataclass(frozen=True)
 class Bar:
-    label: str  # the point's users
+    label: str  # the point's users held
     value: float
     length: int  # characters, the longest bar CHART_WIDTH
     knee: bool  # the knee is at this point
+    knee_before: float | None = None  # the knee lies between the previous bar and this one
 
 
 def bars(sweep: SweepResult, field: str, width: int = CHART_WIDTH) -> list[Bar]:
     """One bar per measured point of `field`, scaled to the largest."""
-    knee = next((k for k in sweep.knees if k.metric == field), None)
-    at = knee.knee_at if knee is not None and knee.verdict == "knee" else None
+    knee = next((k for k in sweep.knees if k.metric == field and k.verdict == "knee"), None)
+    at = knee.knee_at if knee is not None else None
     values = [
-        (point, float(value))
+        (point.users_held, float(value))
         for point in sweep.points
         if point.figures is not None and (value := getattr(point.figures, field)) is not None
     ]
     top = max((value for _, value in values), default=0.0)
-    return [
-        Bar(
-            label=f"{point.users_held:,}",
-            value=value,
-            length=round(value / top * width) if top > 0 else 0,
-            knee=at is not None and point.users_held == at,
+    drawn = []
+    for index, (users, value) in enumerate(values):
+        previous = values[index - 1][0] if index else None
+        between = at is not None and previous is not None and previous < at < users
+        drawn.append(
+            Bar(
+                label=f"{users:,}",
+                value=value,
+                length=round(value / top * width) if top > 0 else 0,
+                knee=at is not None and users == at,
+                knee_before=at if between else None,
+            )
         )
-        for point, value in values
-    ]
+    return drawn
 
 
 def chart_lines(sweep: SweepResult, field: str, width: int = CHART_WIDTH) -> list[str]:
@@ -152,6 +159,8 @@ def chart_lines(sweep: SweepResult, field: str, width: int = CHART_WIDTH) -> lis
     label_width = max(len(bar.label) for bar in drawn)
     lines = [f"{metric_name(field)} by users held"]
     for bar in drawn:
+        if bar.knee_before is not None:
+            lines.append(f"  {'':>{label_width}} {KNEE_MARK} at {bar.knee_before:,.0f} users")
         mark = f" {KNEE_MARK}" if bar.knee else ""
         filled = (BAR * bar.length).ljust(width)
         lines.append(f"  {bar.label:>{label_width}} {filled} {format_bytes(bar.value)}{mark}")
