@@ -92,6 +92,10 @@ class Knee(msgspec.Struct, kw_only=True):
     candidates: int = 0  # breakpoints tried
     reason: str = ""
 
+    @property
+    def f_text(self) -> str:
+        return "inf" if self.f_statistic is None else f"{self.f_statistic:.4g}"
+
 
 def _solve(columns: Sequence[Sequence[float]], ys: Sequence[float]) -> list[float]:
     """Least-squares coefficients by the normal equations and Gaussian elimination with
@@ -203,8 +207,7 @@ def _breakpoints(xs: Sequence[float], ys: Sequence[float], distinct: list[float]
 
 def _judge(knee: Knee, best: HingeFit) -> Knee:
     assert knee.p_value is not None
-    f = "inf" if knee.f_statistic is None else f"{knee.f_statistic:.4g}"
-    test = f"F = {f}, p = {knee.p_value:.2g} (x{knee.candidates} breakpoints)"
+    test = f"F = {knee.f_text}, p = {knee.p_value:.2g} (x{knee.candidates} breakpoints)"
     if knee.p_value >= ALPHA:
         knee.reason = f"two segments do not beat one line: {test} >= {ALPHA}"
         return knee

@@ -67,10 +67,7 @@ def points_table(sweep: SweepResult) -> ReportTable:
 
 def _knee_row(knee: Knee) -> tuple[str, ...]:
     name = metric_name(knee.metric)
-    test = EMPTY
-    if knee.p_value is not None:
-        f = "inf" if knee.f_statistic is None else f"{knee.f_statistic:.3g}"
-        test = f"F {f}, p {knee.p_value:.2g}"
+    test = EMPTY if knee.p_value is None else f"F {knee.f_text}, p {knee.p_value:.2g}"
     if knee.verdict == "knee":
         return (name, f"knee at {knee.knee_at:,.0f} users", per_user(knee.slope_before),
                 per_user(knee.slope_after), test)  # fmt: skip
