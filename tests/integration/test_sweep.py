@@ -46,8 +46,9 @@ def sweep(recording: Path, backend: str, users: list[int], *extra: str) -> tuple
     RSS, heap), so the tests keep to a few points."""
     output = recording.with_name(f"{backend.rpartition(':')[2]}-{len(users)}.json")
     arguments = ["sweep", str(recording), "-b", backend, "--warmup", "10", "-o", str(output)]
-    invoked = CliRunner().invoke(cli, [*arguments, "--users", ",".join(map(str, users)), *extra])
-    return invoked, output
+    if users:
+        arguments += ["--users", ",".join(map(str, users))]
+    return CliRunner().invoke(cli, [*arguments, *extra]), output
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +154,51 @@ def test_a_sweep_that_measured_no_point_fails_with_the_reason(recording: Path) -
     ],
 )
 def test_bad_options_are_usage_errors(recording: Path, arguments: list[str], problem: str) -> None:
+    invoked = CliRunner().invoke(cli, ["sweep", str(recording), *arguments])
+
+    assert invoked.exit_code == 2
+    assert problem in invoked.stderr
+
+
+def test_a_rate_sweep_sends_the_same_messages_to_a_served_router_at_each_rate(
+    recording: Path,
+) -> None:
+    rates = [100, 200, 300, 400]
+    invoked, output = sweep(
+        recording, "tests.groundtruth.spill:LinearCache", [], "--rate", ",".join(map(str, rates)),
+        "--transport", "unix", "--limit", "40",
+    )  # fmt: skip
+
+    assert invoked.exit_code == 0, invoked.output
+    result = load_any(output)
+    assert isinstance(result, SweepResult)
+    assert result.axis == "rate"
+    assert [point.rate for point in result.points] == rates
+    assert [point.config.pace for point in result.points] == [f"rate:{r}/s" for r in rates]
+    for point in result.points:
+        assert point.figures is not None, point.error
+        assert (point.figures.messages, point.figures.errors) == (40, 0)
+        assert point.figures.target_rss_peak_bytes  # the served router's own VmHWM
+        assert point.figures.latency_corrected_p99_ns is not None
+    assert [knee.metric for knee in result.knees] == [
+        "target_rss_peak_bytes", "latency_corrected_p99_ns",
+    ]  # fmt: skip
+    assert all(knee.points == len(rates) for knee in result.knees)
+    assert "point 4/4: 400 msg/s, 50 messages" in invoked.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        (["--rate", "100"], "give --target ADDRESS or --transport"),
+        (["--users", "10", "--transport", "unix"], "a users sweep runs the backend in process"),
+        (["--users", "10", "--rate", "100", "--transport", "unix"], "not both"),
+        ([], "give user counts or rates"),
+    ],
+)
+def test_an_axis_without_what_it_needs_is_a_usage_error(
+    recording: Path, arguments: list[str], problem: str
+) -> None:
     invoked = CliRunner().invoke(cli, ["sweep", str(recording), *arguments])
 
     assert invoked.exit_code == 2

@@ -61,10 +61,12 @@ def sweep_of(heap_per_user: list[float], failed: int | None = None) -> SweepResu
         else:
             point.figures = figures(heap, 30e6 + 4 * KIB * users)
         points.append(point)
-    return SweepResult(
+    sweep = SweepResult(
         created_at="2026-01-01T00:00:00+00:00", backend="pyyaml-dom", config=CONFIG,
-        points=points, knees=knees_of(points), complete=True,
+        points=points, complete=True,
     )  # fmt: skip
+    sweep.knees = knees_of(sweep)
+    return sweep
 
 
 BENT = sweep_of([4 * KIB, 16 * KIB])
@@ -84,10 +86,10 @@ def test_each_figure_gets_its_verdict_and_slopes_in_bytes_per_user() -> None:
 def test_knee_sentences_give_the_knee_the_slopes_and_their_ratio() -> None:
     heap, rss = BENT.knees
 
-    assert knee_sentence(heap) == (
+    assert knee_sentence(BENT, heap) == (
         "run peak heap bends at 4,000 users: 4.0 KiB per user before, 16.0 KiB after (4.00×)"
     )
-    assert knee_sentence(rss) == "peak RSS is linear throughout: 4.0 KiB per user"
+    assert knee_sentence(BENT, rss) == "peak RSS is linear throughout: 4.0 KiB per user"
 
 
 def test_the_points_table_has_a_row_per_point_with_its_figures() -> None:
@@ -126,8 +128,8 @@ def test_a_knee_between_two_points_is_drawn_as_a_line_between_their_bars() -> No
                    figures=figures(1e6 + 4 * KIB * min(u, 5000) + 16 * KIB * max(0, u - 5000), 1e6))
         for u in USERS
     ]  # fmt: skip
-    sweep = SweepResult(created_at="", backend="b", config=CONFIG, points=points,
-                        knees=knees_of(points))  # fmt: skip
+    sweep = SweepResult(created_at="", backend="b", config=CONFIG, points=points)
+    sweep.knees = knees_of(sweep)
     lines = chart_lines(sweep, "peak_heap_bytes")
 
     assert sweep.knees[0].knee_at == pytest.approx(5000)
@@ -279,3 +281,37 @@ def test_a_points_config_keeps_its_users_and_traces_a_stateless_run_whole() -> N
     assert (stateless.users, stateless.limit, stateless.heap) == (4, 5, True)
     assert stateless.heap_messages == 5
     assert kept.heap_messages == 2
+
+
+def rate_sweep() -> SweepResult:
+    """p99 from intended send flat at 2 ms up to 4,000 msg/s, then 1 µs more per msg/s."""
+    points = []
+    for rate in USERS:
+        latency = 2e6 + 1000.0 * max(0, rate - 4000)
+        found = figures(0, 0)
+        found.peak_heap_bytes = found.rss_peak_bytes = None
+        found.target_rss_peak_bytes, found.target_rss_growth_per_request_bytes = 40 << 20, 8.0
+        found.sent_per_s, found.latency_corrected_p99_ns = rate * 0.99, latency
+        points.append(SweepPoint(users=0, users_held=0, frames=2000, rate=rate, config=CONFIG,
+                                 figures=found))  # fmt: skip
+    sweep = SweepResult(created_at="", backend="unix:/tmp/r.sock", axis="rate", config=CONFIG,
+                        points=points)  # fmt: skip
+    sweep.knees = knees_of(sweep)
+    return sweep
+
+
+def test_a_rate_sweep_reads_its_target_figures_and_slopes_per_message_a_second() -> None:
+    sweep = rate_sweep()
+    rss, latency = sweep.knees
+
+    assert (rss.metric, rss.verdict) == ("target_rss_peak_bytes", "linear throughout")
+    assert (latency.verdict, latency.knee_at) == ("knee", 4000)
+    assert knee_sentence(sweep, latency) == (
+        "p99 from intended send bends at 4,000 msg/s: 0 ns per msg/s before, 1.0 µs after"
+    )
+    assert points_table(sweep).rows[3] == (
+        "8,000", "7,920.0", "1,000", "0", "40.0 MiB", "8 B", "6.0 ms", "250.0 µs",
+    )  # fmt: skip
+    assert [bar.knee for bar in bars(sweep, "latency_corrected_p99_ns")] == [
+        False, False, True, False, False,
+    ]  # fmt: skip

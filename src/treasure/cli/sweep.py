@@ -15,19 +15,27 @@ from treasure.cli._options import (
     json_option,
     output_option,
 )
-from treasure.cli._replay_options import _OPTIONS, PassProgressBar, _default, make_config
-from treasure.errors import TargetError
+from treasure.cli._replay_options import (
+    _OPTIONS,
+    OPTION_OF,
+    PassProgressBar,
+    _default,
+    make_config,
+)
+from treasure.errors import ConfigError, TargetError
 from treasure.growth.sweep import SweepPoint, SweepResult, save, to_json
 from treasure.report.sweep import point_line
 from treasure.report.terminal import render
-from treasure.runner.sweep import DEFAULT_SWEEP_HEAP_MESSAGES, PointPlan, run_sweep
+from treasure.runner.sweep import DEFAULT_SWEEP_HEAP_MESSAGES, PointPlan, run_sweep, sweep_axis
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_BACKEND = "pyyaml-dom"
-# The replay options a sweep takes: every point runs in process, with the heap pass.
+# The replay options a sweep takes: a users sweep runs in process, with the heap pass; a
+# rate sweep sends to a live target (the target options), its pace set by each point.
 SWEEP_FIELDS = (
-    "limit", "warmup", "pace", "keep", "in_flight", "fail_fast", "pass_timeout_s",
-    "start_timeout_s", "heap_messages", "routing", "artefacts",
+    "limit", "warmup", "keep", "in_flight", "fail_fast", "pass_timeout_s", "start_timeout_s",
+    "heap_messages", "transport", "target", "spawn", "target_pid", "connections", "framing",
+    "reply_timeout_s", "routing", "artefacts",
 )  # fmt: skip
 SWEEP_DEFAULTS = {"heap_messages": DEFAULT_SWEEP_HEAP_MESSAGES}
 ARTEFACTS_HELP = "Keep each point's memray capture under DIR/users-N/ (default: not kept)."
@@ -45,14 +53,17 @@ def sweep_options(func: F) -> F:
     return func
 
 
-def user_counts(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
+def counts(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int]:
+    """A comma-separated list of whole numbers >= 1, ascending, each once."""
+    if value is None:
+        return []
     try:
-        counts = [int(part) for part in value.split(",") if part.strip()]
+        found = [int(part) for part in value.split(",") if part.strip()]
     except ValueError:
         raise click.BadParameter(f"{value!r}: give whole numbers, e.g. 1000,2000,4000") from None
-    if not counts or any(count < 1 for count in counts):
-        raise click.BadParameter(f"{value!r}: give one or more user counts, each >= 1")
-    return sorted(set(counts))
+    if not found or any(count < 1 for count in found):
+        raise click.BadParameter(f"{value!r}: give one or more counts, each >= 1")
+    return sorted(set(found))
 
 
 @click.command(name="sweep")
@@ -61,10 +72,16 @@ def user_counts(ctx: click.Context, param: click.Parameter, value: str) -> list[
 @click.option(
     "--users",
     "users",
-    required=True,
-    callback=user_counts,
+    callback=counts,
     metavar="N,N,...",
     help="User counts, one run each: the router keeps that many users' state.",
+)
+@click.option(
+    "--rate",
+    "rates",
+    callback=counts,
+    metavar="R,R,...",
+    help="Or rates in messages/s, one run each against --target or --transport.",
 )
 @sweep_options
 @click.option(
@@ -80,6 +97,7 @@ def command(
     recording: Path,
     backend: str,
     users: list[int],
+    rates: list[int],
     html: Path | None,
     output: Path | None,
     as_json: bool,
@@ -89,26 +107,35 @@ def command(
     (memray), peak RSS and its growth, GC collections per 1k messages and p99 latency per
     point; then, per figure, the knee where cost per user stops being linear, or "linear
     throughout". A point replays the recording up to its N-th distinct user with --users N.
+    With --rate, the same messages go to a live target at each rate instead: its RSS and
+    the p99 latency from intended send times, and their knees per msg/s.
 
     \b
     Examples:
       treasure sweep runs/blowup-12k.trec -b pyyaml-dom --keep document --users 1000,2000,4000
       treasure sweep run.trec -b rust-serde --users 1000,2000,4000,8000 -o runs/sweep.json
+      treasure sweep run.trec -b rust-serde --transport unix --rate 1000,5000,10000,20000
       treasure report runs/sweep.json --html runs/sweep.html
     """
     config = make_config(recording, backend, **options)
-    progress = _PointProgress(len(users), enabled=not as_json)
+    try:  # a usage error here, before any point runs
+        sweep_axis(config, users, rates)
+    except ConfigError as exc:
+        flag = OPTION_OF.get(exc.field, f"--{exc.field}")
+        raise click.BadParameter(exc.problem, param_hint=f"'{flag}'") from None
+    progress = _PointProgress(len(users) + len(rates), enabled=not as_json)
 
     def done(partial: SweepResult, point: SweepPoint) -> None:
         progress.stop()
-        click.echo(point_line(point), err=True)
+        click.echo(point_line(partial, point), err=True)
         if output is not None:
             save(partial, output)
 
     try:
         result = run_sweep(
-            config, users, progress=progress.update, on_point=progress.start, on_result=done
-        )
+            config, users, rates=rates, progress=progress.update, on_point=progress.start,
+            on_result=done,
+        )  # fmt: skip
     finally:
         progress.stop()
     _finish(result, output, html, as_json)
@@ -124,11 +151,10 @@ class _PointProgress:
     def start(self, index: int, plan: PointPlan) -> None:
         self.stop()
         click.echo(
-            f"point {index + 1}/{self.points}: {plan.users:,} users, {plan.frames:,} messages",
-            err=True,
+            f"point {index + 1}/{self.points}: {plan.label}, {plan.frames:,} messages", err=True
         )
         self.bar = PassProgressBar(enabled=self.enabled).__enter__()
-        self.bar.set_backend(f"{plan.users:,} users")
+        self.bar.set_backend(plan.label)
 
     def update(self, pass_name: str, done: int, total: int) -> None:
         if self.bar is not None:

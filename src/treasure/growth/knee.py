@@ -48,9 +48,10 @@ EXACT_FIT = 1e-20
 
 Verdict = Literal["knee", "linear throughout", "too few points"]
 METHOD = (
-    "two-segment least-squares fit with the break at each interior point; accepted when it "
-    f"beats one line by an F-test at {ALPHA:.0%} (Bonferroni over the breakpoints tried) and "
-    f"the slope changes by at least {MIN_SLOPE_CHANGE:.0%} of the steeper one"
+    "two-segment least-squares fit with the break at each interior point and, in each gap, "
+    "where lines fitted on either side meet; accepted when it beats one line by an F-test at "
+    f"{ALPHA:.0%} (Bonferroni over the breaks searched) and the slope changes by at least "
+    f"{MIN_SLOPE_CHANGE:.0%} of the steeper one"
 )
 
 

@@ -20,11 +20,17 @@ from treasure.results import SCHEMA_VERSION, ReplayConfig, Result, RunResult, lo
 
 SWEEP_KIND = "sweep"
 
-# The figures a knee is looked for in, with their words: (field, name, unit of the cost).
-KNEE_METRICS: tuple[tuple[str, str], ...] = (
-    ("peak_heap_bytes", "run peak heap"),
-    ("rss_peak_bytes", "peak RSS"),
-)
+Axis = Literal["users", "rate"]
+# The figures a knee is looked for in, per axis, with their words. A field ending in `_ns`
+# is a time, any other a size in bytes.
+KNEE_METRICS: dict[str, tuple[tuple[str, str], ...]] = {
+    "users": (("peak_heap_bytes", "run peak heap"), ("rss_peak_bytes", "peak RSS")),
+    "rate": (
+        ("target_rss_peak_bytes", "target peak RSS"),
+        ("latency_corrected_p99_ns", "p99 from intended send"),
+    ),
+}
+METRIC_NAMES = {field: name for metrics in KNEE_METRICS.values() for field, name in metrics}
 
 
 class PointFigures(msgspec.Struct, kw_only=True):
@@ -40,15 +46,22 @@ class PointFigures(msgspec.Struct, kw_only=True):
     gc_per_1k: float | None  # collections per 1,000 measured messages
     gc_pause_max_ns: int | None
     latency_p99_ns: float | None
+    # against a live target (a rate sweep): its process's figures, what was sent, and the
+    # latency from each message's intended send time
+    target_rss_peak_bytes: int | None = None
+    target_rss_growth_per_request_bytes: float | None = None
+    sent_per_s: float | None = None
+    latency_corrected_p99_ns: float | None = None
 
 
 class SweepPoint(msgspec.Struct, kw_only=True):
-    users: int  # as asked for
+    users: int  # as asked for (a rate sweep: the session model's, 0 for every user)
     # users whose state the point's messages built: fewer than asked when the recording
     # (or --limit) holds fewer distinct users; the knees are fitted over this
     users_held: int
     frames: int  # frames replayed, warm-up included: up to the last new user's first one
     note: str = ""  # why users_held < users, when it is
+    rate: int = 0  # messages per second sent to the target (a rate sweep)
     config: ReplayConfig
     figures: PointFigures | None = None
     run: RunResult | None = None
@@ -60,8 +73,8 @@ class SweepResult(msgspec.Struct, kw_only=True, tag_field="kind", tag=SWEEP_KIND
     schema_version: int = SCHEMA_VERSION
     created_at: str
     backend: str
-    axis: Literal["users"] = "users"
-    config: ReplayConfig  # the options every point ran with (users: each point's own)
+    axis: Axis = "users"
+    config: ReplayConfig  # the options every point ran with (users or pace: each point's own)
     recording_frames: int = 0
     recording_users: int = 0  # distinct users in the recording
     points: list[SweepPoint] = []
@@ -77,10 +90,18 @@ class SweepResult(msgspec.Struct, kw_only=True, tag_field="kind", tag=SWEEP_KIND
     def failed(self) -> list[SweepPoint]:
         return [point for point in self.points if point.error]
 
+    @property
+    def metrics(self) -> tuple[tuple[str, str], ...]:
+        return KNEE_METRICS[self.axis]
+
+    def position(self, point: SweepPoint) -> int:
+        """Where a point sits on the axis: the users it held, or the rate it was sent at."""
+        return point.rate if self.axis == "rate" else point.users_held
+
 
 def figures_of(run: RunResult) -> PointFigures:
     rss, gc, heap = run.rss, run.gc, run.heap
-    return PointFigures(
+    figures = PointFigures(
         messages=run.messages,
         errors=run.error_count,
         peak_heap_bytes=heap.peak_heap_at_users_bytes if heap and heap.measurable else None,
@@ -91,23 +112,37 @@ def figures_of(run: RunResult) -> PointFigures:
         gc_pause_max_ns=gc.pause_max_ns if gc else None,
         latency_p99_ns=run.latency.uncorrected.p99 if run.latency else None,
     )
+    target = run.target
+    if target is not None:
+        process, corrected = target.process, target.latency_corrected
+        figures.sent_per_s = target.sent_per_s
+        figures.latency_corrected_p99_ns = corrected.p99 if corrected else None
+        if process is not None:
+            figures.target_rss_peak_bytes = process.rss_peak_bytes
+            figures.target_rss_growth_per_request_bytes = process.rss_growth_per_request_bytes
+    return figures
 
 
-def knees_of(points: list[SweepPoint]) -> list[Knee]:
-    """Per knee metric, its knee over the points that measured it (x: users held)."""
+def measured_pairs(sweep: SweepResult, field: str) -> list[tuple[int, float]]:
+    """(position, value) of every point that measured `field`, in the sweep's order."""
+    return [
+        (sweep.position(point), float(value))
+        for point in sweep.points
+        if point.figures is not None and (value := getattr(point.figures, field)) is not None
+    ]
+
+
+def knees_of(sweep: SweepResult) -> list[Knee]:
+    """Per knee metric of the sweep's axis, its knee over the points that measured it."""
     knees = []
-    for field, _ in KNEE_METRICS:
-        pairs = [
-            (point.users_held, value)
-            for point in points
-            if point.figures is not None and (value := getattr(point.figures, field)) is not None
-        ]
+    for field, _ in sweep.metrics:
+        pairs = measured_pairs(sweep, field)
         knees.append(find_knee([x for x, _ in pairs], [y for _, y in pairs], field))
     return knees
 
 
 def metric_name(field: str) -> str:
-    return dict(KNEE_METRICS).get(field, field)
+    return METRIC_NAMES.get(field, field)
 
 
 def save(result: SweepResult, path: Path) -> None:

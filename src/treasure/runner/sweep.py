@@ -1,5 +1,6 @@
 """A sweep over users: one replay per point, each pass in its own fresh process, with the
-session model keeping that many users' state; then the knee of each figure.
+session model keeping that many users' state; then the knee of each figure. (Or over rates:
+the same messages sent to a live target at each rate, `--pace rate:N/s`.)
 
 A point of N users replays the recording from its start up to the first message of its
 N-th distinct user (warm-up included), with `--users N`: the router then holds exactly N
@@ -22,7 +23,7 @@ from pathlib import Path
 import msgspec
 
 from treasure.errors import ConfigError, TreasureError
-from treasure.growth.sweep import SweepPoint, SweepResult, figures_of, knees_of
+from treasure.growth.sweep import Axis, SweepPoint, SweepResult, figures_of, knees_of
 from treasure.passes.launch import PassProgress
 from treasure.passes.timing import now_iso
 from treasure.recordings import open_recording
@@ -67,6 +68,11 @@ class PointPlan:
     frames: int  # warm-up included
     limit: int  # measured messages
     note: str = ""
+    rate: int = 0  # messages per second to the target (a rate sweep)
+
+    @property
+    def label(self) -> str:
+        return f"{self.rate:,} msg/s" if self.rate else f"{self.users:,} users"
 
 
 def plan_point(users: int, seen: UsersSeen, warmup: int, limit: int | None) -> PointPlan:
@@ -91,7 +97,20 @@ def plan_point(users: int, seen: UsersSeen, warmup: int, limit: int | None) -> P
     return PointPlan(users, held, frames, measured, note)
 
 
+def plan_rate(rate: int, seen: UsersSeen, template: ReplayConfig) -> PointPlan:
+    """A rate sweep's point: the same messages at every rate, at `rate` a second."""
+    measured = max(1, seen.frames - template.warmup)
+    if template.limit is not None:
+        measured = min(measured, template.limit)
+    frames = min(seen.frames, template.warmup + measured)
+    held = seen.within(frames)
+    held = min(held, template.users) if template.users else held
+    return PointPlan(template.users, held, frames, measured, rate=rate)
+
+
 def point_config(template: ReplayConfig, plan: PointPlan) -> ReplayConfig:
+    if plan.rate:  # a live target's own memory is sampled from /proc: no heap pass
+        return msgspec.structs.replace(template, pace=f"rate:{plan.rate}/s", limit=plan.limit)
     # A router that keeps nothing per user gets its whole run traced: the heap pass then
     # replays only the messages it traces, and a backend's own caches need all of them.
     traced = plan.limit if template.keep == "nothing" else min(template.heap_messages, plan.limit)
@@ -104,34 +123,53 @@ PointStarted = Callable[[int, PointPlan], None]
 PointDone = Callable[[SweepResult, SweepPoint], None]
 
 
+def sweep_axis(template: ReplayConfig, users: Sequence[int], rates: Sequence[int]) -> Axis:
+    """Which axis a sweep runs along: user counts in process, or rates to a live target."""
+    if bool(users) == bool(rates) or any(n < 1 for n in (*users, *rates)):
+        raise ConfigError("users", "give user counts or rates (not both), each >= 1")
+    if users and template.served:
+        raise ConfigError(
+            "target", "a users sweep runs the backend in process: --target and --transport go "
+            "with --rate",
+        )  # fmt: skip
+    if rates and not template.served:
+        raise ConfigError(
+            "rate", "a rate sweep sends to a live router: give --target ADDRESS or --transport"
+        )
+    return "users" if users else "rate"
+
+
 def run_sweep(
     template: ReplayConfig,
-    users: Sequence[int],
+    users: Sequence[int] = (),
     *,
+    rates: Sequence[int] = (),
     progress: PassProgress | None = None,
     on_point: PointStarted | None = None,
     on_result: PointDone | None = None,
 ) -> SweepResult:
-    """Every point of `users` (ascending), then the knees. `on_result` gets the sweep so far
-    after each point, to save it: an interrupted sweep keeps every point it finished."""
-    if not users or any(n < 1 for n in users):
-        raise ConfigError("users", "give one or more user counts, each >= 1")
-    check_inputs(msgspec.structs.replace(template, users=max(users)))
+    """Every point of `users` or of `rates` (ascending), then the knees. `on_result` gets the
+    sweep so far after each point, to save it: an interrupted sweep keeps every point it
+    finished."""
+    axis = sweep_axis(template, users, rates)
+    check_inputs(msgspec.structs.replace(template, users=max(users, default=template.users)))
     seen = users_seen(Path(template.recording))
     result = SweepResult(
         created_at=now_iso(),
-        backend=template.backend,
+        backend=template.target or template.backend,
+        axis=axis,
         config=template,
         recording_frames=seen.frames,
         recording_users=seen.users,
     )
-    for index, count in enumerate(sorted(set(users))):
-        plan = plan_point(count, seen, template.warmup, template.limit)
+    plans = [plan_point(n, seen, template.warmup, template.limit) for n in sorted(set(users))]
+    plans += [plan_rate(rate, seen, template) for rate in sorted(set(rates))]
+    for index, plan in enumerate(plans):
         if on_point is not None:
             on_point(index, plan)
         point = run_point(template, plan, progress)
         result.points.append(point)
-        result.knees = knees_of(result.points)
+        result.knees = knees_of(result)
         if on_result is not None:
             on_result(result, point)
     result.complete = True
@@ -144,9 +182,10 @@ def run_point(template: ReplayConfig, plan: PointPlan, progress: PassProgress | 
     config = point_config(template, plan)
     point = SweepPoint(
         users=plan.users, users_held=plan.users_held, frames=plan.frames, note=plan.note,
-        config=config,
+        rate=plan.rate, config=config,
     )  # fmt: skip
-    keep = Path(template.artefacts) / f"users-{plan.users}" if template.artefacts else None
+    folder_name = f"rate-{plan.rate}" if plan.rate else f"users-{plan.users}"
+    keep = Path(template.artefacts) / folder_name if template.artefacts else None
     folder = keep or Path(tempfile.mkdtemp(prefix="treasure-sweep-"))
     started = time.perf_counter()
     try:
