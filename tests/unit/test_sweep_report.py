@@ -264,11 +264,13 @@ def test_a_limit_stops_a_point_early_and_says_so() -> None:
     assert plan.note == "--limit 4 stops the point at 3 users"
 
 
-def test_a_warmup_that_passes_the_users_asked_for_is_said() -> None:
+def test_a_warmup_that_would_pass_the_users_asked_for_is_cut_short() -> None:
     plan = plan_point(2, SEEN, warmup=10, limit=None)
+    config = point_config(ReplayConfig(backend="b", recording="r", warmup=10), plan)
 
-    assert (plan.users_held, plan.frames, plan.limit) == (2, 11, 1)
-    assert "warm-up reaches 5 users" in plan.note
+    assert (plan.users_held, plan.frames, plan.limit, plan.warmup) == (2, 2, 1, 1)
+    assert plan.note == "warm-up cut to 1 of 10 messages, which reach more users"
+    assert (config.warmup, config.limit) == (1, 1)
 
 
 def test_a_points_config_keeps_its_users_and_traces_a_stateless_run_whole() -> None:

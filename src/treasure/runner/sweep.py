@@ -69,6 +69,7 @@ class PointPlan:
     limit: int  # measured messages
     note: str = ""
     rate: int = 0  # messages per second to the target (a rate sweep)
+    warmup: int | None = None  # the point's own warm-up, when shorter than the sweep's
 
     @property
     def label(self) -> str:
@@ -76,25 +77,24 @@ class PointPlan:
 
 
 def plan_point(users: int, seen: UsersSeen, warmup: int, limit: int | None) -> PointPlan:
-    """The messages a point of `users` users replays, and the users they reach."""
+    """The messages a point of `users` users replays, and the users they reach. A warm-up
+    longer than the point's messages is cut short: it would reach more users than asked."""
     wanted = seen.first_frames[users - 1] + 1 if users <= seen.users else seen.frames
-    measured = max(1, wanted - warmup)
+    shortened = min(warmup, wanted - 1)
+    measured = wanted - shortened
     limited = limit is not None and measured > limit
     measured = min(measured, limit) if limit is not None else measured
-    frames = min(seen.frames, warmup + measured)
-    reached = seen.within(frames)
-    held = min(users, reached)
+    frames = min(seen.frames, shortened + measured)
+    held = min(users, seen.within(frames))
     note = ""
     if held < users and limited:
         note = f"--limit {limit:,} stops the point at {held:,} users"
     elif held < users:
         note = f"the recording holds only {seen.users:,} distinct users in {seen.frames:,} messages"
-    elif reached > users:
-        note = (
-            f"the {warmup:,}-message warm-up reaches {reached:,} users: a backend's own "
-            f"per-user state holds more than {users:,} (lower --warmup)"
-        )
-    return PointPlan(users, held, frames, measured, note)
+    elif shortened < warmup:
+        note = f"warm-up cut to {shortened:,} of {warmup:,} messages, which reach more users"
+    own = shortened if shortened < warmup else None
+    return PointPlan(users, held, frames, measured, note, warmup=own)
 
 
 def plan_rate(rate: int, seen: UsersSeen, template: ReplayConfig) -> PointPlan:
@@ -114,9 +114,11 @@ def point_config(template: ReplayConfig, plan: PointPlan) -> ReplayConfig:
     # A router that keeps nothing per user gets its whole run traced: the heap pass then
     # replays only the messages it traces, and a backend's own caches need all of them.
     traced = plan.limit if template.keep == "nothing" else min(template.heap_messages, plan.limit)
+    warmup = template.warmup if plan.warmup is None else plan.warmup
     return msgspec.structs.replace(
-        template, users=plan.users, limit=plan.limit, heap=True, heap_messages=traced
-    )
+        template, users=plan.users, limit=plan.limit, warmup=warmup, heap=True,
+        heap_messages=traced,
+    )  # fmt: skip
 
 
 PointStarted = Callable[[int, PointPlan], None]
@@ -152,7 +154,11 @@ def run_sweep(
     sweep so far after each point, to save it: an interrupted sweep keeps every point it
     finished."""
     axis = sweep_axis(template, users, rates)
-    check_inputs(msgspec.structs.replace(template, users=max(users, default=template.users)))
+    # a users sweep cuts each point's warm-up to its messages: only a rate sweep needs it whole
+    most = max(users, default=template.users)
+    check_inputs(
+        msgspec.structs.replace(template, users=most, warmup=0 if users else template.warmup)
+    )
     seen = users_seen(Path(template.recording))
     result = SweepResult(
         created_at=now_iso(),
