@@ -45,7 +45,7 @@ CONFIG = ReplayConfig(backend="pyyaml-dom", recording="runs/blowup-12k.trec", ke
 def figures(heap: float, rss: float) -> PointFigures:
     return PointFigures(
         messages=1000, errors=0, peak_heap_bytes=int(heap), rss_peak_bytes=int(rss),
-        rss_growth_bytes=None, rss_growth_per_message_bytes=12.5, gc_per_1k=3.25,
+        rss_growth_bytes=3 << 20, rss_growth_per_message_bytes=12.5, gc_per_1k=3.25,
         gc_pause_max_ns=2_000_000, latency_p99_ns=250_000.0,
     )  # fmt: skip
 
@@ -96,7 +96,7 @@ def test_the_points_table_has_a_row_per_point_with_its_figures() -> None:
     table = points_table(BENT)
 
     assert [row[0] for row in table.rows] == ["1,000", "2,000", "4,000", "8,000", "12,000"]
-    assert table.rows[2][3:] == ("16.6 MiB", "44.2 MiB", "12 B", "3.2", "250.0 µs")
+    assert table.rows[2][3:] == ("16.6 MiB", "44.2 MiB", "3.0 MiB", "3.2", "250.0 µs")
 
 
 def test_a_failed_point_is_a_row_marked_failed_and_a_note_with_its_error() -> None:

@@ -27,7 +27,7 @@ BAR, KNEE_MARK = "\u2588", "\u25c0 knee"
 MIB, MS = 1024.0**2, 1e6
 
 USERS_COLUMNS = (
-    "users", "held", "messages", "run peak heap", "peak RSS", "RSS/msg", "GC/1k", "p99",
+    "users", "held", "messages", "run peak heap", "peak RSS", "RSS growth", "GC/1k", "p99",
 )  # fmt: skip
 RATE_COLUMNS = (
     "rate/s", "sent/s", "messages", "errors", "target peak RSS", "RSS/req", "p99 intended", "p99",
@@ -67,7 +67,7 @@ def _figures_row(sweep: SweepResult, point: SweepPoint, f: PointFigures) -> tupl
         )  # fmt: skip
     return (
         f"{point.users_held:,}", f"{f.messages:,}", format_bytes(f.peak_heap_bytes),
-        format_bytes(f.rss_peak_bytes), format_bytes(f.rss_growth_per_message_bytes),
+        format_bytes(f.rss_peak_bytes), format_bytes(f.rss_growth_bytes),
         _count(f.gc_per_1k), format_ns(f.latency_p99_ns),
     )  # fmt: skip
 
@@ -90,7 +90,7 @@ def points_table(sweep: SweepResult) -> ReportTable:
     if sweep.axis == "users":
         notes.append(
             "held: users whose state the point's messages built (the knees are fitted over "
-            "it); RSS/msg: the backend's RSS growth per message (the harness's own taken out)"
+            "it); RSS growth: from the first RSS sample (at 1,000 messages) to the end"
         )
         title = f"{sweep.backend} over users ({sweep.config.keep} kept per user)"
     else:
