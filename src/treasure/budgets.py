@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from treasure.errors import BudgetError
-from treasure.metrics import Metric, metric
+from treasure.metrics import FLAT, Metric, metric
 from treasure.quantities import Unit, example, format_quantity, parse_quantity
 
 BUDGET_FILE = "treasure.toml"
@@ -32,6 +32,7 @@ class Limit:
     metric: Metric
     allowed: float
     written: str
+    flat: bool = False  # `growth_per_message = "flat"`: the verdict must be flat
 
 
 # A metric mapped to None is switched off (`heap_peak_p99 = false`) for that level.
@@ -192,6 +193,8 @@ def _limits(
 
 def _limit(found: Metric, value: object, context: str) -> Limit:
     """One budget's allowed value; an error when it is not a quantity or cannot work."""
+    if found.flat_ok and value == FLAT:
+        return Limit(found, 0.0, FLAT, flat=True)
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise BudgetError(
             f"{context}: expected a quantity such as {example(found.unit)!r}, or false"

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from treasure.errors import BudgetError
+from treasure.growth.slope import GrowthEstimate
 from treasure.quantities import Unit
 from treasure.results import Distribution, HeapSummary, RunResult, TargetProcess
 
@@ -27,6 +28,7 @@ class Metric:
     read: Callable[[RunResult], float]  # raises Unmeasured
     zero_ok: bool = True  # False: a budget of 0 can never hold (every message takes time)
     ceiling: float | None = None  # the figure can never exceed it: a budget there cannot fail
+    flat_ok: bool = False  # a budget may be "flat" (growth_per_message): judged by its verdict
 
 
 STATS = ("p50", "p90", "p99", "max", "mean")
@@ -137,6 +139,36 @@ def _error_rate(run: RunResult) -> float:
     return run.error_count / run.messages
 
 
+FLAT = "flat"
+
+
+def _soak_growth(run: RunResult) -> GrowthEstimate:
+    if run.soak is None:
+        raise Unmeasured("no soak in this result (measure growth with `treasure soak`)")
+    growth = run.soak.growth
+    if growth is None:
+        raise Unmeasured(
+            f"the soak fitted no growth: {run.soak.heap_reason or run.soak.rss_reason}"
+        )
+    return growth
+
+
+def _growth_upper(run: RunResult) -> float:
+    """The upper bound of the growth's 95 % interval: a budget holds only beyond doubt."""
+    return _soak_growth(run).high
+
+
+def judge_growth(run: RunResult, allowed: float, flat: bool) -> tuple[bool, float, str]:
+    """A growth budget read from the interval: `<= X` holds when its upper bound is at most
+    X; "flat" only when the verdict is flat (the interval within ±resolution), never when
+    the run cannot tell. (holds, allowed as judged, how)."""
+    growth = _soak_growth(run)
+    how = f"{growth.series}: {growth.reason}; verdict {growth.verdict}"
+    if flat:
+        return growth.verdict == "flat", growth.resolution, how
+    return growth.high <= allowed, allowed, how
+
+
 def _build_metrics() -> dict[str, Metric]:
     metrics: list[Metric] = []
     for attr, word, unit in (
@@ -200,6 +232,15 @@ def _build_metrics() -> dict[str, Metric]:
             zero_ok=False,
         ),
     ]
+    metrics.append(
+        Metric(
+            "growth_per_message",
+            Unit.BYTES,
+            "growth per message (soak: upper bound of its 95 % interval)",
+            _growth_upper,
+            flat_ok=True,
+        )
+    )
     metrics += [
         Metric(
             "target_rss_peak",

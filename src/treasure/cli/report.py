@@ -10,6 +10,7 @@ from treasure.cli._options import console, existing_file, json_option
 from treasure.cli._shard_view import render_shards
 from treasure.cli._target_view import render_target
 from treasure.growth import sweep
+from treasure.report.soak import render_soak
 from treasure.report.terminal import render
 from treasure.results import RunResult, to_json
 
@@ -54,3 +55,5 @@ def command(results: tuple[Path, ...], output: Path | None, as_json: bool) -> No
                 render_target(result.target, console())
             if isinstance(result, RunResult) and result.shards is not None:
                 render_shards(result.shards, console())
+            if isinstance(result, RunResult):
+                render_soak(result, console())

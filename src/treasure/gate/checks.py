@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from treasure.budgets import Budgets, Limit
-from treasure.metrics import Unmeasured
+from treasure.metrics import Unmeasured, judge_growth
 from treasure.quantities import Unit, format_quantity
 from treasure.results import CompareResult, Result, RunResult
 
@@ -152,6 +152,7 @@ def check_budgets(runs: Iterable[GateRun], budgets: Budgets) -> list[Check]:
 
 def check_limit(gate_run: GateRun, limit: Limit) -> Check:
     measured: float | None = None
+    allowed = limit.allowed
     try:
         if gate_run.run is None:
             raise Unmeasured(gate_run.failure)
@@ -161,6 +162,9 @@ def check_limit(gate_run: GateRun, limit: Limit) -> Check:
     else:
         status = Status.PASS if measured <= limit.allowed else Status.FAIL
         detail = ""
+        if limit.metric.flat_ok and gate_run.run is not None:  # judged on the interval
+            holds, allowed, detail = judge_growth(gate_run.run, limit.allowed, limit.flat)
+            status = Status.PASS if holds else Status.FAIL
     return Check(
         kind="budget",
         name=limit.metric.name,
@@ -170,7 +174,7 @@ def check_limit(gate_run: GateRun, limit: Limit) -> Check:
         status=status,
         unit=limit.metric.unit,
         measured=measured,
-        allowed=limit.allowed,
+        allowed=allowed,
         detail=detail,
         source=gate_run.source,
     )

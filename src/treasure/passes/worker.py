@@ -94,6 +94,12 @@ def run_pass(args: argparse.Namespace, reporter: Reporter) -> Finished:
 
             roots = list(backend_roots(config.backend))
         return Finished(figures=msgspec.Raw(msgspec.json.encode(result)), backend_roots=roots)
+    if args.pass_name == "soak":
+        from treasure.passes.soak import run_soak_pass
+
+        messages = config.soak.messages if config.soak is not None else None
+        soaked = run_soak_pass(config, progress=reporter.progress(messages or 0))
+        return Finished(figures=msgspec.Raw(msgspec.json.encode(soaked)))
     from treasure.passes.heap import run_heap_pass
     from treasure.recordings import open_recording
 
@@ -124,7 +130,9 @@ def _shard_frames(config: ReplayConfig, frames: Iterable[Frame]) -> Iterable[Fra
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m treasure.passes.worker")
-    parser.add_argument("--pass", dest="pass_name", choices=["timing", "heap"], required=True)
+    parser.add_argument(
+        "--pass", dest="pass_name", choices=["timing", "heap", "soak"], required=True
+    )
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--artefact-dir", type=Path, default=Path("."))
     parser.add_argument("--backend-roots", action="store_true", help="for the CPU pass")

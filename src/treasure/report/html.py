@@ -32,6 +32,7 @@ from treasure.report.html_sections import (
     section,
 )
 from treasure.report.rows import Report, ReportTable, build_report, build_runs_report
+from treasure.report.soak import soak_heap, soak_rss, soak_tables
 from treasure.report.sweep import knee_figures, sweep_report
 from treasure.report.units import format_bytes
 from treasure.results import CompareResult, Result, RunResult, runs_of
@@ -127,6 +128,8 @@ def render_page(everything: Sequence[Result | SweepResult], base: Path) -> str:
             _plots.gc_pauses,
         ),
         heap_notes(runs),
+        soak_tables(runs),
+        plot_section("Growth over the soak", runs, soak_heap, soak_rss),
         plot_section("CPU", runs, _plots.cpu_share),
         plot_section("Target", runs, *target_plots.FIGURES),
         cpu_details(runs),

@@ -9,6 +9,7 @@ import msgspec
 
 from treasure.disk_budget import parse_capture_budget
 from treasure.errors import ConfigError, TreasureError
+from treasure.growth.soak import SoakConfig
 from treasure.pacing import Pacer
 from treasure.routing import DEFAULT_ROUTING, RoutingSpec
 from treasure.shards import check_sharding
@@ -66,6 +67,7 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
     shard: str = ""
     shards: int = 0
     cluster: str = ""
+    soak: SoakConfig | None = None  # `treasure soak`: how long, and how growth is judged
 
     def __post_init__(self) -> None:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from treasure.growth.soak import SoakSummary
 from treasure.results.config import ReplayConfig
 from treasure.results.figures import (
     CpuSummary,
@@ -69,6 +70,7 @@ class RunResult(msgspec.Struct, kw_only=True, tag_field="kind", tag="run"):
     routed_digest: str = ""
     shard: ShardPlan | None = None  # the part of the recording a shard run replayed
     shards: MergedShards | None = None  # a merged result: its shards' own figures
+    soak: SoakSummary | None = None  # `treasure soak`: memory over time and growth per message
 
     @property
     def error_count(self) -> int:
