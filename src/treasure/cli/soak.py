@@ -18,6 +18,8 @@ from treasure.runner.soak import run_soak
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)\s*$")
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+_PASSED = ("pace", "users", "keep", "in_flight", "routing", "pass_timeout_s", "target", "spawn",
+           "target_pid", "transport")  # fmt: skip
 _OPTION = {"messages": "--messages", "duration": "--duration", "warmup": "--warmup",
            "until": "--until", "resolution": "--resolution", "sample_every": "--sample-every",
            "soak": "--messages"}  # fmt: skip
@@ -108,6 +110,13 @@ def _bytes(ctx: click.Context, param: click.Parameter, value: str) -> float:
 @click.option(
     "--pass-timeout", "pass_timeout_s", type=float, help="Kill the soak after this many seconds."
 )
+@click.option("--target", default="", metavar="ADDRESS", help="Soak a live router instead: "
+              "unix:PATH, tcp:HOST:PORT or http://HOST:PORT/PATH; its RSS is sampled.")
+@click.option("--spawn", default="", metavar="CMD", help="Start the target with this command "
+              "and stop it at the end.")
+@click.option("--target-pid", type=int, help="Sample this running target process.")
+@click.option("--transport", default="inproc", show_default=True, help="inproc, or unix, tcp, "
+              "http: the backend behind `treasure serve`, soaked as a live target.")  # fmt: skip
 @output_option()
 @json_option
 def command(recording: Path, output: Path | None, as_json: bool, **options: Any) -> None:
@@ -122,11 +131,11 @@ def command(recording: Path, output: Path | None, as_json: bool, **options: Any)
       treasure soak recordings/smoke.trec -b rust-serde --messages 20000
       treasure soak run.trec -b pyyaml-dom --keep document --duration 5m -o runs/soak.json
       treasure soak run.trec -b pyyaml-dom --keep document --until rss:2GiB --duration 1h
+      treasure soak run.trec -b rust-serde --transport unix --pace rate:2000/s --duration 30s
     """
     config = build_config(
         {"backend": options.pop("backend"), "recording": str(recording), "warmup": 0},
-        {**{k: options.pop(k) for k in ("pace", "users", "keep", "in_flight", "routing",
-                                         "pass_timeout_s")}, "soak": _soak(options)},
+        {**{k: options.pop(k) for k in _PASSED}, "soak": _soak(options)},
     )  # fmt: skip
     with PassProgressBar(enabled=not as_json) as bar:
         result = run_soak(config, output=output, progress=bar.update)

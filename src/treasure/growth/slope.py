@@ -123,9 +123,13 @@ def _quantile(ordered: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def _figure(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def verdict_of(low: float, high: float, resolution: float) -> tuple[Verdict, str]:
-    interval = f"95 % interval [{low:,.3g}, {high:,.3g}] B/message"
-    limit = f"resolution {resolution:,.3g} B/message"
+    interval = f"95 % interval [{_figure(low)}, {_figure(high)}] B/message"
+    limit = f"resolution {_figure(resolution)} B/message"
     if low > resolution:
         return "growing", f"{interval}: its lower bound is above the {limit}"
     if -resolution <= low and high <= resolution:

@@ -51,12 +51,17 @@ def soak_facts(soak: SoakSummary) -> list[tuple[str, str]]:
         ("verdict", soak.verdict + (f" ({soak.stop_reason})" if soak.stop_reason else "")),
         ("messages (warm-up not fitted)", f"{soak.messages:,} ({soak.warmup_messages:,})"),
         ("recording loops", f"{soak.loops:,} of {soak.recording_frames:,} frames"),
-        ("samples (every K messages)", f"{len(soak.samples):,} (K = {soak.sample_every:,})"),
-        (
-            "sampling cost: typical (measured)",
-            f"{format_share(soak.typical_sampling_share)} ({format_share(soak.sampling_share)}) "
-            f"of the loop, {soak.sample_median_ns / 1000:,.0f} µs a sample",
-        ),
+    ]
+    if soak.target:
+        rows.append(("samples", f"{len(soak.samples):,}, of the target's RSS over time"))
+    else:
+        rows += [
+            ("samples (every K messages)", f"{len(soak.samples):,} (K = {soak.sample_every:,})"),
+            ("sampling cost: typical (measured)",
+             f"{format_share(soak.typical_sampling_share)} ({format_share(soak.sampling_share)}) "
+             f"of the loop, {soak.sample_median_ns / 1000:,.0f} µs a sample"),
+        ]  # fmt: skip
+    rows += [
         ("heap counter", soak.heap_counter or f"none: {soak.heap_unavailable}"),
     ]
     if growth is not None:

@@ -3,16 +3,20 @@ process (`passes.soak`), then growth per message fitted after the warm-up (`grow
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 
 import msgspec
 
 from treasure.errors import ConfigError, TreasureError
-from treasure.growth.soak import judge
+from treasure.growth.soak import SoakConfig, SoakSummary, judge
+from treasure.pacing import Pacer
 from treasure.passes.launch import PassProgress, run_worker
+from treasure.recordings import count_frames
 from treasure.results import ReplayConfig, RunResult, save
-from treasure.runner.replay import check_inputs
+from treasure.runner.replay import artefacts_beside, check_inputs
+from treasure.runner.target import run_served
 
 
 def run_soak(
@@ -24,18 +28,60 @@ def run_soak(
     soak = config.soak
     if soak is None:
         raise ConfigError("soak", "a soak needs its options (messages or duration)")
-    if config.served:
-        raise TreasureError("a soak runs the backend in process: --transport is not supported")
     check_inputs(config)
+    result = _soak_target(config, soak, output) if config.served else _soak_inproc(config, progress)
+    if result.soak is None or result.messages == 0:
+        raise TreasureError(f"{config.backend}: the soak measured no message")
+    judge(result.soak, soak)
+    if output is not None:
+        save(result, output)
+    return result
+
+
+def _soak_inproc(config: ReplayConfig, progress: PassProgress | None) -> RunResult:
     with tempfile.TemporaryDirectory(prefix="treasure-soak-") as scratch:
         config_path = Path(scratch) / "config.json"
         config_path.write_bytes(msgspec.json.encode(config))
         finished = run_worker("soak", config_path, config, progress)
     result = msgspec.json.decode(finished.figures, type=RunResult)
     result.config = config
-    if result.soak is None or result.messages == 0:
-        raise TreasureError(f"{config.backend}: the soak measured no message")
-    judge(result.soak, soak)
-    if output is not None:
-        save(result, output)
+    return result
+
+
+def target_messages(soak: SoakConfig, pace: str) -> int:
+    """How many messages a soak sends to a target: its count, or its duration at its rate."""
+    if soak.messages is not None:
+        return soak.messages
+    pacer = Pacer.parse(pace) if pace.startswith("rate:") else None
+    if pacer is None or soak.duration_s is None:
+        raise TreasureError("a soak against a target for a --duration needs --pace rate:N/s")
+    return max(2, int(pacer.rate * soak.duration_s))
+
+
+def _soak_target(config: ReplayConfig, soak: SoakConfig, output: Path | None) -> RunResult:
+    """The same soak against a live service: its RSS (from /proc/PID, every 50 ms) over the
+    replies answered. The recording's payloads repeat as they are, and so do its sessions: a
+    target keys its state by what the payload says, which a soak does not rewrite."""
+    if soak.until_rss_bytes is not None:
+        raise TreasureError("--until watches this process's RSS: not supported with a target")
+    if not (config.spawn or config.target_pid or not config.target):
+        raise TreasureError("a soak samples the target's RSS: give --spawn or --target-pid")
+    messages = target_messages(soak, config.pace)
+    served = msgspec.structs.replace(config, limit=messages, warmup=0)
+    result = run_served(served, artefacts_beside(config, output))
+    result.config = config
+    process = result.target.process if result.target is not None else None
+    if process is None:
+        raise TreasureError("no target process was sampled: give --spawn or --target-pid")
+    result.soak = SoakSummary(
+        messages=result.messages,
+        warmup_messages=soak.warmup_messages(result.messages),
+        loops=math.ceil(result.messages / max(1, count_frames(Path(config.recording)))),
+        recording_frames=count_frames(Path(config.recording)),
+        sample_every=0,
+        samples=[(answered, ms, rss, 0, 0, 0) for ms, answered, rss in process.samples],
+        heap_unavailable="a live target's heap is not visible from here: RSS from /proc/PID",
+        stop_reason=result.stopped_early,
+        target=True,
+    )
     return result
