@@ -7,13 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 
 from treasure.cli._options import console, existing_file, json_option, output_option
 from treasure.cli._replay_options import PassProgressBar, build_config, save_and_show
 from treasure.errors import ConfigError, ExitCode
 from treasure.growth.soak import DEFAULT_RESOLUTION_BYTES, DEFAULT_WARMUP, SoakConfig
 from treasure.quantities import Unit, parse_quantity
-from treasure.report.soak import render_soak_run
+from treasure.report.soak import render_soak
+from treasure.report.terminal import render_run
+from treasure.results import RunResult
 from treasure.runner.soak import run_soak
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)\s*$")
@@ -144,6 +147,11 @@ def command(recording: Path, output: Path | None, as_json: bool, **options: Any)
         if not as_json:
             console().print(f"stopped: {result.soak.stop_reason}")
         raise SystemExit(int(ExitCode.TARGET_FAILED))
+
+
+def render_soak_run(run: RunResult, out: Console) -> None:
+    render_run(run, out)
+    render_soak(run, out)
 
 
 def _soak(options: dict[str, Any]) -> SoakConfig:

@@ -124,7 +124,9 @@ def _quantile(ordered: Sequence[float], q: float) -> float:
 
 
 def _figure(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
 def verdict_of(low: float, high: float, resolution: float) -> tuple[Verdict, str]:

@@ -316,8 +316,7 @@ def run_soak_pass(config: ReplayConfig, progress: Progress | None = None) -> Run
             peak_bytes=peak_rss(),
             growth_per_message_bytes=None,
             growth_reason="a soak judges growth by its interval: see soak.rss and soak.heap",
-            samples=[(row[0], row[2]) for row in rows],
-        ),
+        ),  # its samples are the soak's
         routed_count=counts.routed,
         soak=SoakSummary(
             messages=sent,

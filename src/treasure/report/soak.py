@@ -15,7 +15,6 @@ from treasure.growth.slope import GrowthEstimate
 from treasure.growth.soak import Sample, SoakSummary, heap_bytes, rss_bytes
 from treasure.report import _plots
 from treasure.report.html_sections import section, table
-from treasure.report.terminal import render_run
 from treasure.report.units import DASH, format_bytes, format_share
 from treasure.results import RunResult
 
@@ -39,6 +38,17 @@ def growth_rows(name: str, estimate: GrowthEstimate | None, why_not: str) -> lis
         return [[name, "-", "-", "-", f"not measured: {why_not}"]]
     return [[name, per_message(estimate.slope), interval(estimate),
              per_message(estimate.resolution), estimate.verdict]]  # fmt: skip
+
+
+def growth_words(run: RunResult) -> str:
+    """A soak's finding for a headline: its verdict, slope and interval; "" for no soak."""
+    growth = run.soak.growth if run.soak is not None else None
+    if run.soak is None or growth is None:
+        return ""
+    return (
+        f"{growth.series} growth {per_message(growth.slope)} per message "
+        f"(95 % {interval(growth)}): {run.soak.verdict}"
+    )
 
 
 GROWTH_HEADERS = ["series", "slope / msg", "95 % interval", "resolution", "verdict"]
@@ -95,11 +105,6 @@ def render_soak(run: RunResult, out: Console) -> None:
     for name, value in soak_facts(soak):
         facts.add_row(markup_escape(name), markup_escape(value))
     out.print(facts)
-
-
-def render_soak_run(run: RunResult, out: Console) -> None:
-    render_run(run, out)
-    render_soak(run, out)
 
 
 def _series_plot(

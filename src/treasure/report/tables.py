@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from treasure.report._plots import wilson
+from treasure.report.soak import growth_words
 from treasure.report.spread import Spread, same_work, speed_up, time_per_message
 from treasure.report.units import (
     DASH,
@@ -280,4 +281,6 @@ def own_figures(run: RunResult) -> str:
         parts.append(f"{format_bytes(peak)} peak heap per message (p50)")
     if run.error_count:
         parts.append(f"{errors_cell(run)} messages failed")
+    if growth := growth_words(run):
+        parts.append(growth)
     return ", ".join(parts) or "no figures measured"
