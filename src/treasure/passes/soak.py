@@ -95,6 +95,7 @@ def looped_frames(path: Path, pacer: Pacer, loops: list[int]) -> Iterator[tuple[
         suffix = f"/{loops[0]}" if loops[0] else ""
         loops[0] += 1
         last = first = None
+        frames = 0
         with open_recording(path, on_corrupt="skip") as reader:
             for frame in reader:
                 first = frame.timestamp_ns if first is None else first
@@ -103,10 +104,12 @@ def looped_frames(path: Path, pacer: Pacer, loops: list[int]) -> Iterator[tuple[
                     pacer.intended(sequence, offset + frame.timestamp_ns) if pacer.paced else 0
                 )
                 sequence += 1
+                frames += 1
                 yield frame.user_id + suffix, frame.payload, intended
         if first is None or last is None:
             return  # nothing readable: the caller stops
-        offset += last - first + max(1, (last - first) // max(1, sequence))
+        # the next loop starts one mean gap after this one's last message
+        offset += last - first + max(1, (last - first) // max(1, frames - 1))
 
 
 class SoakLoop:
