@@ -8,6 +8,7 @@ it; the heap pass must report that, not what a profiler adds around it.
 from __future__ import annotations
 
 import sys
+import threading
 from typing import ClassVar
 
 from tests.groundtruth.native import _GroundTruth
@@ -47,10 +48,14 @@ class ManyCalls40K(_GroundTruth):
     allocates = sys.getsizeof(bytes(size))
 
     def work(self, call: int) -> None:
-        for item in _CALLS:
-            _leaf(item)
-        block = _nested(20, self.size)
-        del block
+        _calls_and_block(self.size)
+
+
+def _calls_and_block(size: int) -> None:
+    for item in _CALLS:
+        _leaf(item)
+    block = _nested(20, size)
+    del block
 
 
 class HelperThread64K(_GroundTruth):
@@ -66,6 +71,37 @@ class HelperThread64K(_GroundTruth):
 
     def work(self, call: int) -> None:
         self.lib.gt_helper_churn(self.allocates)
+
+
+class PythonThread40K(_GroundTruth):
+    """Has a Python helper thread do ManyCalls40K's work (221 Python calls, one 40 KiB bytes
+    object 20 frames deep) while each message waits for it. The thread starts with the
+    first message, as a worker pool's threads start on first use: under a tracer already.
+    The hand-off is two locks, whose acquire and release allocate nothing."""
+
+    name = "python-thread-40k"
+    calls = ManyCalls40K.calls
+    allocates = ManyCalls40K.allocates
+
+    def __init__(self, *, limits: Limits, routing: RoutingSpec = DEFAULT_ROUTING) -> None:
+        super().__init__(limits=limits, routing=routing)
+        self.go, self.done = threading.Lock(), threading.Lock()
+        self.go.acquire()
+        self.done.acquire()
+        self.helper: threading.Thread | None = None
+
+    def work(self, call: int) -> None:
+        if self.helper is None:
+            self.helper = threading.Thread(target=self.serve, name="helper", daemon=True)
+            self.helper.start()
+        self.go.release()
+        self.done.acquire()
+
+    def serve(self) -> None:
+        while True:
+            self.go.acquire()
+            _calls_and_block(ManyCalls40K.size)
+            self.done.release()
 
 
 class PeriodicLeak(_GroundTruth):

@@ -22,6 +22,7 @@ from tests.groundtruth.heap_truth import (
     LeakEvery7th,
     ManyCalls40K,
     PeriodicLeak,
+    PythonThread40K,
 )
 from tests.groundtruth.native import (
     NativeAlloc64K,
@@ -277,6 +278,24 @@ def test_helper_thread_allocations_belong_to_the_message(heap_pass: HeapPass) ->
     )
     # then the 64 KiB are the message's, allocated and peak, and said to come from a thread
     expected = HelperThread64K.allocates
+    assert summary.measurable, summary.reason
+    assert within_one_percent(summary.allocated_bytes, expected)
+    assert within_one_percent(summary.peak_bytes, expected)
+    assert within_one_percent(summary.other_thread_bytes, expected)
+    assert not summary.partial, summary.partial_reason
+
+
+def test_a_python_helper_thread_adds_no_profiler_bytes(heap_pass: HeapPass) -> None:
+    # given a backend whose Python helper thread, started under the tracer, makes 221
+    # Python calls and one 40 KiB bytes object while each message waits for it
+    # when its heap pass runs (the thread starts during the warm-up)
+    summary = heap_pass(
+        "tests.groundtruth.heap_truth:PythonThread40K",
+        frames=62, messages=60, name="python-thread", warmup=2,
+    )  # fmt: skip
+    # then the message holds the 40 KiB, made on the thread, and no frame objects (a
+    # profile function on that thread made 221 of them: ~44 KB more)
+    expected = PythonThread40K.allocates
     assert summary.measurable, summary.reason
     assert within_one_percent(summary.allocated_bytes, expected)
     assert within_one_percent(summary.peak_bytes, expected)

@@ -312,8 +312,11 @@ def run_heap_pass(
     destination = memray.FileDestination(capture, overwrite=True)
     tracked_started = time.perf_counter()
     with CaptureGuard(capture, budget) as guard:
-        with memray.Tracker(
-            destination=destination, trace_python_allocators=True, native_traces=False
+        with (
+            memray.Tracker(
+                destination=destination, trace_python_allocators=True, native_traces=False
+            ),
+            unwatched.threads_unwatched(),  # helper threads: no frame objects either
         ):
             loop = _replay(frames, handler, model, plan, config.warmup, guard.check, progress)
         guard.check_disk()  # memray may have stopped writing after the last check

@@ -8,6 +8,11 @@ switches the profile function off around the handler call and has memray rebuild
 stack afterwards; memray's allocator hooks keep recording meanwhile, with an empty Python
 stack (which is how the heap split recognises them).
 
+A backend's Python helper threads started under the tracker would get memray's profile
+function from `threading` and pay the same frame objects on every call they make:
+`threads_unwatched` starts them without one. memray still records their allocations, with
+no Python stack, and the heap split books those made while a message is in flight to it.
+
 The extension is compiled at run time with the system C compiler against this Python's
 headers, once per source version, into a cache directory. Where that is not possible the
 pass runs watched and says so: `unavailable()` gives the reason. TREASURE_UNWATCHED=0 runs
@@ -16,6 +21,7 @@ it watched on purpose, to measure what the tracer's frame objects add.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.machinery
@@ -26,7 +32,8 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -122,3 +129,19 @@ def memray_reinstall() -> Callable[[], object]:
 
     start: Callable[..., object] = _memray.start_thread_trace  # reads only the event
     return functools.partial(start, None, "call", None)
+
+
+@contextlib.contextmanager
+def threads_unwatched() -> Iterator[None]:
+    """Inside a memray Tracker: threads started meanwhile get no profile function (memray
+    gives every new thread its own), so a helper thread's Python calls make no frame objects
+    either. Where handlers run watched, threads stay watched too: one mode per pass."""
+    if unavailable():
+        yield
+        return
+    hook = threading.getprofile()
+    threading.setprofile(None)
+    try:
+        yield
+    finally:
+        threading.setprofile(hook)
