@@ -108,3 +108,33 @@ class Hang(_Spin):
     def route(self, payload: bytes) -> Routed:
         while True:
             time.sleep(1)
+
+
+class Spin300us(_Spin):
+    name = "spin-300us"
+    spend_ns = 300_000
+
+
+_STEPS = (None,) * 2000  # iterated, not ranged: the same instructions every message
+
+
+class _Work(_Spin):
+    """Does a fixed amount of interpreter work per message, whatever the clock says: the
+    instructions it retires are the same every message, `repeats` times those of Work1x."""
+
+    repeats: ClassVar[int] = 1
+
+    def route(self, payload: bytes) -> Routed:
+        for _ in range(self.repeats):
+            for step in _STEPS:
+                if step is not None:
+                    break
+        return _RECORD
+
+
+class Work1x(_Work):
+    name = "work-1x"
+
+
+class Work2x(_Work):
+    name, repeats = "work-2x", 2

@@ -86,6 +86,9 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
                                             "(default: 2 GiB or half the free space of its "
                                             "folder, the smaller); the pass stops there and "
                                             "its figures are marked partial."}),
+    ("rounds", "--rounds", {"type": int, "help": "compare: time the backends again in N "
+                            "interleaved rounds (A B C, B C A, ...), each speed-up the median "
+                            "of its per-round ratios with a 95 % interval (0: none)."}),
 ]  # fmt: skip
 # Sharding (treasure.shards, treasure.cluster): replay's alone, a soak can take them too.
 _SHARD_OPTIONS: list[tuple[str, str, dict[str, Any]]] = [

@@ -100,6 +100,11 @@ def run_pass(args: argparse.Namespace, reporter: Reporter) -> Finished:
         messages = config.soak.messages if config.soak is not None else None
         soaked = run_soak_pass(config, progress=reporter.progress(messages or 0))
         return Finished(figures=msgspec.Raw(msgspec.json.encode(soaked)))
+    if args.pass_name == "rounds":  # a comparison's interleaved rounds, one block per command
+        from treasure.passes.rounds import run_rounds_pass
+
+        rounds = run_rounds_pass(config, args.control, reporter.progress(total))
+        return Finished(figures=msgspec.Raw(msgspec.json.encode(rounds)))
     from treasure.passes.heap import run_heap_pass
     from treasure.recordings import open_recording
 
@@ -130,13 +135,13 @@ def _shard_frames(config: ReplayConfig, frames: Iterable[Frame]) -> Iterable[Fra
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m treasure.passes.worker")
-    parser.add_argument(
-        "--pass", dest="pass_name", choices=["timing", "heap", "soak"], required=True
-    )
+    passes = ["timing", "heap", "soak", "rounds"]
+    parser.add_argument("--pass", dest="pass_name", choices=passes, required=True)
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--artefact-dir", type=Path, default=Path("."))
     parser.add_argument("--backend-roots", action="store_true", help="for the CPU pass")
     parser.add_argument("--start-at-ns", type=int, help="a start shared by shards (epoch ns)")
+    parser.add_argument("--control", type=Path, help="the rounds pass's command FIFO")
     parser.add_argument("--report-fd", type=int, required=True)
     parser.add_argument("--lifeline-fd", type=int, required=True)
     return parser.parse_args(argv)

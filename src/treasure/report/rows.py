@@ -12,6 +12,7 @@ from pathlib import Path
 
 from treasure.report import tables
 from treasure.report.details import details_table
+from treasure.report.rounds import rounds_table
 from treasure.report.spread import same_work, speed_up
 from treasure.report.tables import Column, ReportTable
 from treasure.report.units import format_ratio, format_ratio_range
@@ -41,7 +42,8 @@ def build_report(result: Result) -> Report:
     if isinstance(result, CompareResult):
         labelled = [(run.backend, run) for run in result.runs]
         title = _recording_title(result.recording)
-        return build_runs_report(labelled, result.baseline, title=title, failed=result.failed)
+        report = build_runs_report(labelled, result.baseline, title=title, failed=result.failed)
+        return _with_rounds(report, result) if result.rounds and result.rounds.backends else report
     report = build_runs_report([(result.backend, result)], None, title=_run_title(result))
     # one run's tables would repeat its details row for row: keep their notes only
     notes = tuple(n for table in report.tables if table.key != "memory" for n in table.notes)
@@ -77,6 +79,15 @@ def build_runs_report(
         failed=dict(failed or {}),
         warnings=warnings,
     )
+
+
+def _with_rounds(report: Report, result: CompareResult) -> Report:
+    """The interleaved rounds' table right after the speed table it stands beside."""
+    assert result.rounds is not None
+    keys = [table.key for table in report.tables]
+    at = keys.index("speed") + 1 if "speed" in keys else 0
+    built = rounds_table(result.rounds).without_empty_columns()
+    return replace(report, tables=(*report.tables[:at], built, *report.tables[at:]))
 
 
 def _nothing_measured(failed: dict[str, str] | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
+from treasure.interleaved import InterleavedRounds
 from treasure.results.config import ReplayConfig
 from treasure.results.run import SCHEMA_VERSION, RecordingInfo, RunResult
 
@@ -21,6 +22,7 @@ class CompareResult(msgspec.Struct, kw_only=True, tag_field="kind", tag="compare
     backends: list[str] = []  # as requested, in order: with `config`, enough to rerun it
     config: ReplayConfig | None = None  # the options every backend ran with (backend "")
     complete: bool = False  # every backend was run; False in the copies saved along the way
+    rounds: InterleavedRounds | None = None  # the backends timed again in interleaved rounds
 
 
 Result = RunResult | CompareResult

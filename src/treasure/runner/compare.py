@@ -21,6 +21,7 @@ from treasure.runner.replay import (
     check_recording,
     run_replay,
 )
+from treasure.runner.rounds import run_rounds
 from treasure.runner.target import run_label
 
 DEFAULT_BASELINE = "pyyaml-dom"
@@ -120,5 +121,22 @@ def run_compare(
             result.baseline, result.baseline_note = choose_baseline(result.runs, baseline)
         if on_result is not None:
             on_result(result)
+    interleaved = _in_process(result.runs) if template.rounds else []
+    if interleaved:
+        if on_backend is not None:
+            on_backend("interleaved")
+        result.rounds = run_rounds(interleaved, result.baseline, progress)
+        if on_result is not None:
+            on_result(result)
     result.complete = True
     return result
+
+
+def _in_process(runs: list[RunResult]) -> list[tuple[str, ReplayConfig]]:
+    """The runs to time again in interleaved rounds: those of backends in this process (a
+    live target's time is the service's), once per backend name."""
+    chosen: dict[str, ReplayConfig] = {}
+    for run in runs:
+        if run.config is not None and not run.config.served:
+            chosen.setdefault(run.backend, run.config)
+    return list(chosen.items())
