@@ -57,6 +57,7 @@ class InterleavedRounds(msgspec.Struct, kw_only=True):
     order_rule: str = ORDER_RULE
     orders: list[list[str]] = []  # who ran when, round by round
     interval_method: str = INTERVAL_METHOD
+    address_layout: str = ""  # fixed (randomisation off) or randomized, and why
     backends: list[BackendRounds] = []
     ratios: list[RoundRatio] = []
     failed: dict[str, str] = {}  # backend -> why its rounds stopped

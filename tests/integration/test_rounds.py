@@ -4,6 +4,7 @@ message either counted (scaling with the work) or refused with the reason."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import msgspec
@@ -17,7 +18,7 @@ from treasure.interleaved import InterleavedRounds
 from treasure.probes.instructions import open_counter
 from treasure.report.units import format_ratio_range
 from treasure.results import ReplayConfig, load
-from treasure.runner.rounds import run_rounds
+from treasure.runner.rounds import FIXED_LAYOUT, fixed_layout, run_rounds
 
 pytestmark = pytest.mark.integration
 
@@ -25,6 +26,7 @@ GROUND = "tests.groundtruth.timing"
 # Each message costs its spin plus the call and the clock reads around it (about 0.1-0.3 µs
 # here): 2 µs bounds that overhead with room, so the true ratio lies in a known range.
 OVERHEAD_NS = 2_000
+ADDR_NO_RANDOMIZE = 0x0040000  # the personality flag setarch -R sets
 
 
 def rounds_of(
@@ -50,6 +52,7 @@ def test_the_interval_holds_the_known_ratio_of_two_spins(make_recording: MakeRec
     assert rounds.messages_per_backend == 1200
     assert [order[0] for order in rounds.orders] == ["spin-300us", "spin-200us"] * 15
     assert [sum(b.messages) for b in rounds.backends] == [1200, 1200]
+    assert rounds.address_layout == fixed_layout()[1]
     # and the speed-up of the 2× spin against the 3× is 1.5: median within 2 %, and the
     # 95 % interval reaches the range the true ratio lies in given the per-message overhead
     (ratio,) = rounds.ratios
@@ -154,3 +157,15 @@ def test_rounds_zero_runs_none(make_recording: MakeRecording, tmp_path: Path) ->
     refused = CliRunner().invoke(cli, [*arguments, "--rounds", "-1"])
     assert refused.exit_code == 2
     assert "--rounds" in refused.output
+
+
+def test_workers_run_with_a_fixed_address_layout_where_the_machine_allows() -> None:
+    prefix, layout = fixed_layout()
+    if not prefix:
+        assert layout.startswith("randomized: ")
+        pytest.skip(layout)
+    assert layout == FIXED_LAYOUT
+    shown = subprocess.run(
+        [*prefix, "cat", "/proc/self/personality"], capture_output=True, text=True, check=True
+    )
+    assert int(shown.stdout, 16) & ADDR_NO_RANDOMIZE

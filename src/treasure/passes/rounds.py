@@ -1,9 +1,10 @@
-"""The rounds pass: one backend's worker, alive through a comparison's interleaved rounds.
+"""The rounds pass: one backend's worker in a comparison's interleaved rounds.
 
 It builds its backend and warms up as the timing pass does, reports that it is ready, then
-waits on its control FIFO: each line is a number of messages to time next (the recording's
-following frames), and 0 or end-of-file ends the pass. The parent starts one block at a
-time, so the backends never compete for the cores and no round costs a process start.
+waits on its control FIFO: each line `FIRST COUNT` asks it to time COUNT measured messages
+from the FIRST (those before it are read and skipped), and a COUNT of 0 or end-of-file
+ends the pass. The parent starts one block at a time, so the backends never compete for
+the cores.
 After each block it reports progress; at the end, each block's median time per message and,
 where the machine counts them, instructions per message (`probes.instructions`).
 """
@@ -80,17 +81,20 @@ def run_rounds_pass(
     counter, refusal = open_counter()
     result = BackendRounds(backend=info.name)
     per_round: list[float] = []
-    done = 0
+    position = 0  # measured messages read so far, timed or skipped
     with open_recording(Path(config.recording), on_corrupt="skip") as reader:
         frames = warmed_up(iter(reader), config.warmup, handler, session.admit)
         gc.collect()
         progress(0)  # ready: the parent may start the first round
         with control.open("rb") as commands:
             for line in commands:
-                count = int(line)
+                first, count = (int(word) for word in line.split())
                 if count <= 0:
                     break
+                for _ in islice(frames, max(0, first - position)):  # another worker's slice
+                    position += 1
                 block = list(islice(frames, count))
+                position += len(block)
                 if block:  # every backend reads the same frames: none runs short alone
                     median, spent = time_block(block, handler, session.admit, counter)
                     result.medians_ns.append(median)
@@ -98,8 +102,7 @@ def run_rounds_pass(
                     if spent is not None:
                         _, harness = time_block(block, _nothing, idle.admit, counter)
                         per_round.append((spent - (harness or 0)) / len(block))
-                done += len(block)
-                progress(done)  # the block is over, even an empty one
+                progress(position)  # the block is over, even an empty one
     result.instructions = instruction_count(per_round, counter, refusal)
     if counter is not None:
         counter.close()
