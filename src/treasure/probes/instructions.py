@@ -37,7 +37,7 @@ class Event(enum.Enum):
     """(perf type, config, the kernel's name): what a counter counts."""
 
     INSTRUCTIONS = (0, 1, "PERF_COUNT_HW_INSTRUCTIONS")  # type PERF_TYPE_HARDWARE
-    TASK_CLOCK = (1, 1, "PERF_COUNT_SW_TASK_CLOCK")  # PERF_TYPE_SOFTWARE: ns on a CPU
+    PAGE_FAULTS = (1, 2, "PERF_COUNT_SW_PAGE_FAULTS")  # PERF_TYPE_SOFTWARE: every kernel
 
 
 def paranoid_setting() -> str:
