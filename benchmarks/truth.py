@@ -92,7 +92,7 @@ def repeated_compare(args: argparse.Namespace) -> bool:
     return met
 
 
-def replay_heap(recording: str, backend: str, limit: int, unwatched: bool, out: Path) -> Any:
+def replay(recording: str, backend: str, limit: int, unwatched: bool, out: Path) -> Any:
     command = [sys.executable, "-m", "treasure.cli", "replay", recording, "-b", backend]
     command += ["--limit", str(limit), "--heap", "--heap-messages", str(limit)]
     command += ["-o", str(out), "--json"]
@@ -101,12 +101,12 @@ def replay_heap(recording: str, backend: str, limit: int, unwatched: bool, out: 
     return json.loads(out.read_text())
 
 
-def heap_row(backend: str, mode: str, result: Any) -> str:
+def row(backend: str, mode: str, result: Any) -> str:
     heap = result["heap"]
     timing_s = result["duration_ns"] / 1e9
     tracked_s = heap["tracked_seconds"]
     return (
-        f"   {backend:<16} {mode:<10} {timing_s:>9.3f} {tracked_s:>10.3f}"
+        f"{backend:<16} {mode:<10} {timing_s:>9.3f} {tracked_s:>10.3f}"
         f" {heap['pass_seconds']:>9.3f} {tracked_s / timing_s:>8.1f}×"
         f" {heap['allocated_bytes']['p50']:>12,.0f} {heap['peak_bytes']['p50']:>10,.0f}"
         f" {heap['allocations']['p50']:>7,.0f}"
@@ -123,8 +123,8 @@ def heap_cost(args: argparse.Namespace) -> None:
         for backend in args.heap_backends.split(","):
             for unwatched, mode in ((False, "watched"), (True, "unwatched")):
                 out = Path(folder) / f"{backend}-{mode}.json"
-                result = replay_heap(args.recording, backend, args.heap_limit, unwatched, out)
-                print(heap_row(backend, mode, result))
+                result = replay(args.recording, backend, args.heap_limit, unwatched, out)
+                print("   " + row(backend, mode, result))
 
 
 def main() -> None:
