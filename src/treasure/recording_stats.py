@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from treasure.percentiles import percentile_of_counts as percentile_of_pairs
 from treasure.recordings import Integrity, open_recording
 
 
@@ -69,17 +71,8 @@ class RecordingStats:
 
 
 def percentile_of_counts(counts: Counter[int], fraction: float) -> int:
-    """The smallest value at or below which `fraction` of the counted values lie."""
-    total = sum(counts.values())
-    if total == 0:
-        return 0
-    rank = max(1, -(-int(fraction * total * 1000) // 1000))  # ceil without float drift
-    seen = 0
-    for value in sorted(counts):
-        seen += counts[value]
-        if seen >= rank:
-            return value
-    return max(counts)
+    """The `fraction` (0..1) percentile of the counted values, by treasure.percentiles."""
+    return percentile_of_pairs(sorted(counts.items()), float(Fraction(str(fraction)) * 100))
 
 
 def scan(path: str | os.PathLike[str]) -> RecordingStats:

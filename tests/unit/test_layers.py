@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("treasure._version", "treasure.errors", "treasure.quantities",
               "treasure.routing", "treasure.pacing", "treasure.results", "treasure.files",
               "treasure.disk_budget", "treasure.shards", "treasure.growth",
-              "treasure.interleaved")),
+              "treasure.interleaved", "treasure.percentiles")),
     ("result readers", ("treasure.metrics", "treasure.budgets", "treasure.gate",
                         "treasure.report")),
     ("inputs", ("treasure.capture", "treasure.recordings", "treasure.recording_format",

@@ -7,6 +7,7 @@ import time
 from array import array
 from typing import Any
 
+from treasure.percentiles import percentile_of
 from treasure.results import GcSummary
 
 KEPT_PAUSES = 200
@@ -45,7 +46,7 @@ class GcProbe:
             by_generation=list(self.by_generation),
             collections_per_1k=1000 * count / messages if messages else 0.0,
             pause_total_ns=sum(ordered),
-            pause_p99_ns=ordered[min(count - 1, int(count * 0.99))] if count else 0,
+            pause_p99_ns=percentile_of(ordered, 99) if count else 0,
             pause_max_ns=ordered[-1] if count else 0,
             pauses_ns=ordered[-KEPT_PAUSES:],
         )

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import statistics
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from itertools import accumulate
 
 from hdrh.histogram import HdrHistogram
 
+from treasure.percentiles import percentile_of, percentile_of_counts
 from treasure.results import Distribution, LatencySummary
 
 HIGHEST_NS = 3_600_000_000_000  # one hour: anything slower is clamped, not dropped
@@ -101,22 +102,11 @@ def mean_of(histogram: HdrHistogram) -> float:
 
 
 def percentiles_of(histogram: HdrHistogram, percentiles: Sequence[float]) -> dict[float, int]:
-    """hdrh's `get_value_at_percentile` for each percentile, in one pass over the non-empty
-    buckets (hdrh walks every bucket, empty ones too, once per percentile)."""
-    buckets = bucket_counts(histogram)
-    running = list(accumulate(count for _, count in buckets))
-    values: dict[float, int] = {}
-    for percentile in percentiles:
-        position = bisect_left(running, histogram.get_target_count_at_percentile(percentile))
-        if position == len(buckets):
-            values[percentile] = 0
-            continue
-        value = histogram.get_value_from_index(buckets[position][0])
-        edge = histogram.get_highest_equivalent_value if percentile else (
-            histogram.get_lowest_equivalent_value
-        )  # fmt: skip
-        values[percentile] = int(edge(value))
-    return values
+    """Each percentile by treasure.percentiles' nearest rank, in one pass over the non-empty
+    buckets (hdrh's own `get_value_at_percentile` rounds the rank to the nearest, and walks
+    every bucket, empty ones too, once per percentile)."""
+    counts = recorded_values(histogram)
+    return {percentile: percentile_of_counts(counts, percentile) for percentile in percentiles}
 
 
 def distribution_of(histogram: HdrHistogram) -> Distribution:
@@ -138,24 +128,20 @@ def exact_distribution(values: Sequence[float]) -> Distribution:
     if not values:
         return Distribution(count=0, mean=0.0, p50=0.0, p90=0.0, p99=0.0, p999=0.0, max=0.0)
     ordered = sorted(values)
-
-    def rank(p: float) -> float:
-        index = max(0, min(len(ordered) - 1, int(-(-p * len(ordered) // 100)) - 1))
-        return float(ordered[index])
-
     return Distribution(
         count=len(ordered),
         mean=float(statistics.fmean(ordered)),
         min=float(ordered[0]),
-        p50=rank(50),
-        p90=rank(90),
-        p99=rank(99),
-        p999=rank(99.9),
+        p50=float(percentile_of(ordered, 50)),
+        p90=float(percentile_of(ordered, 90)),
+        p99=float(percentile_of(ordered, 99)),
+        p999=float(percentile_of(ordered, 99.9)),
         max=float(ordered[-1]),
     )
 
 
-def _curve(histogram: HdrHistogram) -> list[tuple[float, int]]:
+def percentile_curve(histogram: HdrHistogram) -> list[tuple[float, int]]:
+    """[percentile, value] pairs for percentile plots, by the same nearest rank."""
     return list(percentiles_of(histogram, CURVE_PERCENTILES).items())
 
 
@@ -222,7 +208,7 @@ def summary_of_histograms(
     """Latency figures read from HDR histograms (a run's, or the sum of its shards')."""
     summary = LatencySummary(
         uncorrected=distribution_of(uncorrected),
-        percentile_curve=_curve(uncorrected),
+        percentile_curve=percentile_curve(uncorrected),
         histogram=histogram if histogram is not None else _histogram_buckets(uncorrected),
         block_size=block_size,
         block_medians_ns=block_medians_ns or [],
@@ -230,6 +216,6 @@ def summary_of_histograms(
     )
     if corrected is not None:
         summary.corrected = distribution_of(corrected)
-        summary.corrected_curve = _curve(corrected)
+        summary.corrected_curve = percentile_curve(corrected)
         summary.corrected_hdr = encode_histogram(corrected) if keep_histograms else ""
     return summary

@@ -6,16 +6,13 @@ from array import array
 
 from hdrh.histogram import HdrHistogram
 
-from treasure.probes.latency import CURVE_PERCENTILES, distribution_of, histogram_of
+from treasure.probes.latency import distribution_of, histogram_of
+from treasure.probes.latency import percentile_curve as curve
 from treasure.results import TargetFigures
 from treasure.results.timeline import TIMELINE_COLUMNS, TargetTimeline
 from treasure.targets.sender import Outcomes
 
 BIN_NS = 1_000_000_000
-
-
-def curve(histogram: HdrHistogram) -> list[tuple[float, int]]:
-    return [(p, int(histogram.get_value_at_percentile(p))) for p in CURVE_PERCENTILES]
 
 
 def fill_latency(
