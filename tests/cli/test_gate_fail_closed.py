@@ -130,7 +130,7 @@ def test_a_partial_compare_result_is_an_error(workdir: Path) -> None:
 def test_a_run_measuring_fewer_frames_than_its_recording_holds_is_an_error(workdir: Path) -> None:
     run = run_of("lean", 16 * KIB)
     short = msgspec.structs.replace(run, messages=109, recording=msgspec.structs.replace(
-        run.recording, frames=109, recorded_frames=2000))  # fmt: skip
+        run.recording, messages_measured=109, frames_in_recording=2000))  # fmt: skip
     outcome = gate(saved(workdir / "run.json", short))
     assert outcome.exit_code == ExitCode.BUDGET_BROKEN
     [line] = broken_lines(outcome)
@@ -142,7 +142,7 @@ def test_a_run_measuring_fewer_frames_than_its_recording_holds_is_an_error(workd
 def test_a_result_that_cannot_say_what_its_recording_holds_is_an_error(workdir: Path) -> None:
     run = run_of("lean", 16 * KIB)
     unknown = msgspec.structs.replace(
-        run, recording=msgspec.structs.replace(run.recording, recorded_frames=None)
+        run, recording=msgspec.structs.replace(run.recording, frames_in_recording=None)
     )
     outcome = gate(saved(workdir / "run.json", unknown))
     assert outcome.exit_code == ExitCode.BUDGET_BROKEN
@@ -235,7 +235,7 @@ def test_a_replay_of_a_recording_cut_at_a_frame_boundary_fails_the_gate(workdir:
     # then the result says it measured 109 frames of an incomplete recording, and the gate errs
     run = load(workdir / "run.json")
     assert not isinstance(run, CompareResult)
-    assert (run.messages, run.recording.recorded_frames) == (109, None)
+    assert (run.messages, run.recording.frames_in_recording) == (109, None)
     assert "incomplete" in run.stopped_early
     assert outcome.exit_code == ExitCode.BUDGET_BROKEN
     assert any("stopped early" in line and "measured 109" in line for line in broken_lines(outcome))

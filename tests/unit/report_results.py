@@ -19,8 +19,8 @@ from treasure.results import (
 
 RECORDING = RecordingInfo(
     path="runs/blowup-12k.trec",
-    frames=3000,
-    payload_bytes=1_536_000,
+    messages_measured=3000,
+    payload_bytes_measured=1_536_000,
     users=12_000,
     scenario="blowup-12k",
 )

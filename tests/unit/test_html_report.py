@@ -25,7 +25,9 @@ from treasure.results import (
     RunResult,
 )
 
-RECORDING = RecordingInfo(path="runs/blowup.trec", frames=3000, payload_bytes=1_536_000, users=12)
+RECORDING = RecordingInfo(
+    path="runs/blowup.trec", messages_measured=3000, payload_bytes_measured=1_536_000, users=12
+)
 HOST = HostInfo(python="3.11.7", platform="Linux", cpus=2, treasure="0.1.0")
 HOSTILE = "<img src=x onerror=alert(1)>"
 

@@ -42,7 +42,7 @@ def _check(gate_run: GateRun, status: Status, detail: str, measured: float | Non
 
 def expected_messages(run: RunResult) -> int | None:
     """How many messages the run should have measured, or None when it cannot be told."""
-    recorded = run.recording.recorded_frames
+    recorded = run.recording.frames_in_recording
     limit = run.config.limit
     if recorded is None:
         return limit if limit is not None and run.messages >= limit else None
@@ -54,7 +54,7 @@ def run_coverage(gate_run: GateRun) -> Check:
     run = gate_run.run
     if run is None:
         return _check(gate_run, Status.ERROR, gate_run.failure)
-    recorded = run.recording.recorded_frames
+    recorded = run.recording.frames_in_recording
     of = f" of the {recorded:,} frames the recording holds" if recorded is not None else ""
     if run.stopped_early:
         reason = f"the run stopped early ({run.stopped_early}): measured {run.messages:,}{of}"
@@ -77,7 +77,7 @@ def run_coverage(gate_run: GateRun) -> Check:
 
 
 def _holds(run: RunResult) -> str:
-    text = f"{run.recording.recorded_frames:,} frames in the recording"
+    text = f"{run.recording.frames_in_recording:,} frames in the recording"
     if run.config.warmup:
         text += f", {run.config.warmup:,} of them warm-up"
     if run.config.limit is not None:

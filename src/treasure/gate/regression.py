@@ -19,7 +19,7 @@ from treasure.budgets import RegressionSettings
 from treasure.gate.checks import Check, GateRun, Status
 from treasure.metrics import METRICS, Unmeasured
 from treasure.quantities import Unit, format_quantity
-from treasure.results import RunResult
+from treasure.results import RecordingInfo, RunResult
 
 LATENCY_CHECK = "latency_block_medians"
 
@@ -90,12 +90,25 @@ def _mismatch(gate_run: GateRun, base: RunResult | None) -> str:
             f"the baseline was routed by another spec ({base.config.routing}; this run "
             f"{gate_run.run.config.routing}): their figures measure different work"
         )
-    ours, theirs = gate_run.run.recording, base.recording
-    if (ours.frames, ours.payload_bytes) != (theirs.frames, theirs.payload_bytes):
+    return _recording_mismatch(gate_run.run.recording, base.recording)
+
+
+def _recording_mismatch(ours: RecordingInfo, theirs: RecordingInfo) -> str:
+    """Why two runs' figures are not of the same messages: another recording (by the frames
+    each holds, when both runs read theirs to the end), or another part of one."""
+    held = (ours.frames_in_recording, theirs.frames_in_recording)
+    if None not in held and held[0] != held[1]:
         return (
-            f"the baseline replayed another recording ({theirs.path}: {theirs.frames} frames, "
-            f"{theirs.payload_bytes} B; this run {ours.path}: {ours.frames} frames, "
-            f"{ours.payload_bytes} B)"
+            f"the baseline replayed another recording ({theirs.path}: {held[1]:,} frames; "
+            f"this run {ours.path}: {held[0]:,} frames)"
+        )
+    measured = (ours.messages_measured, ours.payload_bytes_measured)
+    if measured != (theirs.messages_measured, theirs.payload_bytes_measured):
+        return (
+            f"the baseline measured other messages ({theirs.messages_measured:,} messages, "
+            f"{theirs.payload_bytes_measured:,} B of {theirs.path}; this run "
+            f"{ours.messages_measured:,} messages, {ours.payload_bytes_measured:,} B of "
+            f"{ours.path}): --limit, --warmup or the recording differ"
         )
     return ""
 

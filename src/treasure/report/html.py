@@ -176,8 +176,9 @@ def _heading(results: Sequence[Result], runs: Labelled, report: Report) -> str:
     for recording in {run.recording.path: run.recording for _, run in runs}.values():
         scenario = f", scenario {recording.scenario}" if recording.scenario else ""
         lines.append(
-            f"recording <code>{escape(recording.path)}</code>: {recording.frames:,} messages, "
-            f"{format_bytes(recording.payload_bytes)} of payload, "
+            f"recording <code>{escape(recording.path)}</code>: "
+            f"{recording.messages_measured:,} messages measured, "
+            f"{format_bytes(recording.payload_bytes_measured)} of payload, "
             f"{recording.users:,} users{escape(scenario)}"
         )
     hosts = {f"Python {r.host.python} on {r.host.platform}, {r.host.cpus} CPUs" for _, r in runs}

@@ -99,7 +99,8 @@ def _nothing_measured(failed: dict[str, str] | None) -> str:
 
 def _recording_title(recording: RecordingInfo) -> str:
     scenario = f", scenario {recording.scenario}" if recording.scenario else ""
-    return f"{recording.path}: {recording.frames:,} messages, {recording.users:,} users{scenario}"
+    measured = f"{recording.messages_measured:,} messages measured"
+    return f"{recording.path}: {measured}, {recording.users:,} users{scenario}"
 
 
 def _run_title(run: RunResult) -> str:

@@ -22,14 +22,18 @@ SCHEMA_VERSION = 1
 
 
 class RecordingInfo(msgspec.Struct, kw_only=True):
+    """The recording a run replayed, and how much of it the run measured. Result files
+    written before the names said so (`frames`, `payload_bytes`, `recorded_frames`) are
+    read with their new names (`treasure.results.storage`)."""
+
     path: str
-    frames: int
-    payload_bytes: int
-    users: int
+    messages_measured: int  # after warm-up and within --limit, errors included
+    payload_bytes_measured: int  # the payload bytes of those messages
+    users: int  # the recording's users (against a target: the users it was sent)
     scenario: str = ""
     # frames the recording holds (a v2 trailer's verified count); None when the run did
     # not read it to its end (--limit) or it ended damaged or incomplete
-    recorded_frames: int | None = None
+    frames_in_recording: int | None = None
 
 
 class HostInfo(msgspec.Struct, kw_only=True):

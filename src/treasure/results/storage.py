@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -10,6 +11,13 @@ from treasure.errors import ResultError
 from treasure.files import write_bytes
 from treasure.results.compare import Result
 from treasure.results.run import SCHEMA_VERSION
+
+# RecordingInfo's names in files written before they said what they hold: old -> new.
+RENAMED_RECORDING_FIELDS = {
+    "frames": "messages_measured",
+    "payload_bytes": "payload_bytes_measured",
+    "recorded_frames": "frames_in_recording",
+}
 
 
 def save(result: Result, path: Path) -> None:
@@ -39,10 +47,26 @@ def loads(data: bytes, source: str = "<bytes>") -> Result:
             f"{source}: result schema version {found!r}, this treasure reads {SCHEMA_VERSION}"
         )
     try:
-        result: Result = msgspec.json.decode(data, type=Result)
+        if any(f'"{old}"'.encode() in data for old in RENAMED_RECORDING_FIELDS):
+            result: Result = msgspec.convert(_renamed(msgspec.json.decode(data)), type=Result)
+        else:
+            result = msgspec.json.decode(data, type=Result)
         return result
     except msgspec.ValidationError as exc:
         raise ResultError(f"{source}: invalid result: {exc}") from exc
+
+
+def _renamed(document: Any) -> Any:
+    """An older result document with its recordings' fields under their new names."""
+    runs = document.get("runs") if isinstance(document, dict) else None
+    holders = [document, *(runs if isinstance(runs, list) else [])]
+    for holder in holders:
+        recording = holder.get("recording") if isinstance(holder, dict) else None
+        if isinstance(recording, dict):
+            for old, new in RENAMED_RECORDING_FIELDS.items():
+                if old in recording:
+                    recording.setdefault(new, recording.pop(old))
+    return document
 
 
 def load(path: Path) -> Result:

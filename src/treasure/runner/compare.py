@@ -92,7 +92,9 @@ def run_compare(
     artefacts = artefact_dir or artefacts_beside(template, None)
     result = CompareResult(
         created_at=now_iso(),
-        recording=RecordingInfo(path=template.recording, frames=0, payload_bytes=0, users=0),
+        recording=RecordingInfo(
+            path=template.recording, messages_measured=0, payload_bytes_measured=0, users=0
+        ),
         baseline=baseline,
         baseline_requested=baseline,
         runs=[],

@@ -96,8 +96,8 @@ def sent_recording(config: ReplayConfig, sent: int) -> RecordingInfo:
     cycles, rest = divmod(sent, len(sizes)) if sizes else (0, 0)
     return RecordingInfo(
         path=config.recording,
-        frames=sent,
-        payload_bytes=cycles * sum(sizes) + sum(sizes[:rest]),
+        messages_measured=sent,
+        payload_bytes_measured=cycles * sum(sizes) + sum(sizes[:rest]),
         users=len(users),
         scenario=scenario,
     )
