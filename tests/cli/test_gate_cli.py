@@ -10,63 +10,23 @@ from pathlib import Path
 import msgspec
 import pytest
 from click.testing import CliRunner
+from tests.builders import KIB, comparison, heap_of, latency_of, run
 from tests.conftest import EVENT_MESSAGE
 
 from treasure.cli import cli
 from treasure.errors import ExitCode
-from treasure.probes.latency import exact_distribution as distribution
-from treasure.results import (
-    CompareResult,
-    HeapSummary,
-    HostInfo,
-    LatencySummary,
-    RecordingInfo,
-    ReplayConfig,
-    RunResult,
-    load,
-    save,
-)
-
-KIB = 1024
+from treasure.results import CompareResult, RunResult, load, save
 
 
 def run_of(backend: str, heap_bytes: float | None, latency_ns: float = 200_000) -> RunResult:
     rng = random.Random(backend)
     medians = [int(rng.gauss(latency_ns, latency_ns * 0.05)) for _ in range(40)]
-    heap = None
-    if heap_bytes is not None:
-        peaks = [heap_bytes] * 100
-        heap = HeapSummary(measurable=True, traced_messages=100, peak_bytes=distribution(peaks),
-                           allocated_bytes=distribution(peaks),
-                           timeline=[(i, 4096 + i) for i in range(2000)])  # fmt: skip
-    return RunResult(
-        created_at="2026-01-01T00:00:00+00:00",
-        backend=backend,
-        backend_kind="test",
-        library="groundtruth",
-        library_version="0",
-        config=ReplayConfig(backend=backend, recording="recordings/smoke.trec"),
-        recording=RecordingInfo(path="recordings/smoke.trec", messages_measured=2000,
-                                payload_bytes_measured=2000 * 512, users=10, scenario="smoke",
-                                frames_in_recording=2000),
-        host=HostInfo(python="3.11", platform="linux", cpus=2, treasure="0.1.0"),
-        messages=2000,
-        latency=LatencySummary(uncorrected=distribution([float(m) for m in medians]),
-                               percentile_curve=[(i / 10, 1000 + i) for i in range(1000)],
-                               histogram=[(1000 + i, 3) for i in range(60)],
-                               block_size=50, block_medians_ns=medians),
-        heap=heap,
-    )  # fmt: skip
-
-
-def compare_of(*runs: RunResult) -> CompareResult:
-    return CompareResult(
-        complete=True,
-        created_at="2026-01-01T00:00:00+00:00",
-        recording=runs[0].recording,
-        baseline=runs[0].backend,
-        runs=list(runs),
-    )
+    timeline = [(i, 4096 + i) for i in range(2000)]
+    heap = heap_of(heap_bytes, timeline=timeline) if heap_bytes is not None else None
+    latency = latency_of(medians, percentile_curve=[(i / 10, 1000 + i) for i in range(1000)],
+                         histogram=[(1000 + i, 3) for i in range(60)])  # fmt: skip
+    return run(backend, kind="test", library="groundtruth", library_version="0",
+               latency=latency, heap=heap)  # fmt: skip
 
 
 @pytest.fixture
@@ -95,7 +55,7 @@ def test_a_result_within_budget_exits_0(workdir: Path) -> None:
 
 def test_a_broken_budget_exits_4_with_junit_markdown_and_the_step_summary(workdir: Path) -> None:
     # given a compare where one backend allocates twice its budget, and a GitHub step summary
-    result = saved(workdir / "cmp.json", compare_of(run_of("lean", 16 * KIB),
+    result = saved(workdir / "cmp.json", comparison(run_of("lean", 16 * KIB),
                                                     run_of("greedy", 64 * KIB)))  # fmt: skip
     step_summary = workdir / "summary.md"
     step_summary.write_text("earlier step\n")
@@ -167,7 +127,7 @@ def test_no_budgets_and_no_baseline_is_a_usage_error(workdir: Path) -> None:
 
 def test_baseline_save_strips_and_gate_catches_a_slowdown(workdir: Path) -> None:
     # given a full result saved as a baseline
-    full = saved(workdir / "cmp.json", compare_of(run_of("a", 16 * KIB), run_of("b", 16 * KIB)))
+    full = saved(workdir / "cmp.json", comparison(run_of("a", 16 * KIB), run_of("b", 16 * KIB)))
     saving = CliRunner().invoke(cli, ["baseline", "save", full, "-o", "base/smoke.json"])
     assert saving.exit_code == ExitCode.OK, saving.output
     assert "wrote base/smoke.json" in saving.stdout
@@ -176,7 +136,7 @@ def test_baseline_save_strips_and_gate_catches_a_slowdown(workdir: Path) -> None
     same = CliRunner().invoke(cli, ["gate", full, "--baseline", "base/smoke.json"])
     assert same.exit_code == ExitCode.OK, same.output
     # when one backend is twice as slow / then the gate names it
-    slower_b = compare_of(run_of("a", 16 * KIB), run_of("b", 16 * KIB, latency_ns=400_000))
+    slower_b = comparison(run_of("a", 16 * KIB), run_of("b", 16 * KIB, latency_ns=400_000))
     slow = saved(workdir / "slow.json", slower_b)
     outcome = CliRunner().invoke(cli, ["gate", slow, "--baseline", "base/smoke.json"])
     assert outcome.exit_code == ExitCode.BUDGET_BROKEN
@@ -185,7 +145,7 @@ def test_baseline_save_strips_and_gate_catches_a_slowdown(workdir: Path) -> None
 
 
 def test_baseline_update_replaces_one_backend(workdir: Path) -> None:
-    full = saved(workdir / "cmp.json", compare_of(run_of("a", 16 * KIB), run_of("b", 16 * KIB)))
+    full = saved(workdir / "cmp.json", comparison(run_of("a", 16 * KIB), run_of("b", 16 * KIB)))
     assert CliRunner().invoke(cli, ["baseline", "save", full, "-o", "base.json"]).exit_code == 0
     rerun = saved(workdir / "b.json", run_of("b", 20 * KIB))
     outcome = CliRunner().invoke(cli, ["baseline", "update", rerun, "-o", "base.json"])

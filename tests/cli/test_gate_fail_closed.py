@@ -14,7 +14,8 @@ from pathlib import Path
 import msgspec
 import pytest
 from click.testing import CliRunner, Result
-from tests.cli.test_gate_cli import KIB, compare_of, run_of, saved
+from tests.builders import KIB, comparison, recording_of
+from tests.cli.test_gate_cli import run_of, saved
 
 from treasure.cli import cli
 from treasure.errors import ExitCode
@@ -46,13 +47,7 @@ def broken_lines(outcome: Result) -> list[str]:
 
 
 def test_a_result_with_no_runs_is_an_error(workdir: Path) -> None:
-    empty = CompareResult(
-        created_at="2026-01-01T00:00:00+00:00",
-        recording=run_of("lean", 16 * KIB).recording,
-        baseline="lean",
-        runs=[],
-        complete=True,
-    )
+    empty = comparison(recording=recording_of(), baseline="lean")
     outcome = gate(saved(workdir / "cmp.json", empty))
     assert outcome.exit_code == ExitCode.BUDGET_BROKEN
     assert "the results hold no run: nothing to check" in outcome.stdout
@@ -118,7 +113,7 @@ def test_a_partial_heap_figure_is_an_error_saying_what_it_covers(workdir: Path) 
 
 
 def test_a_partial_compare_result_is_an_error(workdir: Path) -> None:
-    partial = msgspec.structs.replace(compare_of(run_of("lean", 16 * KIB)), complete=False)
+    partial = msgspec.structs.replace(comparison(run_of("lean", 16 * KIB)), complete=False)
     outcome = gate(saved(workdir / "cmp.json", partial), "--json")
     assert outcome.exit_code == ExitCode.BUDGET_BROKEN
     checks = json.loads(outcome.stdout)["checks"]

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.cli.test_gate_cli import KIB, run_of, saved
+from tests.builders import KIB
+from tests.cli.test_gate_cli import run_of, saved
 
 from treasure.cli import cli
 from treasure.errors import ExitCode

@@ -3,43 +3,26 @@ report rows they give are the same on every Python and every machine."""
 
 from __future__ import annotations
 
+from tests.builders import comparison as comparison_of
+from tests.builders import recording_of, spread_of
+from tests.builders import run as run_of
+
 from treasure.results import (
     CompareResult,
     CpuSummary,
-    Distribution,
     GcSummary,
     HeapSummary,
-    HostInfo,
     LatencySummary,
-    RecordingInfo,
     ReplayConfig,
     RssSummary,
     RunResult,
 )
 
-RECORDING = RecordingInfo(
-    path="runs/blowup-12k.trec",
-    messages_measured=3000,
-    payload_bytes_measured=1_536_000,
-    users=12_000,
-    scenario="blowup-12k",
+RECORDING = recording_of(
+    3000, path="runs/blowup-12k.trec", users=12_000, scenario="blowup-12k", read_to_end=False
 )
-HOST = HostInfo(python="3.11.7", platform="Linux", cpus=2, treasure="0.1.0")
-MESSAGES = 3000
+MESSAGES = RECORDING.messages_measured
 JITTER = (0.97, 1.0, 1.03, 0.99, 1.01, 0.98, 1.02, 1.0, 0.995, 1.005)  # 10 blocks
-
-
-def spread_of(median: float, *, wide: float = 1.0) -> Distribution:
-    return Distribution(
-        count=MESSAGES,
-        mean=median * 1.1,
-        min=median * 0.8,
-        p50=median,
-        p90=median * 1.3,
-        p99=median * 2 * wide,
-        p999=median * 4 * wide,
-        max=median * 9 * wide,
-    )
 
 
 def latency(median_ns: int, *, jitter: tuple[float, ...] = JITTER) -> LatencySummary:
@@ -74,16 +57,13 @@ def run(
     errors: dict[str, int] | None = None,
     jitter: tuple[float, ...] = JITTER,
 ) -> RunResult:
-    return RunResult(
-        created_at="2026-01-01T00:00:00+00:00",
-        backend=backend,
-        backend_kind=kind,
+    return run_of(
+        backend,
+        kind=kind,
         library="lib",
         library_version="1.0",
-        config=ReplayConfig(backend=backend, recording=RECORDING.path, users=12_000, keep="record"),
         recording=RECORDING,
-        host=HOST,
-        messages=MESSAGES,
+        config=ReplayConfig(backend=backend, recording=RECORDING.path, users=12_000, keep="record"),
         errors=errors or {},
         duration_ns=median_ns * MESSAGES,
         throughput_per_s=1e9 / median_ns,
@@ -124,10 +104,4 @@ def comparison() -> CompareResult:
     runs[5].cpu = CpuSummary(
         profiled=True, samples=1200, loop_samples=1000, backend_samples=880, backend_share=0.88
     )
-    return CompareResult(
-        created_at="2026-01-01T00:00:00+00:00",
-        recording=RECORDING,
-        baseline="pyyaml-dom",
-        runs=runs,
-        failed={"yaml-rs": "the pass died: signal 6"},
-    )
+    return comparison_of(*runs, failed={"yaml-rs": "the pass died: signal 6"}, complete=False)

@@ -5,45 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.builders import distribution, gc_of, recording_of, rss_of, run
 
 from treasure.budgets import RegressionSettings, find_budget_file, load_budgets
 from treasure.errors import BudgetError, ExitCode
 from treasure.metrics import METRICS, Unmeasured
-from treasure.probes.latency import exact_distribution as distribution
 from treasure.quantities import Unit, format_quantity, parse_quantity
-from treasure.results import (
-    GcSummary,
-    HeapSummary,
-    HostInfo,
-    LatencySummary,
-    RecordingInfo,
-    ReplayConfig,
-    RssSummary,
-    RunResult,
-)
+from treasure.results import HeapSummary, LatencySummary, RunResult
 
 
 def run_result(heap: HeapSummary | None = None, errors: int = 0) -> RunResult:
     latency = [float(1000 + i) for i in range(1000)]
-    return RunResult(
-        created_at="2026-01-01T00:00:00+00:00",
-        backend="pyyaml-dom",
-        backend_kind="dom",
-        library="PyYAML",
-        library_version="6.0.2",
-        config=ReplayConfig(backend="pyyaml-dom", recording="smoke.trec"),
-        recording=RecordingInfo(path="smoke.trec", messages_measured=1000,
-                                payload_bytes_measured=512_000, users=10,
-                                frames_in_recording=1000),
-        host=HostInfo(python="3.11", platform="linux", cpus=2, treasure="0.1.0"),
-        messages=1000,
+    return run(
+        recording=recording_of(1000, path="smoke.trec", scenario=""),
         errors={"syntax": errors} if errors else {},
         latency=LatencySummary(uncorrected=distribution(latency)),
-        gc=GcSummary(collections=3, by_generation=[3, 0, 0], collections_per_1k=3.0,
-                     pause_total_ns=9000, pause_p99_ns=4000, pause_max_ns=5000),
-        rss=RssSummary(start_bytes=1 << 20, end_bytes=2 << 20, peak_bytes=3 << 20,
-                       growth_per_message_bytes=120.0,
-                       samples=[(i * 1000, (1 << 20) + i * 120_000) for i in range(1, 6)]),
+        gc=gc_of(pause_total_ns=9000, pause_p99_ns=4000, pause_max_ns=5000),
+        rss=rss_of(120.0, start_bytes=1 << 20, end_bytes=2 << 20, peak_bytes=3 << 20,
+                   samples=[(i * 1000, (1 << 20) + i * 120_000) for i in range(1, 6)]),
         heap=heap,
     )  # fmt: skip
 

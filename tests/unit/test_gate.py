@@ -7,6 +7,8 @@ import xml.etree.ElementTree as ET
 
 import msgspec
 import pytest
+from tests import builders
+from tests.builders import KIB, comparison, distribution, latency_of, recording_of
 
 from treasure.budgets import Budgets, RegressionSettings, parse_budgets
 from treasure.gate import (
@@ -19,32 +21,19 @@ from treasure.gate import (
 )
 from treasure.gate.baseline import merge, strip
 from treasure.gate.render import junit_xml, markdown
-from treasure.probes.latency import exact_distribution as distribution
-from treasure.results import (
-    CompareResult,
-    HeapSummary,
-    HostInfo,
-    LatencySummary,
-    RecordingInfo,
-    ReplayConfig,
-    RunResult,
-)
+from treasure.results import CompareResult, HeapSummary, RunResult
 
-KIB = 1024
 BLOCK_SIZE = 50
 BLOCKS = 40
 
 
 def heap_of(bytes_per_message: float, messages: int = 200) -> HeapSummary:
     """A heap pass of a backend allocating a known amount per message (as ground truth does)."""
-    peaks = [float(bytes_per_message)] * messages
-    return HeapSummary(
-        measurable=True,
-        traced_messages=messages,
-        allocated_bytes=distribution(peaks),
-        peak_bytes=distribution(peaks),
+    return builders.heap_of(
+        bytes_per_message,
+        traced=messages,
         retained_bytes=distribution([0.0] * messages),
-        amplification=distribution([p / 512 for p in peaks]),
+        amplification=distribution([bytes_per_message / 512] * messages),
         timeline=[(i, 1000 + i) for i in range(messages)],
     )
 
@@ -63,26 +52,14 @@ def run_of(
     heap: HeapSummary | None = None,
     block_medians: list[int] | None = None,
     frames: int = 2000,
+    measured: int | None = None,  # messages measured of the `frames`: all of them by default
 ) -> RunResult:
     medians = block_medians or block_latencies(200_000, seed=1)
-    return RunResult(
-        created_at="2026-01-01T00:00:00+00:00",
-        backend=backend,
-        backend_kind="test",
-        library="groundtruth",
-        library_version="0",
-        config=ReplayConfig(backend=backend, recording="recordings/smoke.trec"),
-        recording=RecordingInfo(path="recordings/smoke.trec", messages_measured=frames,
-                                payload_bytes_measured=frames * 512, users=10, scenario="smoke",
-                                frames_in_recording=frames),
-        host=HostInfo(python="3.11", platform="linux", cpus=2, treasure="0.1.0"),
-        messages=frames,
-        latency=LatencySummary(uncorrected=distribution([float(m) for m in medians]),
-                               percentile_curve=[(50.0, 1), (99.0, 2)],
-                               histogram=[(10, 1)] * 60,
-                               block_size=BLOCK_SIZE, block_medians_ns=medians),
-        heap=heap,
-    )  # fmt: skip
+    latency = latency_of(medians, percentile_curve=[(50.0, 1), (99.0, 2)],
+                         histogram=[(10, 1)] * 60, block_size=BLOCK_SIZE)  # fmt: skip
+    return builders.run(backend, kind="test", library="groundtruth", library_version="0",
+               recording=recording_of(measured or frames, frames_in_recording=frames),
+               latency=latency, heap=heap)  # fmt: skip
 
 
 BUDGET_32K = parse_budgets({"budgets": {"heap_peak_p50": "32 KiB"}}, "treasure.toml")
@@ -127,12 +104,9 @@ def test_a_heap_budget_on_an_unmeasured_heap_is_an_error_not_a_pass(
 
 def test_a_backend_whose_compare_run_failed_breaks_each_of_its_budgets() -> None:
     # given a compare where one backend's pass died
-    compare = CompareResult(
-        complete=True,
-        created_at="2026-01-01T00:00:00+00:00",
-        recording=run_of().recording,
+    compare = comparison(
+        run_of("fast", heap=heap_of(8 * KIB)),
         baseline="fast",
-        runs=[run_of("fast", heap=heap_of(8 * KIB))],
         failed={"crashy": "worker exited with -9"},
     )
     # when gated
@@ -149,12 +123,10 @@ def test_junit_holds_one_case_per_budget_per_backend_with_the_failure() -> None:
     budgets = parse_budgets(
         {"budgets": {"heap_peak_p50": "32 KiB", "error_rate": "1%"}}, "treasure.toml"
     )
-    compare = CompareResult(
-        complete=True,
-        created_at="2026-01-01T00:00:00+00:00",
-        recording=run_of().recording,
+    compare = comparison(
+        run_of("lean", heap=heap_of(16 * KIB)),
+        run_of("greedy", heap=heap_of(64 * KIB)),
         baseline="lean",
-        runs=[run_of("lean", heap=heap_of(16 * KIB)), run_of("greedy", heap=heap_of(64 * KIB))],
     )
     # when rendered as JUnit
     suite = ET.fromstring(junit_xml(run_gate([("cmp.json", compare)], budgets))).find("testsuite")
@@ -254,6 +226,7 @@ def test_a_baseline_with_heap_needs_heap_in_the_current_run() -> None:
     [
         (run_of("other"), "the baseline has no run of backend 'ground-truth'"),
         (run_of(frames=3000), "the baseline replayed another recording"),
+        (run_of(measured=1500), "the baseline measured other messages"),
         (run_of(block_medians=[1, 2, 3]), "too few latency blocks"),
     ],
 )
@@ -285,12 +258,8 @@ def test_a_baseline_keeps_what_the_gate_reads_and_drops_the_bulk() -> None:
 
 
 def test_updating_a_baseline_replaces_only_the_backends_rerun() -> None:
-    previous = CompareResult(
-        complete=True,
-        created_at="2026-01-01T00:00:00+00:00",
-        recording=run_of().recording,
-        baseline="a",
-        runs=[run_of("a", heap=heap_of(KIB)), run_of("b", heap=heap_of(KIB))],
+    previous = comparison(
+        run_of("a", heap=heap_of(KIB)), run_of("b", heap=heap_of(KIB)), baseline="a"
     )
     merged = merge(previous, run_of("b", heap=heap_of(2 * KIB)))
     assert isinstance(merged, CompareResult)

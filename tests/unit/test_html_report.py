@@ -8,6 +8,7 @@ from array import array
 from pathlib import Path
 
 import pytest
+from tests import builders
 
 from treasure.probes.latency import exact_distribution, summarize
 from treasure.report._plots import wilson
@@ -18,17 +19,14 @@ from treasure.results import (
     ErrorSample,
     GcSummary,
     HeapSummary,
-    HostInfo,
-    RecordingInfo,
     ReplayConfig,
     RssSummary,
     RunResult,
 )
 
-RECORDING = RecordingInfo(
-    path="runs/blowup.trec", messages_measured=3000, payload_bytes_measured=1_536_000, users=12
+RECORDING = builders.recording_of(
+    3000, path="runs/blowup.trec", users=12, scenario="", read_to_end=False
 )
-HOST = HostInfo(python="3.11.7", platform="Linux", cpus=2, treasure="0.1.0")
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
@@ -59,16 +57,9 @@ def run_result(backend: str, *, seed: int, median_ns: int, paced: bool = False) 
     rng = random.Random(seed)
     duration_ns = sum(uncorrected)
     pauses = [rng.randrange(10_000, 900_000) for _ in range(4)]
-    return RunResult(
-        created_at="2026-01-01T00:00:00+00:00",
-        backend=backend,
-        backend_kind="dom",
-        library="PyYAML",
-        library_version="6.0.2",
-        config=ReplayConfig(backend=backend, recording=RECORDING.path),
+    return builders.run(
+        backend,
         recording=RECORDING,
-        host=HOST,
-        messages=len(uncorrected),
         duration_ns=duration_ns,
         throughput_per_s=len(uncorrected) / (duration_ns / 1e9),
         latency=summarize(uncorrected, corrected),
@@ -107,15 +98,11 @@ def run_result(backend: str, *, seed: int, median_ns: int, paced: bool = False) 
 
 
 def comparison() -> CompareResult:
-    return CompareResult(
-        created_at="2026-01-01T00:00:00+00:00",
-        recording=RECORDING,
-        baseline="pyyaml-dom",
-        runs=[
-            run_result("pyyaml-dom", seed=1, median_ns=170_000),
-            run_result("pyyaml-stream", seed=2, median_ns=18_000, paced=True),
-        ],
+    return builders.comparison(
+        run_result("pyyaml-dom", seed=1, median_ns=170_000),
+        run_result("pyyaml-stream", seed=2, median_ns=18_000, paced=True),
         failed={"rust-serde": "not installed"},
+        complete=False,
     )
 
 
