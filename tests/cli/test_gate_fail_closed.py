@@ -71,7 +71,7 @@ def test_a_budget_table_for_a_backend_no_result_holds_is_an_error(workdir: Path)
         BUDGET + '[budgets.backend.rust-sred]\nheap_peak_p50 = "4 KiB"\n'
         '[budgets.backend.rust-events.scenario.smoke]\nheap_peak_p50 = "4 KiB"\n'
     )
-    both = compare_of(run_of("lean", 16 * KIB), run_of("rust-serde", 2 * KIB))
+    both = comparison(run_of("lean", 16 * KIB), run_of("rust-serde", 2 * KIB))
     # when the comparison is gated
     outcome = gate(saved(workdir / "cmp.json", both), "--json")
     # then it fails (exit 4): one error per absent backend, naming it, beside the passes
@@ -88,7 +88,7 @@ def test_a_budget_table_for_a_backend_no_result_holds_is_an_error(workdir: Path)
 def test_a_budget_on_a_metric_no_result_carries_is_an_error(workdir: Path) -> None:
     # given a budget on the target's RSS, for results of in-process runs (no target)
     (workdir / "treasure.toml").write_text(BUDGET + 'target_rss_peak = "1 GiB"\n')
-    both = compare_of(run_of("lean", 16 * KIB), run_of("rust-serde", 2 * KIB))
+    both = comparison(run_of("lean", 16 * KIB), run_of("rust-serde", 2 * KIB))
     # when gated
     outcome = gate(saved(workdir / "cmp.json", both))
     # then each run's check of it is an error saying what is missing (exit 4)

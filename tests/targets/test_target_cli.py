@@ -55,7 +55,7 @@ def test_replay_behind_a_unix_socket_records_the_target(
     assert shown.exit_code == 0
     assert "scheduled / sent / answered" in shown.output
     assert "70 / 70 / 70" in shown.output
-    assert run.recording.payload_bytes == 70 * len(EVENT_MESSAGE)  # what was sent, measured
+    assert run.recording.payload_bytes_measured == 70 * len(EVENT_MESSAGE)  # what was sent
     if run.target.sender == "native":
         assert "late sends behind the target's full socket" in shown.output
 

@@ -166,8 +166,8 @@ def test_per_second_counts_are_each_seconds_messages(
 
 def test_the_heading_counts_what_was_sent(runs: tuple[RunResult, RunResult, str]) -> None:
     leaky, dom, html = runs
-    assert (leaky.recording.frames, leaky.recording.users) == (1500, 10)
-    assert leaky.recording.payload_bytes == 1500 * len(EVENT_MESSAGE)
-    assert dom.recording.payload_bytes == sum(map(len, mixed_payloads()))
+    assert (leaky.recording.messages_measured, leaky.recording.users) == (1500, 10)
+    assert leaky.recording.payload_bytes_measured == 1500 * len(EVENT_MESSAGE)
+    assert dom.recording.payload_bytes_measured == sum(map(len, mixed_payloads()))
     assert dom.recording.scenario == "test"
-    assert f"{dom.recording.frames:,} messages" in html
+    assert f"{dom.recording.messages_measured:,} messages measured" in html
