@@ -192,8 +192,8 @@ def _recording(runs: Sequence[RunResult]) -> RecordingInfo:
     first = runs[0].recording
     return msgspec.structs.replace(
         first,
-        frames=sum(run.recording.frames for run in runs),
-        payload_bytes=sum(run.recording.payload_bytes for run in runs),
+        messages_measured=sum(run.recording.messages_measured for run in runs),
+        payload_bytes_measured=sum(run.recording.payload_bytes_measured for run in runs),
     )
 
 

@@ -19,6 +19,7 @@ from treasure.probes.heap import write_messages_csv
 from treasure.probes.latency import (
     bucket_counts,
     decode_histogram,
+    distribution_of,
     encode_histogram,
     exact_distribution,
     histogram_of,
@@ -62,7 +63,9 @@ def shard_run(index: int, count: int = COUNT, **config: object) -> RunResult:
             backend="spin", recording="r.trec", shard=f"{index}/{count}",
             pace="rate:900/s", **config,  # type: ignore[arg-type]
         ),
-        recording=RecordingInfo(path="r.trec", frames=len(values), payload_bytes=1, users=9),
+        recording=RecordingInfo(
+            path="r.trec", messages_measured=len(values), payload_bytes_measured=1, users=9
+        ),
         host=HOST,
         messages=len(values),
         errors={"syntax": index, "limit": 1} if index else {},
@@ -99,9 +102,7 @@ def test_the_merged_histogram_is_the_pooled_one_bucket_by_bucket() -> None:
     assert merged.latency.uncorrected == summarize(array("q", pooled), None).uncorrected
     assert merged.latency.corrected is not None
     pooled_corrected = [v + 1000 * n for n in range(COUNT) for v in latencies(n)]
-    assert merged.latency.corrected.p99 == histogram_of(pooled_corrected).get_value_at_percentile(
-        99
-    )
+    assert merged.latency.corrected.p99 == distribution_of(histogram_of(pooled_corrected)).p99
 
 
 def test_counts_and_errors_add_up_and_process_figures_stay_per_shard() -> None:
