@@ -123,9 +123,10 @@ def test_backend_share_tells_a_busy_backend_from_an_idle_one(
     no_op = profile(NO_OP_BACKEND, recording, tmp_path / "no-op")
     # then the busy backend owns nearly all the loop's samples (the harness costs a few µs
     # per message; on a loaded machine preemption lands some samples in harness frames)
-    # and the idle one a small part
+    # and the idle one far less: the timing loop is now about as cheap as a call that
+    # returns at once, so an idle backend's share reads about one half, never the busy's
     assert busy.backend_share > 0.85
-    assert no_op.backend_share < 0.5
+    assert no_op.backend_share < 0.7
     # and the overhead figures are filled in
     assert busy.loop_ns > 0
     assert busy.pass_seconds > 0
