@@ -32,9 +32,8 @@ from treasure.passes.timing import (
     CONTRACT_VIOLATION,
     UNCLASSIFIED,
     _Tally,
-    host_info,
-    now_iso,
     recording_users,
+    run_identity,
     wrong_type,
 )
 from treasure.probes.gc import GcProbe
@@ -291,12 +290,7 @@ def run_soak_pass(config: ReplayConfig, progress: Progress | None = None) -> Run
     loop.rss.close()
     rows = loop.samples.rows()
     return RunResult(
-        created_at=now_iso(),
-        backend=info.name,
-        backend_kind=info.kind,
-        library=info.library,
-        library_version=info.version,
-        config=config,
+        **run_identity(info, config),
         recording=RecordingInfo(
             path=config.recording,
             messages_measured=sent,
@@ -305,7 +299,6 @@ def run_soak_pass(config: ReplayConfig, progress: Progress | None = None) -> Run
             scenario=scenario,
             frames_in_recording=frames_per_loop,
         ),
-        host=host_info(),
         messages=sent,
         errors=dict(counts.tally.counts),
         error_samples=counts.tally.samples,

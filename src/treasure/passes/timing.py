@@ -19,10 +19,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 from treasure._version import __version__
 from treasure.pacing import Pacer, wait_until
-from treasure.parsers import ParseError, create, resolve
+from treasure.parsers import BackendInfo, ParseError, create, resolve
 from treasure.passes.rss_harness import HARNESS_BACKEND, harness_growth
 from treasure.probes.gc import GcProbe
 from treasure.probes.latency import counted_histogram, distribution_of, summarize
@@ -51,6 +52,19 @@ def host_info() -> HostInfo:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def run_identity(info: BackendInfo, config: ReplayConfig) -> dict[str, Any]:
+    """What every pass's RunResult says first: when, which backend, which run, which host."""
+    return {
+        "created_at": now_iso(),
+        "backend": info.name,
+        "backend_kind": info.kind,
+        "library": info.library,
+        "library_version": info.version,
+        "config": config,
+        "host": host_info(),
+    }
 
 
 class _Tally:
@@ -272,12 +286,7 @@ def run_timing_pass(
     if plan is not None:
         plan.payload_sizes = sorted(sizes.items())
     return RunResult(
-        created_at=now_iso(),
-        backend=info.name,
-        backend_kind=info.kind,
-        library=info.library,
-        library_version=info.version,
-        config=config,
+        **run_identity(info, config),
         recording=RecordingInfo(
             path=config.recording,
             messages_measured=measured,
@@ -286,7 +295,6 @@ def run_timing_pass(
             scenario=str(metadata.get("scenario", "") or ""),
             frames_in_recording=integrity.recorded_frames,
         ),
-        host=host_info(),
         messages=measured,
         errors=dict(tally.counts),
         error_samples=tally.samples,
