@@ -49,6 +49,30 @@ def _nines(percentile: float) -> float:
     return min(MAX_NINES, -math.log10(1.0 - percentile / 100.0))
 
 
+def add_percentile_curve(
+    figure: go.Figure, curve: Sequence[tuple[float, int]], name: str, line_colour: str, dash: str
+) -> None:
+    """One HDR-style curve: (percentile, nanoseconds) points on the nines axis, in µs."""
+    figure.add_scatter(
+        x=[_nines(p) for p, _ in curve],
+        y=[value / 1000 for _, value in curve],
+        customdata=[p for p, _ in curve],
+        hovertemplate="p%{customdata}: %{y:.1f} µs",
+        mode="lines+markers",
+        name=escape(name),
+        line={"color": line_colour, "dash": dash},
+    )
+
+
+def nines_axes(figure: go.Figure) -> go.Figure | None:
+    """A percentile figure's axes (nines across, log latency up); None when it is empty."""
+    if not figure.data:
+        return None
+    figure.update_xaxes(tickvals=NINES_TICKS, ticktext=NINES_LABELS)
+    figure.update_yaxes(type="log", dtick=1)
+    return figure
+
+
 def latency_percentiles(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | None:
     """HDR-style percentile curves; corrected (from intended send time) dashed beside."""
     figure = _figure("Latency by percentile", "percentile", "latency (µs)")
@@ -60,20 +84,8 @@ def latency_percentiles(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | No
         if latency.corrected_curve:
             curves.append((" (corrected)", latency.corrected_curve, "dash"))
         for suffix, curve, dash in curves:
-            figure.add_scatter(
-                x=[_nines(p) for p, _ in curve],
-                y=[value / 1000 for _, value in curve],
-                customdata=[p for p, _ in curve],
-                hovertemplate="p%{customdata}: %{y:.1f} µs",
-                mode="lines+markers",
-                name=escape(label + suffix),
-                line={"color": colour(index), "dash": dash},
-            )
-    if not figure.data:
-        return None
-    figure.update_xaxes(tickvals=NINES_TICKS, ticktext=NINES_LABELS)
-    figure.update_yaxes(type="log", dtick=1)
-    return figure
+            add_percentile_curve(figure, curve, label + suffix, colour(index), dash)
+    return nines_axes(figure)
 
 
 def latency_histogram(runs: Sequence[tuple[str, RunResult]]) -> go.Figure | None:

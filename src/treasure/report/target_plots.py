@@ -15,7 +15,7 @@ from html import escape
 
 import plotly.graph_objects as go
 
-from treasure.report._plots import NINES_LABELS, NINES_TICKS, _figure, _nines, colour
+from treasure.report._plots import _figure, add_percentile_curve, colour, nines_axes
 from treasure.results import RunResult, TargetFigures, TargetProcess
 from treasure.results.timeline import TIMELINE_COLUMNS, TargetTimeline
 
@@ -130,22 +130,10 @@ def target_latency(runs: Labelled) -> go.Figure | None:
         curves = (("intended", target.corrected_curve, "dash"),
                   ("actual", target.uncorrected_curve, "solid"))  # fmt: skip
         for origin, curve, dash in curves:
-            if not curve:
-                continue
-            figure.add_scatter(
-                x=[_nines(p) for p, _ in curve],
-                y=[value / 1000 for _, value in curve],
-                customdata=[p for p, _ in curve],
-                hovertemplate="p%{customdata}: %{y:.1f} µs",
-                mode="lines+markers",
-                name=escape(f"{label}, from the {origin} send"),
-                line={"color": colour(index), "dash": dash},
-            )
-    if not figure.data:
-        return None
-    figure.update_xaxes(tickvals=NINES_TICKS, ticktext=NINES_LABELS)
-    figure.update_yaxes(type="log", dtick=1)
-    return figure
+            if curve:
+                name = f"{label}, from the {origin} send"
+                add_percentile_curve(figure, curve, name, colour(index), dash)
+    return nines_axes(figure)
 
 
 def column(timeline: TargetTimeline, name: str) -> list[int]:
