@@ -15,6 +15,8 @@ import pytest
 
 from treasure.results import TargetFigures
 from treasure.results.timeline import TIMELINE_COLUMNS
+from treasure.targets.address import Framing
+from treasure.targets.run import TargetRun, run_target
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = [sys.executable, "-m", "treasure.cli", "serve"]
@@ -95,3 +97,23 @@ def assert_timeline_accounts_for(figures: TargetFigures) -> None:
         "lost": figures.lost,
     }
     assert all(sent >= late for sent, late, *_ in timeline.bins)
+
+
+def replay_through_native_server(
+    server: Path | str, backend: str, recording: Path, folder: Path, framing: Framing = "length"
+) -> TargetFigures:
+    """A recording replayed at 2,000/s on 2 connections to the native server, which the run
+    starts on a Unix socket in `folder` and stops at its end."""
+    socket_path = folder / f"native-{framing}.sock"
+    framing_flag = "" if framing == "length" else f" --framing {framing}"
+    return run_target(
+        TargetRun(
+            recording=recording,
+            target=f"unix:{socket_path}",
+            pace="rate:2000/s",
+            connections=2,
+            framing=framing,
+            spawn=f"{server} --backend {backend}{framing_flag} --unix {socket_path}",
+            artefact_dir=folder,
+        )
+    )

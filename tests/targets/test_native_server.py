@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import EVENT_MESSAGE, MakeRecording
-from tests.targets.conftest import Served, free_port
+from tests.targets.conftest import Served, free_port, replay_through_native_server
 from tests.targets.test_target_live import hostile_payloads
 
 from treasure.parsers import Limits, ParseError, create
@@ -20,7 +20,6 @@ from treasure.routing import RoutingSpec
 from treasure.targets import protocol
 from treasure.targets.native import native_server_path
 from treasure.targets.protocol import Reply
-from treasure.targets.run import TargetRun, run_target
 
 pytestmark = [
     pytest.mark.integration,
@@ -199,19 +198,10 @@ def test_a_replay_through_the_line_framing_counts_every_reply(
     tmp_path: Path, make_recording: MakeRecording
 ) -> None:
     server = native_server_path()
+    assert server is not None
     payloads = [EVENT_MESSAGE, *hostile_payloads()] * 10
-    socket_path = tmp_path / "lines.sock"
-    figures = run_target(
-        TargetRun(
-            recording=make_recording(payloads),
-            target=f"unix:{socket_path}",
-            pace="rate:2000/s",
-            connections=2,
-            framing="lines",
-            spawn=f"{server} --backend rust-events --framing lines --unix {socket_path}",
-            artefact_dir=tmp_path,
-        )
-    )
+    recording = make_recording(payloads)
+    figures = replay_through_native_server(server, "rust-events", recording, tmp_path, "lines")
     expected = expected_replies("rust-events", "event_type,player_id,session_id", payloads)
     assert figures.failure == ""
     assert figures.answered == len(payloads)

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import EVENT_MESSAGE, MakeRecording
-from tests.targets.conftest import Served, assert_timeline_accounts_for, free_port, serve_command
+from tests.targets.conftest import (
+    Served,
+    assert_timeline_accounts_for,
+    free_port,
+    replay_through_native_server,
+    serve_command,
+)
 from tests.targets.test_target_live import hostile_payloads, in_process_outcomes
 
 from treasure.targets.native import native_sender_path, native_server_path
@@ -130,17 +136,7 @@ def test_native_server_answers_as_the_rust_backend_does_in_process(
     if server is None:
         pytest.skip("the native server is not built (make install builds it where cargo exists)")
     payloads = [EVENT_MESSAGE, *hostile_payloads()] * 30
-    socket_path = tmp_path / "native.sock"
-    figures = run_target(
-        TargetRun(
-            recording=make_recording(payloads),
-            target=f"unix:{socket_path}",
-            pace="rate:2000/s",
-            connections=2,
-            spawn=f"{server} --backend {backend} --unix {socket_path}",
-            artefact_dir=tmp_path,
-        )
-    )
+    figures = replay_through_native_server(server, backend, make_recording(payloads), tmp_path)
     expected = in_process_outcomes(backend, payloads)
     assert figures.failure == ""
     assert figures.answered == len(payloads)
