@@ -88,4 +88,3 @@ def test_each_mistake_exits_with_the_documented_code(
     errors = [line for line in done.stderr.splitlines() if line.startswith("Error")]
     assert len(errors) == 1, done.stderr
     assert named.lower() in done.stderr.lower()
-

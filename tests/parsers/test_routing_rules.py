@@ -82,8 +82,15 @@ ANSWERS: list[tuple[str, bytes, tuple[str, ...] | ErrorCategory | str]] = [
 ]
 # "dom": a fault inside a value no routing field goes through: `schema` for the backends
 # that construct every value, routed by the routing backends (docs/routing.md).
-ROUTING_BACKENDS = {"pyyaml-stream", "rust-serde", "rust-events", "rust-scan", "rapidyaml",
-                    "pyrs-yaml", "libfyaml"}
+ROUTING_BACKENDS = {
+    "pyyaml-stream",
+    "rust-serde",
+    "rust-events",
+    "rust-scan",
+    "rapidyaml",
+    "pyrs-yaml",
+    "libfyaml",
+}
 
 
 # rust-fastyaml is a YAML 1.2 library returning a plain dict: its rows of the differences
