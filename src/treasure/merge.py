@@ -185,7 +185,9 @@ def _differing_options(a: ReplayConfig, b: ReplayConfig) -> list[str]:
 
 def _merged_config(config: ReplayConfig, count: int) -> ReplayConfig:
     """The shards' options as one run of `count` shards (enough for `--rerun`)."""
-    return msgspec.structs.replace(config, shard="", shards=count, cluster="", artefacts="")
+    return msgspec.structs.replace(
+        config, shard="", shards=count, cluster="", artefacts="", start_at=""
+    )
 
 
 def _recording(runs: Sequence[RunResult]) -> RecordingInfo:

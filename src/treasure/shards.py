@@ -7,7 +7,10 @@ every frame of the recording exactly once. Warm-up and `--limit` keep their mean
 the whole run: frames before index `warmup` are warm-up in whichever shard they fall,
 and `--limit L` splits the recording's first `warmup + L` frames, so the N shards measure
 together what one unsharded run measures. A constant `rate:R/s` pace becomes R/N per
-shard; `original` keeps each frame's recorded time, which splits the rate by itself.
+shard, and shard i starts i/R after the others' shared start: together the N shards send
+on the unsharded schedule, one message every 1/R, never N at once. `original` keeps each
+frame's recorded time measured from the window's first measured frame (not the shard's own
+first), so the shards' sends interleave exactly as the recording's do.
 
 This module is pure (frames in, plan out): the replay loop, a soak or any other driver
 opens the recording and passes its frames through `select`.
@@ -21,17 +24,21 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Protocol, TypeVar
 
 import msgspec
 
 from treasure.errors import ConfigError
+from treasure.pacing import Pacer
 
 SHARD_KEY = "user_id"
 SHARD_HASH = "blake2b-64"  # first 8 bytes of BLAKE2b of the UTF-8 id, big-endian, mod N
 JOB_INDEX_VARIABLE = "JOB_COMPLETION_INDEX"  # set by a Kubernetes Indexed Job in each pod
 _SHARD = re.compile(r"^(\d+|auto)/(\d+)$")
 _RATE = re.compile(r"^rate:(\d+(?:\.\d+)?)(/s)?$")
+_SHARDED_TARGET_PACE = re.compile(r"^(max|original(:\d+(\.\d+)?)?|rate:\d+(\.\d+)?(/s)?)$")
 _SCHEDULER = re.compile(r"^(tcp|tls)://[^\s/:]+(:\d+)?$")
 SPIN_NS = 50_000_000  # sleep until this close to the shared start, then spin (sleep overshoots)
 OWNED_CACHE = 1 << 16  # users whose shard is remembered while selecting
@@ -44,6 +51,8 @@ class FrameLike(Protocol):
     def user_id(self) -> str: ...
     @property
     def payload(self) -> bytes: ...
+    @property
+    def timestamp_ns(self) -> int: ...
 
 
 F = TypeVar("F", bound=FrameLike)
@@ -89,6 +98,14 @@ class Shard:
         if match is None or self.count == 1:
             return pace
         return f"rate:{float(match.group(1)) / self.count:g}/s"
+
+    def offset_ns(self, pace: str) -> int:
+        """When, after the shared start, this shard sends its first message: i/R under the
+        whole run's `rate:R/s`, so the N shards' sends interleave one every 1/R."""
+        match = _RATE.match(pace)
+        if match is None or self.count == 1 or float(match.group(1)) <= 0:
+            return 0
+        return round(self.index * 1e9 / float(match.group(1)))
 
 
 def _job_index(environ: Mapping[str, str], text: str) -> int:
@@ -142,6 +159,11 @@ class ShardPlan(msgspec.Struct, kw_only=True):
     # content on every shard, wherever its file lives
     recording_digest: str = ""
     pace: str = ""  # this shard's own pace (rate:R/N/s of the run's rate:R/s)
+    # when its first send is due after the shared start: i/R under rate:R/s (staggered)
+    offset_ns: int = 0
+    # recorded time of the window's first measured frame, every shard's: under `original`
+    # each shard's send times count from it (None: no measured frame)
+    origin_timestamp_ns: int | None = None
     start_at_ns: int | None = None  # the shared start broadcast to every shard (epoch ns)
     started_ns: int = 0  # when this shard's timed loop began (epoch ns)
     # [payload bytes, measured messages]: the sizes, exactly, so merged sizes stay exact
@@ -159,11 +181,15 @@ def plan_of(
     """Count the shard's part of the recording (one pass over its frames, before a run)."""
     digest = hashlib.blake2b(digest_size=16)
     users: set[str] = set()
-    plan = ShardPlan(index=shard.index, count=shard.count, pace=shard.pace(pace))
+    plan = ShardPlan(
+        index=shard.index, count=shard.count, pace=shard.pace(pace), offset_ns=shard.offset_ns(pace)
+    )
     for frame in frames:
         if end is not None and frame.index >= end:
             break
         plan.recording_frames += 1
+        if plan.origin_timestamp_ns is None and frame.index >= warmup:
+            plan.origin_timestamp_ns = frame.timestamp_ns
         user = frame.user_id.encode("utf-8", "surrogatepass")
         digest.update(b"%d\0%d\0%s%d\0" % (frame.index, len(user), user, len(frame.payload)))
         digest.update(frame.payload)
@@ -174,6 +200,15 @@ def plan_of(
     plan.users = len(users)
     plan.recording_digest = digest.hexdigest()
     return plan
+
+
+def align(pacer: Pacer, plan: ShardPlan) -> Pacer:
+    """A started pacer moved onto the whole run's schedule: shifted by the shard's offset,
+    and under `original` counting from the window's first measured frame."""
+    pacer.start_ns += plan.offset_ns
+    if pacer.mode == "original" and plan.origin_timestamp_ns is not None:
+        pacer.first_timestamp_ns = plan.origin_timestamp_ns
+    return pacer
 
 
 def wait_for_start(start_at_ns: int | None) -> int:
@@ -188,14 +223,61 @@ def wait_for_start(start_at_ns: int | None) -> int:
     return time.time_ns()
 
 
-def check_sharding(shard: str, shards: int, cluster: str, served: bool) -> str:
+def parse_start_at(text: str) -> int:
+    """`--start-at`: epoch seconds (`1767250800.5`) or ISO 8601 (`2026-01-01T07:00:00Z`,
+    UTC when it names no offset), as epoch ns; ValueError says why not."""
+    raw = text.strip()
+    try:
+        return int(Decimal(raw) * 1_000_000_000)
+    except (InvalidOperation, ValueError, OverflowError):  # not a finite number
+        pass
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is neither epoch seconds nor an ISO 8601 time (2026-01-01T07:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    epoch = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (epoch.days * 86_400 + epoch.seconds) * 1_000_000_000 + epoch.microseconds * 1000
+
+
+def check_sharding(
+    shard: str,
+    shards: int,
+    cluster: str,
+    served: bool,
+    *,
+    spawn: str = "",
+    start_at: str = "",
+    pace: str = "max",
+) -> str:
     """ReplayConfig's checks of its sharding fields; `shard` as stored (auto resolved)."""
     if cluster and not shards:
         raise ConfigError("cluster", "a cluster runs shards: give --shards N with it")
     if cluster and not _SCHEDULER.match(cluster):
         raise ConfigError("cluster", f"{cluster!r} is not a scheduler address tcp://HOST:PORT")
-    if (shard or shards) and served:
-        raise ConfigError("shard", "a run against a live target is not sharded (in process only)")
+    if shards and spawn:
+        raise ConfigError(
+            "spawn", "--shards N with --spawn would start N targets at one address: start "
+            "the target once and give its --target (or run each --shard i/N on its own machine)"
+        )  # fmt: skip
+    if (shard or shards) and served and not _SHARDED_TARGET_PACE.match(pace):
+        raise ConfigError(
+            "pace", f"{pace!r} does not split between shards: a sharded run against a target "
+            "paces at max, original, original:K or rate:R/s"
+        )  # fmt: skip
+    if start_at:
+        if not shard:
+            raise ConfigError(
+                "start_at", "a start time is shared by shards: give it with --shard i/N "
+                "(--shards N starts its shards together itself)"
+            )  # fmt: skip
+        try:
+            parse_start_at(start_at)
+        except ValueError as exc:
+            raise ConfigError("start_at", str(exc)) from None
     if not shard:
         return ""
     if shards:

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,7 +24,7 @@ from treasure.parsers import Routed
 from treasure.probes.latency import bucket_counts, decode_histogram, histogram_of
 from treasure.recordings import RecordingWriter, open_recording
 from treasure.results import ReplayConfig, RunResult, load
-from treasure.shards import JOB_INDEX_VARIABLE, Shard, select, shard_of
+from treasure.shards import JOB_INDEX_VARIABLE, Shard, parse_start_at, select, shard_of
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,17 +180,28 @@ def test_the_kubernetes_manifest_is_an_indexed_job_of_auto_shards() -> None:
     assert spec["template"]["spec"]["restartPolicy"] == "Never"
     index = next(env for env in container["env"] if env["name"] == JOB_INDEX_VARIABLE)
     assert "job-completion-index" in index["valueFrom"]["fieldRef"]["fieldPath"]
-    ReplayConfig(backend="b", recording="r", shard=line[line.index("--shard") + 1].replace(
-        "auto", "0"))  # fmt: skip
+    # one start time passed to every pod, from the pod spec's environment
+    start_at = line[line.index("--start-at") + 1]
+    assert start_at.startswith("$(")
+    assert start_at.endswith(")")
+    start = next(env for env in container["env"] if env["name"] == start_at[2:-1])
+    assert parse_start_at(start["value"]) > 0
+    config = ReplayConfig(
+        backend="b", recording="r", shard=line[line.index("--shard") + 1].replace("auto", "0"),
+        start_at=start["value"],
+    )  # fmt: skip
+    assert config.start_at == start["value"]
 
 
 def test_an_indexed_job_of_auto_shards_then_merge(tmp_path: Path) -> None:
     recording = write_recording(tmp_path / "r.trec", [f"player-{k}" for k in range(16)])
     count = 3
+    start_at = time.time() + 8  # the pods' shared start: after every process has booted
     replays = [
         subprocess.Popen(
             [str(TREASURE), "replay", str(recording), "-b", "pyyaml-stream", "--warmup", "5",
-             "--shard", f"auto/{count}", "-o", str(tmp_path / f"shard-{index}.json")],
+             "--shard", f"auto/{count}", "--start-at", f"{start_at:.6f}",
+             "-o", str(tmp_path / f"shard-{index}.json")],
             env={**os.environ, JOB_INDEX_VARIABLE: str(index)}, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
@@ -211,4 +223,10 @@ def test_an_indexed_job_of_auto_shards_then_merge(tmp_path: Path) -> None:
     assert merged.errors == {}
     assert merged.shards is not None
     assert [run.index for run in merged.shards.runs] == [0, 1, 2]
-    assert all(run.lateness_ns is None for run in merged.shards.runs)  # no shared start
+    # every shard waited for the one start it was given, and began just after it
+    assert merged.shards.start_at_ns == int(Decimal(f"{start_at:.6f}") * 1_000_000_000)
+    for run in merged.shards.runs:
+        assert run.lateness_ns is not None
+        assert 0 <= run.lateness_ns < 200_000_000
+    assert merged.config is not None
+    assert merged.config.start_at == ""  # a merged run's --rerun starts its own shards

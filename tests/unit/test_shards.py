@@ -7,17 +7,22 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from itertools import islice
 from pathlib import Path
 
 import pytest
 
 from treasure.errors import ConfigError
+from treasure.pacing import Pacer
+from treasure.passes.soak import looped_frames
 from treasure.recording_format import Frame
 from treasure.recordings import RecordingWriter, open_recording
 from treasure.results import ReplayConfig
 from treasure.shards import (
     JOB_INDEX_VARIABLE,
     Shard,
+    align,
+    parse_start_at,
     plan_of,
     select,
     shard_of,
@@ -159,7 +164,11 @@ def test_the_config_stores_an_automatic_shard_resolved(monkeypatch: pytest.Monke
         ({"shards": 2, "cluster": "10.0.0.1:8786"}, "cluster"),
         ({"shards": -1}, "shards"),
         ({"shard": "9/2"}, "shard"),
-        ({"shard": "0/2", "target": "unix:/tmp/t.sock"}, "shard"),
+        ({"shards": 2, "target": "unix:/tmp/t.sock", "spawn": "./router"}, "spawn"),
+        ({"shard": "0/2", "target": "unix:/tmp/t.sock", "pace": "ramp:10..100/s:5s"}, "pace"),
+        ({"start_at": "1767250800"}, "start_at"),
+        ({"shards": 2, "start_at": "1767250800"}, "start_at"),
+        ({"shard": "0/2", "start_at": "tomorrow"}, "start_at"),
     ],
 )
 def test_the_config_refuses_sharding_it_cannot_run(options: dict[str, object], field: str) -> None:
@@ -175,3 +184,122 @@ def test_the_config_refuses_sharding_it_cannot_run(options: dict[str, object], f
 ])  # fmt: skip
 def test_a_rate_is_split_between_the_shards(pace: str, shard_pace: str) -> None:
     assert Shard(0, 4).pace(pace) == shard_pace
+
+
+def intended_sends(frames: list[Frame], pace: str, count: int, warmup: int = 0) -> list[int]:
+    """Every shard's intended send times (ns after one shared start), pooled and sorted."""
+    times: list[int] = []
+    for index in range(count):
+        shard = Shard(index, count)
+        plan = plan_of(frames, shard, warmup, None, pace)
+        pacer = Pacer.parse(plan.pace)
+        pacer.start_ns = 0  # the shared start
+        align(pacer, plan)
+        measured = [frame for frame in select(frames, shard) if frame.index >= warmup]
+        times += [pacer.intended(k, frame.timestamp_ns) for k, frame in enumerate(measured)]
+    return sorted(times)
+
+
+@pytest.mark.parametrize("count", [2, 3, 4])
+def test_staggered_shards_send_together_on_the_unsharded_rate(count: int) -> None:
+    users = one_user_per_shard(count)  # so that the shards send equally many messages
+    frames = [Frame(i, i * 1000, users[i % count], b"x") for i in range(12 * count)]
+    rate = 1000.0 * count
+
+    union = intended_sends(frames, f"rate:{rate:g}/s", count)
+
+    # shard i at rate/N from i/R: one send every 1/R, never two at once (no lockstep burst)
+    assert union == [round(j * 1e9 / rate) for j in range(len(frames))]
+    assert [Shard(i, count).offset_ns("rate:1000/s") for i in range(count)] == [
+        i * 1_000_000 for i in range(count)
+    ]
+
+
+def one_user_per_shard(count: int) -> list[str]:
+    found: dict[int, str] = {}
+    for n in range(1000):
+        found.setdefault(shard_of(f"u{n}", count), f"u{n}")
+    return [found[index] for index in range(count)]
+
+
+@pytest.mark.parametrize("pace", ["original", "original:4"])
+def test_under_the_recorded_times_the_shards_keep_the_recordings_schedule(pace: str) -> None:
+    frames = unequal_sessions(3)
+    warmup = 10
+    speedup = float(pace.partition(":")[2] or 1)
+    unsharded = Pacer.parse(pace)
+    unsharded.start_ns = 0
+    alone = [
+        unsharded.intended(k, frame.timestamp_ns)
+        for k, frame in enumerate(frames[warmup:])
+    ]
+
+    union = intended_sends(frames, pace, 4, warmup)
+
+    # every shard counts from the window's first measured frame, not from its own first
+    assert union == alone
+    assert alone[-1] == int((frames[-1].timestamp_ns - frames[warmup].timestamp_ns) / speedup)
+
+
+def test_the_plan_records_the_shards_offset_and_the_windows_origin() -> None:
+    frames = [Frame(i, 5000 + i * 10, f"p-{i}", b"x") for i in range(20)]
+
+    plans = [plan_of(frames, Shard(i, 4), 3, None, "rate:200/s") for i in range(4)]
+
+    assert [plan.offset_ns for plan in plans] == [0, 5_000_000, 10_000_000, 15_000_000]
+    assert {plan.origin_timestamp_ns for plan in plans} == {5030}
+    assert plan_of(frames, Shard(1, 4), 3, None, "original").offset_ns == 0
+
+
+@pytest.mark.parametrize(("text", "epoch_ns"), [
+    ("1767250800", 1_767_250_800_000_000_000),
+    ("1767250800.25", 1_767_250_800_250_000_000),
+    ("2026-01-01T07:00:00Z", 1_767_250_800_000_000_000),
+    ("2026-01-01T07:00:00.5+00:00", 1_767_250_800_500_000_000),
+    ("2026-01-01T08:00:00+01:00", 1_767_250_800_000_000_000),
+    ("2026-01-01T07:00:00", 1_767_250_800_000_000_000),  # no offset: UTC
+])  # fmt: skip
+def test_a_start_time_is_epoch_seconds_or_iso_8601(text: str, epoch_ns: int) -> None:
+    assert parse_start_at(text) == epoch_ns
+
+
+@pytest.mark.parametrize("text", ["", "soon", "2026-13-01T00:00:00Z", "nan", "12:00"])
+def test_a_bad_start_time_says_what_it_takes(text: str) -> None:
+    with pytest.raises(ValueError, match="epoch seconds"):
+        parse_start_at(text)
+
+
+def test_a_sharded_run_against_a_target_is_configured() -> None:
+    config = ReplayConfig(
+        backend="b", recording="r", shard="1/3", target="unix:/tmp/t.sock", pace="rate:300/s",
+        start_at="2026-01-01T07:00:00Z",
+    )  # fmt: skip
+
+    assert (config.shard, config.served) == ("1/3", True)
+
+
+def test_a_shard_soaks_its_own_sessions_loop_after_loop(tmp_path: Path) -> None:
+    path = tmp_path / "r.trec"
+    with RecordingWriter(path, metadata={"scenario": "unit", "users": 40}) as writer:
+        for n in range(300):
+            writer.write(n * 1000, f"u{n % 40}", b"event %d" % n)
+    count, pace = 3, "rate:3000/s"
+    sent: list[list[tuple[str, int]]] = []
+    for index in range(count):
+        shard = Shard(index, count)
+        with open_recording(path) as reader:
+            plan = plan_of(reader, shard, 0, None, pace)
+        pacer = Pacer.parse(plan.pace)
+        pacer.start_ns = 0
+        align(pacer, plan)
+        frames = looped_frames(path, pacer, [0], shard)
+        sent.append([(user, intended) for user, _, intended in islice(frames, 2 * plan.frames)])
+
+    for index, part in enumerate(sent):  # its own users only, in every loop (fresh ids)
+        assert {user.partition("/")[0] for user, _ in part} == {
+            f"u{k}" for k in range(40) if Shard(index, count).owns(f"u{k}")
+        }
+        assert {user.partition("/")[2] for user, _ in part} == {"", "1"}
+    assert sum(len(part) for part in sent) == 2 * 300  # two loops: every frame twice
+    first_sends = sorted(part[0][1] for part in sent)
+    assert first_sends == [0, 333_333, 666_667]  # staggered by 1/R

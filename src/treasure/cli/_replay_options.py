@@ -90,7 +90,13 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
                             "interleaved rounds (A B C, B C A, ...), each speed-up the median "
                             "of its per-round ratios with a 95 % interval (0: none)."}),
 ]  # fmt: skip
-# Sharding (treasure.shards, treasure.cluster): replay's alone, a soak can take them too.
+# Sharding (treasure.shards, treasure.cluster): replay's; a soak takes --shard and --start-at.
+START_AT_OPTION: tuple[str, str, dict[str, Any]] = (
+    "start_at", "--start-at", {"metavar": "TIME", "help": "With --shard: wait for this "
+                               "start shared with the other shards (epoch seconds or ISO 8601 "
+                               "UTC, e.g. 2026-01-01T07:00:00Z) before the timed loop; how "
+                               "late it began is recorded."},
+)  # fmt: skip
 _SHARD_OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("shard", "--shard", {"metavar": "i/N", "help": "Replay shard i of N alone (0 ≤ i < N): "
                           "the users whose id hashes to i, at rate/N; auto/N takes i from "
@@ -100,6 +106,7 @@ _SHARD_OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("cluster", "--cluster", {"metavar": "tcp://HOST:PORT", "help": "The Dask scheduler "
                               "for --shards (default: a local cluster of worker processes, "
                               "started and stopped here)."}),
+    START_AT_OPTION,
 ]  # fmt: skip
 OPTION_OF = {field: flag for field, flag, _ in [*_OPTIONS, *_SHARD_OPTIONS]}
 
@@ -115,6 +122,12 @@ def _with_options(func: F, options: list[tuple[str, str, dict[str, Any]]]) -> F:
 def shard_options(func: F) -> F:
     """--shard i/N, --shards N, --cluster ADDRESS."""
     return _with_options(func, _SHARD_OPTIONS)
+
+
+def soak_shard_options(func: F) -> F:
+    """--shard i/N and --start-at TIME: a soak of one shard's sessions."""
+    shard = next(option for option in _SHARD_OPTIONS if option[0] == "shard")
+    return _with_options(func, [shard, START_AT_OPTION])
 
 
 def replay_options(func: F) -> F:
@@ -173,7 +186,8 @@ def rerun_config(recorded: ReplayConfig, recording: Path | None, **overrides: An
     """The recorded options with those typed on this command line (and RECORDING) on top."""
     if recording is not None:
         overrides["recording"] = str(recording)
-    return build_config(msgspec.structs.asdict(recorded), overrides)
+    # a recorded shared start has passed: a rerun starts at once unless given a new one
+    return build_config({**msgspec.structs.asdict(recorded), "start_at": ""}, overrides)
 
 
 def load_for_rerun(path: Path) -> Result:

@@ -31,7 +31,15 @@ from treasure.probes.rss import RssSampler, reset_peak
 from treasure.recordings import Frame, count_frames, open_recording
 from treasure.results import ErrorSample, HostInfo, RecordingInfo, ReplayConfig, RunResult
 from treasure.sessions import SessionModel, handler_for
-from treasure.shards import Shard, ShardPlan, plan_of, select, wait_for_start, window_end
+from treasure.shards import (
+    Shard,
+    ShardPlan,
+    align,
+    plan_of,
+    select,
+    wait_for_start,
+    window_end,
+)
 
 Progress = Callable[[int], None]
 MAX_ERROR_SAMPLES = 20
@@ -267,6 +275,8 @@ def run_timing_pass(
             plan.started_ns = wait_for_start(start_at_ns)
         gcp.reset()
         pacer.start()
+        if plan is not None:
+            align(pacer, plan)  # onto the whole run's schedule, staggered with the others
         started = time.perf_counter_ns()
         out, measured = _measure(
             frame, frames, config, handler, session, pacer, rss, progress, intact_frames

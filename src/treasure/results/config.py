@@ -71,6 +71,9 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
     shard: str = ""
     shards: int = 0
     cluster: str = ""
+    # a shard's start shared with the other shards (epoch seconds or ISO 8601 UTC): its
+    # timed loop waits for it, for N processes started apart (a Kubernetes Indexed Job)
+    start_at: str = ""
     soak: SoakConfig | None = None  # `treasure soak`: how long, and how growth is judged
     rounds: int = DEFAULT_ROUNDS  # compare: interleaved rounds of blocks per backend (0: none)
 
@@ -99,7 +102,10 @@ class ReplayConfig(msgspec.Struct, kw_only=True):
                 raise ConfigError(name, f"{seconds!r} is not above 0 s")
         _check_at_least(self, "connections", 1)
         _check_at_least(self, "shards", 0)
-        self.shard = check_sharding(self.shard, self.shards, self.cluster, self.served)
+        self.shard = check_sharding(
+            self.shard, self.shards, self.cluster, self.served,
+            spawn=self.spawn, start_at=self.start_at, pace=self.pace,
+        )  # fmt: skip
         if self.framing not in ("length", "lines"):
             raise ConfigError("framing", f"{self.framing!r} is not one of length, lines")
         transports = self.transport.split(",")

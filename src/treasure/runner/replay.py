@@ -19,6 +19,7 @@ from treasure.passes.cpu import run_cpu_pass
 from treasure.passes.launch import PassProgress, run_worker
 from treasure.recordings import count_frames, open_recording
 from treasure.results import HeapSummary, ReplayConfig, RunResult
+from treasure.shards import parse_start_at
 
 ARTEFACTS_SUFFIX = ".artefacts"
 UNSAVED_ROOT = Path("runs")
@@ -96,10 +97,12 @@ def run_replay(
     if not checked:
         check_inputs(config)
     artefacts = artefact_dir or artefacts_beside(config, None)
+    if start_at_ns is None and config.start_at:
+        start_at_ns = parse_start_at(config.start_at)
     if config.served:
         from treasure.runner.target import run_served
 
-        return run_served(config, artefacts)
+        return run_served(config, artefacts, start_at_ns)
     with tempfile.TemporaryDirectory(prefix="treasure-") as scratch:
         config_path = Path(scratch) / "config.json"
         config_path.write_bytes(msgspec.json.encode(config))
