@@ -26,10 +26,19 @@ def render_shards(shards: MergedShards, out: Console) -> None:
         title=f"{shards.count} shards ({shards.hash} of {shards.key}), start skew "
         f"{_ms(shards.start_skew_ns)}, merged in {shards.merge_seconds * 1000:.1f} ms",
     )
-    for name in ("shard", "messages", "errors", "users", "msg/s", "late", "RSS peak",
-                 "RSS/msg", "GC"):  # fmt: skip
+    served = any(run.target_rss_peak_bytes is not None for run in shards.runs)
+    names = ["shard", "messages", "errors", "users", "msg/s", "late", "RSS peak", "RSS/msg",
+             "GC"]  # fmt: skip
+    if served:  # each shard's own target process, side by side
+        names += ["target RSS peak", "target RSS/req"]
+    for name in names:
         table.add_column(name, justify="right")
     for run in shards.runs:
+        target = (
+            [_bytes(run.target_rss_peak_bytes), _bytes(run.target_rss_growth_per_request_bytes)]
+            if served
+            else []
+        )
         table.add_row(
             f"{run.index}/{shards.count}",
             f"{run.messages:,}",
@@ -40,5 +49,6 @@ def render_shards(shards: MergedShards, out: Console) -> None:
             _bytes(run.rss_peak_bytes),
             _bytes(run.rss_growth_per_message_bytes),
             "-" if run.gc_collections is None else f"{run.gc_collections:,}",
+            *target,
         )
     out.print(table)

@@ -54,6 +54,10 @@ class TargetFigures(msgspec.Struct, kw_only=True):
     schedule_error: Distribution | None = None  # actual - intended send time
     corrected_curve: list[tuple[float, int]] = []
     uncorrected_curve: list[tuple[float, int]] = []
+    # the latency HDR histograms themselves (base64 of HdrHistogram.encode()): every bucket,
+    # so that `treasure merge` sums a sharded run's exactly
+    hdr: str = ""
+    corrected_hdr: str = ""
     process: TargetProcess | None = None
     artefacts: dict[str, str] = {}
     timeline: TargetTimeline | None = None  # per second, for the report's plots

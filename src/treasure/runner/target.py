@@ -12,9 +12,10 @@ from pathlib import Path
 
 from treasure.errors import TreasureError
 from treasure.parsers import resolve
-from treasure.passes.timing import host_info, now_iso
+from treasure.passes.timing import host_info, now_iso, recording_users
 from treasure.recordings import open_recording
 from treasure.results import LatencySummary, RecordingInfo, ReplayConfig, RunResult, TargetFigures
+from treasure.shards import Shard, ShardPlan, plan_of, window_end
 from treasure.targets.run import TargetRun, report_line, run_target
 
 
@@ -49,10 +50,15 @@ def _served(config: ReplayConfig, scratch: Path) -> tuple[str, str]:
     return address, shlex.join([*serve, "--http", f"127.0.0.1:{port}"])
 
 
-def run_served(config: ReplayConfig, artefact_dir: Path) -> RunResult:
-    """The whole run; a target that failed mid-run still returns (see `target.failure`)."""
+def run_served(
+    config: ReplayConfig, artefact_dir: Path, start_at_ns: int | None = None
+) -> RunResult:
+    """The whole run; a target that failed mid-run still returns (see `target.failure`).
+    A shard (`config.shard`) sends its own sessions' frames, on its staggered share of the
+    schedule, after `start_at_ns` (a start shared with the other shards, epoch ns)."""
     if "," in config.transport:
         raise TreasureError("replay takes one --transport; compare takes a list")
+    plan = _plan(config, start_at_ns)
     with tempfile.TemporaryDirectory(prefix="treasure-target-") as scratch:
         if config.target:
             address, spawn = config.target, config.spawn
@@ -63,7 +69,7 @@ def run_served(config: ReplayConfig, artefact_dir: Path) -> RunResult:
             TargetRun(
                 recording=Path(config.recording),
                 target=address,
-                pace=config.pace,
+                pace=config.pace if plan is None else plan.pace,
                 limit=config.limit,
                 warmup=config.warmup,
                 connections=config.connections,
@@ -72,9 +78,40 @@ def run_served(config: ReplayConfig, artefact_dir: Path) -> RunResult:
                 target_pid=config.target_pid,
                 reply_timeout_s=config.reply_timeout_s,
                 artefact_dir=artefact_dir,
+                plan=plan,
+                start_at_ns=start_at_ns,
             )
         )
-    return as_run_result(config, figures)
+    result = as_run_result(config, figures)
+    if plan is not None:
+        result.shard = plan
+        result.recording = _shard_sent(config, plan, figures.sent)
+        if result.latency is not None:  # kept for `treasure merge`, which adds them up
+            result.latency.hdr, result.latency.corrected_hdr = figures.hdr, figures.corrected_hdr
+    return result
+
+
+def _plan(config: ReplayConfig, start_at_ns: int | None) -> ShardPlan | None:
+    if not config.shard:
+        return None
+    end = window_end(config.warmup, config.limit)
+    with open_recording(config.recording, on_corrupt="skip") as reader:
+        plan = plan_of(reader, Shard.parse(config.shard), config.warmup, end, config.pace)
+    plan.start_at_ns = start_at_ns
+    return plan
+
+
+def _shard_sent(config: ReplayConfig, plan: ShardPlan, sent: int) -> RecordingInfo:
+    """What a shard sent the target: the first `sent` of its measured frames."""
+    with open_recording(config.recording, on_corrupt="skip") as reader:
+        scenario = str(reader.header.metadata.get("scenario", "") or "")
+    return RecordingInfo(
+        path=config.recording,
+        messages_measured=sent,
+        payload_bytes_measured=sum(size * count for size, count in plan.payload_sizes),
+        users=recording_users(Path(config.recording)),  # as an in-process shard says
+        scenario=scenario,
+    )
 
 
 def sent_recording(config: ReplayConfig, sent: int) -> RecordingInfo:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from array import array
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -14,6 +15,7 @@ from treasure.errors import TargetError, TreasureError
 from treasure.recordings import open_recording
 from treasure.results import TargetFigures
 from treasure.results.timeline import TargetTimeline
+from treasure.shards import Shard, ShardPlan, select, wait_for_start, window_end
 from treasure.targets.address import Address, Framing
 from treasure.targets.native import Replies, native_sender_path, send_native
 from treasure.targets.process import ProcessSampler, Spawned, alive, thinning
@@ -43,6 +45,10 @@ class TargetRun:
     sender: SenderChoice = "auto"
     late_threshold_ns: int = 1_000_000
     artefact_dir: Path = Path("runs/target-artefacts")
+    # a shard's part of the run (treasure.shards): its sessions' frames alone, on its
+    # staggered share of the schedule, after the start shared with the other shards
+    plan: ShardPlan | None = None
+    start_at_ns: int | None = None
 
 
 def read_payloads(path: Path, limit: int | None) -> tuple[list[bytes], list[int]]:
@@ -59,25 +65,65 @@ def read_payloads(path: Path, limit: int | None) -> tuple[list[bytes], list[int]
     return payloads, timestamps
 
 
+def read_shard(run: TargetRun, plan: ShardPlan) -> tuple[list[bytes], list[bytes], list[int]]:
+    """A shard's warm-up payloads, then its measured payloads and their recorded times: its
+    own sessions' frames of the run's window (frame index below `warmup` warms up)."""
+    warm: list[bytes] = []
+    payloads: list[bytes] = []
+    timestamps: list[int] = []
+    with open_recording(run.recording, on_corrupt="skip") as reader:
+        shard = Shard(plan.index, plan.count)
+        for frame in select(reader, shard, window_end(run.warmup, run.limit)):
+            if frame.index < run.warmup:
+                warm.append(frame.payload)
+            else:
+                payloads.append(frame.payload)
+                timestamps.append(frame.timestamp_ns)
+    if not payloads:
+        raise TreasureError(
+            f"shard {plan.index}/{plan.count} holds no message of {run.recording} to send "
+            f"after the {run.warmup} of --warmup (fewer users than shards?)"
+        )
+    return warm, payloads, timestamps
+
+
+def shard_schedule(plan: ShardPlan, timestamps: list[int]) -> array[int]:
+    """A shard's send offsets from the shared start, on the whole run's schedule: rate/N
+    from i/R, or the recorded times counted from the window's first measured frame."""
+    if plan.pace == "max":
+        return array("q", bytes(8 * len(timestamps)))
+    if plan.pace.startswith("original"):
+        origin = timestamps[0] if plan.origin_timestamp_ns is None else plan.origin_timestamp_ns
+        return open_schedule(plan.pace, [origin, *timestamps], None)[1:]
+    offsets = open_schedule(plan.pace, timestamps, len(timestamps))
+    return array("q", (offset + plan.offset_ns for offset in offsets))
+
+
 def run_target(run: TargetRun) -> TargetFigures:
     address = Address.parse(run.target)
     if run.connections < 1:
         raise TreasureError("--connections must be at least 1")
     if run.spawn and run.target_pid is not None:
         raise TreasureError("give --spawn or --target-pid, not both")
-    wanted = run.limit + run.warmup if run.limit is not None else None
-    payloads, timestamps = read_payloads(run.recording, wanted)
-    warm, payloads, timestamps = (
-        payloads[: run.warmup],
-        payloads[run.warmup :],
-        timestamps[run.warmup :],
-    )
-    if not payloads:
-        raise TreasureError(f"the recording holds no message after the {run.warmup} of --warmup")
-    if run.pace == "max":  # closed loop: every message due at once, sent on each reply
-        offsets = array("q", bytes(8 * len(payloads)))
+    if run.plan is not None:  # run.pace is the shard's own (rate/N of the run's rate)
+        warm, payloads, timestamps = read_shard(run, run.plan)
+        offsets = shard_schedule(run.plan, timestamps)
     else:
-        offsets = open_schedule(run.pace, timestamps, run.limit)
+        wanted = run.limit + run.warmup if run.limit is not None else None
+        payloads, timestamps = read_payloads(run.recording, wanted)
+        warm, payloads, timestamps = (
+            payloads[: run.warmup],
+            payloads[run.warmup :],
+            timestamps[run.warmup :],
+        )
+        if not payloads:
+            raise TreasureError(
+                f"the recording holds no message after the {run.warmup} of --warmup"
+            )
+        if run.pace == "max":  # closed loop: every message due at once, sent on each reply
+            offsets = array("q", bytes(8 * len(payloads)))
+        else:
+            offsets = open_schedule(run.pace, timestamps, run.limit)
     sender = _choose_sender(run, address)
     figures = TargetFigures(
         target=str(address),
@@ -93,7 +139,12 @@ def run_target(run: TargetRun) -> TargetFigures:
     pid = spawned.pid if spawned else run.target_pid
     try:
         _warm_up(run, address, warm)
+        if run.plan is not None:
+            run.plan.started_ns = wait_for_start(run.start_at_ns)
         _send_sampled(run, address, sender, payloads, offsets, figures, pid)
+        if run.plan is not None:
+            sizes = Counter(len(payload) for payload in payloads[: figures.sent])
+            run.plan.payload_sizes = sorted(sizes.items())
     finally:
         exit_code = spawned.stop() if spawned else None
     if spawned is not None:

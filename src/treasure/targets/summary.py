@@ -6,7 +6,7 @@ from array import array
 
 from hdrh.histogram import HdrHistogram
 
-from treasure.probes.latency import distribution_of, histogram_of
+from treasure.probes.latency import distribution_of, encode_histogram, histogram_of
 from treasure.probes.latency import percentile_curve as curve
 from treasure.results import TargetFigures
 from treasure.results.timeline import TIMELINE_COLUMNS, TargetTimeline
@@ -24,9 +24,11 @@ def fill_latency(
     if corrected.get_total_count():
         figures.latency_corrected = distribution_of(corrected)
         figures.corrected_curve = curve(corrected)
+        figures.corrected_hdr = encode_histogram(corrected)
     if uncorrected.get_total_count():
         figures.latency_uncorrected = distribution_of(uncorrected)
         figures.uncorrected_curve = curve(uncorrected)
+        figures.hdr = encode_histogram(uncorrected)
     if schedule_error.get_total_count():
         figures.schedule_error = distribution_of(schedule_error)
 
