@@ -10,7 +10,12 @@ import click
 from rich.console import Console
 
 from treasure.cli._options import console, existing_file, json_option, output_option
-from treasure.cli._replay_options import PassProgressBar, build_config, save_and_show
+from treasure.cli._replay_options import (
+    PassProgressBar,
+    build_config,
+    save_and_show,
+    soak_shard_options,
+)
 from treasure.errors import ConfigError, ExitCode
 from treasure.growth.soak import DEFAULT_RESOLUTION_BYTES, DEFAULT_WARMUP, SoakConfig
 from treasure.quantities import Unit, parse_quantity
@@ -22,7 +27,7 @@ from treasure.runner.soak import run_soak
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)\s*$")
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 _PASSED = ("pace", "users", "keep", "in_flight", "routing", "pass_timeout_s", "target", "spawn",
-           "target_pid", "transport")  # fmt: skip
+           "target_pid", "transport", "shard", "start_at")  # fmt: skip
 _OPTION = {"messages": "--messages", "duration": "--duration", "warmup": "--warmup",
            "until": "--until", "resolution": "--resolution", "sample_every": "--sample-every",
            "soak": "--messages"}  # fmt: skip
@@ -120,6 +125,7 @@ def _bytes(ctx: click.Context, param: click.Parameter, value: str) -> float:
 @click.option("--target-pid", type=int, help="Sample this running target process.")
 @click.option("--transport", default="inproc", show_default=True, help="inproc, or unix, tcp, "
               "http: the backend behind `treasure serve`, soaked as a live target.")  # fmt: skip
+@soak_shard_options
 @output_option()
 @json_option
 def command(recording: Path, output: Path | None, as_json: bool, **options: Any) -> None:
@@ -135,6 +141,10 @@ def command(recording: Path, output: Path | None, as_json: bool, **options: Any)
       treasure soak run.trec -b pyyaml-dom --keep document --duration 5m -o runs/soak.json
       treasure soak run.trec -b pyyaml-dom --keep document --until rss:2GiB --duration 1h
       treasure soak run.trec -b rust-serde --transport unix --pace rate:2000/s --duration 30s
+      treasure soak run.trec -b pyyaml-dom --duration 10m --shard 1/4 -o runs/soak-1.json
+
+    With --shard i/N, this process soaks shard i's sessions alone (each loop's frames of
+    the users whose id hashes to i), at rate/N, for its own --messages or --duration.
     """
     config = build_config(
         {"backend": options.pop("backend"), "recording": str(recording), "warmup": 0},

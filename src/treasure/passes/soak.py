@@ -43,6 +43,7 @@ from treasure.quantities import Unit, format_quantity
 from treasure.recordings import count_frames, open_recording
 from treasure.results import RecordingInfo, ReplayConfig, RssSummary, RunResult
 from treasure.sessions import SessionModel, handler_for
+from treasure.shards import Shard, align, parse_start_at, plan_of, wait_for_start
 
 Progress = Callable[[int], None]
 TARGET_SHARE = 0.005  # of the loop's time spent sampling: half the 1 % allowed
@@ -86,10 +87,15 @@ class Samples:
         return self.columns[0][self.count - 1] if self.count else -1
 
 
-def looped_frames(path: Path, pacer: Pacer, loops: list[int]) -> Iterator[tuple[str, bytes, int]]:
+def looped_frames(
+    path: Path, pacer: Pacer, loops: list[int], shard: Shard | None = None
+) -> Iterator[tuple[str, bytes, int]]:
     """(user id, payload, intended send ns) forever, the recording replayed loop after loop;
-    `loops[0]` counts the loops started. A loop's timestamps follow the previous one's."""
+    `loops[0]` counts the loops started. A loop's timestamps follow the previous one's.
+    A shard's loop holds its own sessions' frames, timed as in the whole recording's loop."""
     sequence, offset = 0, 0
+    owns = shard.owns if shard is not None and shard.count > 1 else None
+    owned: dict[str, bool] = {}
     while True:
         suffix = f"/{loops[0]}" if loops[0] else ""
         loops[0] += 1
@@ -99,11 +105,17 @@ def looped_frames(path: Path, pacer: Pacer, loops: list[int]) -> Iterator[tuple[
             for frame in reader:
                 first = frame.timestamp_ns if first is None else first
                 last = frame.timestamp_ns
+                frames += 1
+                if owns is not None:
+                    mine = owned.get(frame.user_id)
+                    if mine is None:
+                        mine = owned[frame.user_id] = owns(frame.user_id)
+                    if not mine:
+                        continue
                 intended = (
                     pacer.intended(sequence, offset + frame.timestamp_ns) if pacer.paced else 0
                 )
                 sequence += 1
-                frames += 1
                 yield frame.user_id + suffix, frame.payload, intended
         if first is None or last is None:
             return  # nothing readable: the caller stops
@@ -278,11 +290,21 @@ def run_soak_pass(config: ReplayConfig, progress: Progress | None = None) -> Run
     users, frames_per_loop = recording_users(path), count_frames(path)
     with open_recording(path, on_corrupt="skip") as reader:
         scenario = str(reader.header.metadata.get("scenario", "") or "")
-    pacer = Pacer.parse(config.pace)
+    shard = Shard.parse(config.shard) if config.shard else None
+    plan = None
+    if shard is not None:  # the sessions of this shard, each loop (the loop is the window)
+        with open_recording(path, on_corrupt="skip") as reader:
+            plan = plan_of(reader, shard, 0, None, config.pace)
+        plan.start_at_ns = parse_start_at(config.start_at) if config.start_at else None
+    pacer = Pacer.parse(config.pace if plan is None else plan.pace)
     loop, counts, loops = SoakLoop(soak, progress), Counts(), [0]
+    if plan is not None:
+        plan.started_ns = wait_for_start(plan.start_at_ns)
     pacer.start()
+    if plan is not None:
+        align(pacer, plan)
     with GcProbe() as gc_probe:
-        _drive(config, looped_frames(path, pacer, loops), loop, counts)
+        _drive(config, looped_frames(path, pacer, loops, shard), loop, counts)
         loop_ns = time.perf_counter_ns() - loop.started
     sent = counts.sent
     if loop.samples.last_message != sent:
@@ -314,6 +336,7 @@ def run_soak_pass(config: ReplayConfig, progress: Progress | None = None) -> Run
             growth_reason="a soak judges growth by its interval: see soak.rss and soak.heap",
         ),  # its samples are the soak's
         routed_count=counts.routed,
+        shard=plan,
         soak=SoakSummary(
             messages=sent,
             warmup_messages=soak.warmup_messages(sent),

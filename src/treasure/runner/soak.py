@@ -64,6 +64,11 @@ def _soak_target(config: ReplayConfig, soak: SoakConfig, output: Path | None) ->
     target keys its state by what the payload says, which a soak does not rewrite."""
     if soak.until_rss_bytes is not None:
         raise TreasureError("--until watches this process's RSS: not supported with a target")
+    if config.shard:
+        raise TreasureError(
+            "a sharded soak runs in process: a soak against a target repeats the recording's "
+            "payloads whole (give --shard without --target and --transport)"
+        )
     if not (config.spawn or config.target_pid or not config.target):
         raise TreasureError("a soak samples the target's RSS: give --spawn or --target-pid")
     messages = target_messages(soak, config.pace)
