@@ -8,7 +8,9 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
+import warnings
 from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
@@ -30,6 +32,9 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 TREASURE = Path(sys.executable).with_name("treasure")
 SPIN_NS = Spin200us.spend_ns
+RATE = 500.0  # the four-shard run's whole rate (messages/s)
+P50_BOUND, P99_BOUND = 1.02, 1.10  # the merged percentiles, to the spin
+QUIET_CORES = 1.0  # busy cores while four staggered shards measure, when nothing else runs
 
 
 def write_recording(path: Path, users: list[str], gap_ns: int = 1000) -> Path:
@@ -64,6 +69,37 @@ def pooled_histogram_of(shards: list[RunResult]) -> list[tuple[int, int]]:
     return bucket_counts(histogram_of(values))
 
 
+class CpuMeter:
+    """The machine's busy cores over time, from /proc/stat sampled every 50 ms: whether the
+    shards had the two cores to themselves while they measured."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[int, int, int]] = []  # (epoch ns, busy jiffies, all jiffies)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> CpuMeter:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _sample(self) -> None:
+        while not self.stop.wait(0.05):
+            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+            idle = fields[3] + fields[4]  # idle, iowait
+            self.samples.append((time.time_ns(), sum(fields[:8]) - idle, sum(fields[:8])))
+
+    def busy_cores(self, begin_ns: int, end_ns: int) -> float:
+        inside = [sample for sample in self.samples if begin_ns <= sample[0] <= end_ns]
+        if len(inside) < 2:
+            return float("nan")
+        (_, busy0, all0), (_, busy1, all1) = inside[0], inside[-1]
+        return (busy1 - busy0) / max(1, all1 - all0) * (os.cpu_count() or 1)
+
+
 @pytest.fixture
 def quick_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cluster, "START_MARGIN_S", 3.0)
@@ -73,21 +109,20 @@ def quick_start(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_four_shards_on_a_local_cluster_cover_every_frame_and_merge_exactly(
     tmp_path: Path,
 ) -> None:
-    # Replayed at the recorded times, 5 ms apart: consecutive messages mostly belong to
-    # different shards, so the shards' sends are staggered as in one unsharded run (with
-    # rate/N from a shared start, all four would spin for their send at the same instants
-    # and preempt one another on the two cores). Each message: the pacer's last 1 ms spin
-    # and the backend's 200 µs, so rarely more than one shard is busy at a time.
-    recording = write_recording(
-        tmp_path / "r.trec", [f"user-{k}" for k in range(48)], gap_ns=5_000_000
-    )
+    # rate:500/s over four shards: each sends at 125/s, shard i from i/R after the shared
+    # start, so that together they send one message every 2 ms, never two at once. Each
+    # message keeps a shard busy ~1.2 ms (the pacer's last 1 ms spin, the backend's 200 µs):
+    # no two shards are busy together, and none waits long enough between its own sends
+    # (8 ms) for its caches to go cold the way a 20 ms wait does (p50 +2 % measured).
+    recording = write_recording(tmp_path / "r.trec", [f"user-{k}" for k in range(48)])
     frames = 48 * 49 // 2
     config = ReplayConfig(
         backend="tests.groundtruth.timing:Spin200us", recording=str(recording), warmup=0,
-        shards=4, pace="original",
+        shards=4, pace=f"rate:{RATE:g}/s",
     )  # fmt: skip
 
-    merged = run_sharded(config, tmp_path / "run.artefacts")
+    with CpuMeter() as meter:
+        merged = run_sharded(config, tmp_path / "run.artefacts")
 
     parts = [load(tmp_path / f"run.artefacts/shards/shard-{i}-of-4.json") for i in range(4)]
     runs = [part for part in parts if isinstance(part, RunResult)]
@@ -95,17 +130,31 @@ def test_four_shards_on_a_local_cluster_cover_every_frame_and_merge_exactly(
     for index, run in enumerate(runs):  # each shard routed exactly its own frames
         assert run.routed_digest == expected_digest(recording, Shard(index, 4))
         assert run.shard is not None
-        assert run.shard.pace == "original"
+        assert run.shard.pace == f"rate:{RATE / 4:g}/s"
+        assert run.shard.offset_ns == round(index * 1e9 / RATE)  # staggered by 1/R
     assert sum(run.messages for run in runs) == merged.messages == merged.routed_count == frames
     assert merged.latency is not None
     assert bucket_counts(decode_histogram(merged.latency.hdr)) == pooled_histogram_of(runs)
-    assert SPIN_NS <= merged.latency.uncorrected.p50 <= SPIN_NS * 1.02
-    # The p99 is the shards' own measure of the spin's tail, not the merge's: with four shards
-    # on two cores the timing window's 2-3 µs per call and scheduling jitter read it 2-9 %
-    # over the spin on a quiet machine (measured), so it is bounded at a quarter; the merge
-    # itself is exact (the bucket equality above)
-    assert SPIN_NS <= merged.latency.uncorrected.p99 <= SPIN_NS * 1.25
+    assert SPIN_NS <= merged.latency.uncorrected.p50 <= SPIN_NS * P50_BOUND
+    # The p99 is the shards' own measure of the spin's tail, not the merge's (that is exact:
+    # the bucket equality above). Staggered, the shards keep 0.6 of a core busy; when other
+    # work shares the two cores, a preemption inside 1 % of the 200 µs windows sets the p99
+    # of any run, sharded or not (1.3x-60x the spin measured for one unsharded process while
+    # other jobs kept 1.6-2 cores busy), so it is held to its bound on a quiet machine only
     assert merged.shards is not None
+    begin = min(run.started_ns for run in merged.shards.runs)
+    busy = meter.busy_cores(begin, begin + merged.duration_ns)
+    p50, p99 = merged.latency.uncorrected.p50, merged.latency.uncorrected.p99
+    assert p99 >= SPIN_NS
+    if busy <= QUIET_CORES:
+        assert p99 <= SPIN_NS * P99_BOUND, f"{busy:.2f} cores busy"
+    else:
+        warnings.warn(
+            f"p99 {p99 / SPIN_NS:.4f}x the spin (p50 {p50 / SPIN_NS:.4f}x) "
+            f"not held to {P99_BOUND}x: other work kept {busy:.2f} cores busy while the shards "
+            "measured",
+            stacklevel=1,
+        )
     assert merged.shards.start_at_ns is not None
     assert all(run.lateness_ns is not None for run in merged.shards.runs)
     assert len({run.host for run in merged.shards.runs}) == 1
@@ -145,12 +194,19 @@ def test_on_a_running_cluster_a_shard_that_dies_and_one_that_hangs_keep_the_othe
         writer.write(31, dies, b"abort")
         writer.write(32, hangs, b"hang")
     with dask_distributed().LocalCluster(
-        n_workers=2, threads_per_worker=2, host="127.0.0.1", dashboard_address=None,
+        n_workers=2,
+        threads_per_worker=2,
+        host="127.0.0.1",
+        dashboard_address=None,
         silence_logs=logging.CRITICAL,
     ) as scheduler:  # a cluster already running
         config = ReplayConfig(
-            backend="tests.integration.test_cluster:DiesOrHangs", recording=str(recording),
-            warmup=0, shards=3, pass_timeout_s=8, cluster=scheduler.scheduler_address,
+            backend="tests.integration.test_cluster:DiesOrHangs",
+            recording=str(recording),
+            warmup=0,
+            shards=3,
+            pass_timeout_s=8,
+            cluster=scheduler.scheduler_address,
         )
         with pytest.raises(ClusterError) as failed:
             run_sharded(config, tmp_path / "run.artefacts")
@@ -199,11 +255,25 @@ def test_an_indexed_job_of_auto_shards_then_merge(tmp_path: Path) -> None:
     start_at = time.time() + 8  # the pods' shared start: after every process has booted
     replays = [
         subprocess.Popen(
-            [str(TREASURE), "replay", str(recording), "-b", "pyyaml-stream", "--warmup", "5",
-             "--shard", f"auto/{count}", "--start-at", f"{start_at:.6f}",
-             "-o", str(tmp_path / f"shard-{index}.json")],
-            env={**os.environ, JOB_INDEX_VARIABLE: str(index)}, cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                str(TREASURE),
+                "replay",
+                str(recording),
+                "-b",
+                "pyyaml-stream",
+                "--warmup",
+                "5",
+                "--shard",
+                f"auto/{count}",
+                "--start-at",
+                f"{start_at:.6f}",
+                "-o",
+                str(tmp_path / f"shard-{index}.json"),
+            ],
+            env={**os.environ, JOB_INDEX_VARIABLE: str(index)},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         for index in range(count)
     ]

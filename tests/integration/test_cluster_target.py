@@ -79,8 +79,9 @@ def test_shards_of_a_replay_against_one_live_target_merge_exactly(
     assert merged.latency is not None
     assert merged.latency.corrected is not None
     assert bucket_counts(decode_histogram(merged.latency.hdr)) == pooled_histogram_of(runs)
-    assert merged.latency.uncorrected.max == max(run.latency.uncorrected.max for run in runs
-                                                 if run.latency is not None)
+    assert merged.latency.uncorrected.max == max(
+        run.latency.uncorrected.max for run in runs if run.latency is not None
+    )
     assert merged.shards is not None
     assert [run.target_rss_peak_bytes is not None for run in merged.shards.runs] == [True] * count
     assert all(run.lateness_ns is not None for run in merged.shards.runs)
