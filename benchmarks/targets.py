@@ -28,6 +28,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from treasure.errors import TargetError
 from treasure.parsers import available_names
 from treasure.results import CompareResult, ReplayConfig, TargetFigures
 from treasure.runner.compare import run_compare
@@ -76,19 +77,27 @@ def sender_table(
     plans = [("native", rate) for rate in rates] if native_sender_path() else []
     realtime = "-"
     plans += [("python", rate) for rate in python_rates]
+    ended: list[str] = []  # runs that ended on a failure: what their row measured is partial
     for sender, rate in plans:
         sock = scratch / f"{sender}-{rate}.sock"
-        figures = run_target(
-            TargetRun(
-                recording=recording,
-                target=f"unix:{sock}",
-                pace=f"steps:{rate}/s:{seconds}s",
-                connections=2,
-                spawn=command.format(sock=sock),
-                sender=sender,  # type: ignore[arg-type]
-                artefact_dir=scratch,
+        try:
+            figures = run_target(
+                TargetRun(
+                    recording=recording,
+                    target=f"unix:{sock}",
+                    pace=f"steps:{rate}/s:{seconds}s",
+                    connections=2,
+                    spawn=command.format(sock=sock),
+                    sender=sender,  # type: ignore[arg-type]
+                    artefact_dir=scratch,
+                )
             )
-        )
+        except TargetError as exc:
+            table.add_row(sender, f"{rate:,}/s", *(["not measured"] + ["-"] * 7))
+            ended.append(f"{sender} at {rate:,}/s: {exc}")
+            continue
+        if figures.failure:
+            ended.append(f"{sender} at {rate:,}/s: {figures.failure}")
         error, corrected = figures.schedule_error, figures.latency_corrected
         if sender == "native" and figures.timeline is not None:
             realtime = "yes" if figures.timeline.realtime_sender else "no (not permitted)"
@@ -107,6 +116,7 @@ def sender_table(
     table.caption = (
         f"send error: actual - intended send time (the schedule's own accuracy); load average "
         f"{os.getloadavg()[0]:.1f} at the end; native sender threads real-time: {realtime}"
+        + "".join(f"\nended early, {line}" for line in ended)
     )
     return table
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from tests.conftest import EVENT_MESSAGE, MakeRecording
@@ -99,6 +101,42 @@ def test_native_sender_ends_a_run_whose_target_died(
     assert 0 < figures.answered <= figures.sent < figures.scheduled == 2000
     assert figures.sent == figures.answered + figures.timeouts + figures.lost
     assert figures.unsent == 2000 - figures.sent
+    assert_timeline_accounts_for(figures)
+
+
+@pytest.mark.parametrize("sender", ["native", "python"])
+def test_a_sender_stops_at_a_bound_when_the_target_falls_behind(
+    sender: Literal["native", "python"], tmp_path: Path, make_recording: MakeRecording
+) -> None:
+    # given a target that answers every message, but far slower than the 200,000/s asked
+    server = native_server_path()
+    socket_path = tmp_path / "slow.sock"
+    spawn = (
+        f"{server} --backend rust-serde --unix {socket_path}"
+        if server is not None
+        else serve_command("rust-serde", "--unix", str(socket_path))
+    )
+    started = time.monotonic()
+    figures = run_target(
+        TargetRun(
+            recording=make_recording([EVENT_MESSAGE] * 100),
+            target=f"unix:{socket_path}",
+            pace="steps:200000/s:0.5s",
+            reply_timeout_s=2.0,
+            spawn=spawn,
+            sender=sender,
+            artefact_dir=tmp_path,
+        )
+    )
+    elapsed = time.monotonic() - started
+    # then sending stopped one reply timeout past the schedule's end, not when all was sent
+    assert "fell behind the schedule" in figures.failure
+    assert figures.scheduled == 100_000
+    assert 0 < figures.sent < figures.scheduled
+    assert figures.unsent == figures.scheduled - figures.sent
+    # and what was sent was answered: the target was slow, never silent
+    assert figures.answered == figures.sent
+    assert elapsed < 0.5 + 2.0 + 15.0  # schedule, reply timeout, start-up and the drain
     assert_timeline_accounts_for(figures)
 
 

@@ -233,8 +233,19 @@ fn write_all(
     // from a write the target's full socket held back until the writer is on time again
     let mut held_back = false;
     let mut last_write = 0u64;
+    // a target slower than the schedule is not waited for without end: sending stops one
+    // reply timeout past the schedule's last send, and the rest is counted unsent
+    let give_up_ns = shared.offsets.last().copied().unwrap_or(0) + shared.reply_timeout_ns;
     while position < count && !progress.dead.load(Ordering::Acquire) {
         let now = elapsed_ns(start);
+        if now > give_up_ns {
+            let seconds = shared.reply_timeout_ns as f64 / 1e9;
+            totals.failures.push(format!(
+                "the target fell behind the schedule: sending stopped {seconds} s (the reply \
+                 timeout) past the schedule's end, the messages not sent by then are unsent"
+            ));
+            break;
+        }
         // at least the window between two writes: messages due meanwhile share one write
         let wake = shared.offsets[k + position * step].max(last_write + shared.batch_window_ns);
         if wake > now {

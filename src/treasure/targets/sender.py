@@ -26,6 +26,7 @@ from treasure.targets.address import Address, Framing
 ROUTED, ERROR, TIMED_OUT, LOST = 1, 2, 3, 4
 POLL_S = 0.05  # how often a waiting reader looks at the stop flag and the reply timeout
 SLEEP_SLACK_NS = 200_000  # wake this early: sleeps overshoot, the batch catches up
+MAX_BATCH = 1024  # frames in one write: a slow target holds one back for a bounded time
 
 
 @dataclass
@@ -95,16 +96,27 @@ class StreamConnection:
         clock, start, offsets = time.perf_counter_ns, self.outcomes.start_ns, self.outcomes.offsets
         actual, pending, indices = self.outcomes.actual, self.pending, self.indices
         position, count = 0, len(indices)
+        # a target slower than the schedule is not waited for without end (as the native
+        # sender): sending stops one reply timeout past the last send, the rest unsent
+        give_up = start + (offsets[-1] if len(offsets) else 0) + self.reply_timeout_ns
         try:
             while position < count and not (self.stop.is_set() or self.dead.is_set()):
                 now = clock()
+                if now > give_up:
+                    self.outcomes.fail(
+                        "the target fell behind the schedule: sending stopped "
+                        f"{self.reply_timeout_ns / 1e9:g} s (the reply timeout) past the "
+                        "schedule's end, the messages not sent by then are unsent"
+                    )
+                    break
                 due = start + offsets[indices[position]]
                 if due > now:
                     if due - now > SLEEP_SLACK_NS:
                         time.sleep((due - now - SLEEP_SLACK_NS) / 1e9)
                     continue
                 frames = []
-                while position < count and start + offsets[indices[position]] <= now:
+                batch_end = min(count, position + MAX_BATCH)  # give_up is read between
+                while position < batch_end and start + offsets[indices[position]] <= now:
                     index = indices[position]
                     frames.append(self.frame(index))
                     actual[index] = now
