@@ -1,14 +1,16 @@
 """treasure: replay captured event traffic through YAML parser backends and measure it.
 
-`treasure.replay(...)` and `treasure.compare(...)` are the library API (`treasure.api`);
-they are imported on first use, so that `import treasure` stays light for every process.
+`treasure.replay(...)`, `treasure.compare(...)`, `treasure.soak(...)` and
+`treasure.sweep(...)` are the library API (`treasure.api`); they are imported on first use,
+so that `import treasure` stays light for every process.
 """
 
 from typing import Any
 
 from treasure._version import __version__
 
-_API = ("replay", "compare", "ReplayConfig", "RunResult", "CompareResult", "load")
+_API = ("replay", "compare", "soak", "sweep", "ReplayConfig", "RunResult", "CompareResult",
+        "SoakConfig", "SweepResult", "load")  # fmt: skip
 
 __all__ = ["__version__", *_API]
 

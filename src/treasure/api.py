@@ -3,6 +3,8 @@
     import treasure
     run = treasure.replay("recordings/smoke.trec", "pyyaml-stream", limit=500)
     both = treasure.compare("recordings/smoke.trec", ["pyyaml-dom", "pyyaml-stream"])
+    leak = treasure.soak("recordings/smoke.trec", "pyyaml-dom", messages=20_000)
+    knees = treasure.sweep("recordings/smoke.trec", "pyyaml-dom", users=[5, 10, 15, 20])
 
 Keyword options are ReplayConfig's fields (its defaults and checks hold: a bad value
 raises ConfigError); `output` saves the result there, its artefacts beside it.
@@ -10,14 +12,26 @@ raises ConfigError); `output` saves the result there, its artefacts beside it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from treasure.errors import ConfigError
+from treasure.growth.soak import DEFAULT_RESOLUTION_BYTES, DEFAULT_WARMUP, SoakConfig
+from treasure.growth.sweep import SweepPoint, SweepResult
+from treasure.growth.sweep import save as save_sweep
 from treasure.passes.launch import PassProgress
+from treasure.quantities import Unit, parse_quantity
 from treasure.results import CompareResult, ReplayConfig, RunResult, save
 from treasure.runner.compare import DEFAULT_BASELINE, run_compare
 from treasure.runner.replay import artefacts_beside, run_replay
+from treasure.runner.soak import run_soak
+from treasure.runner.sweep import (
+    DEFAULT_SWEEP_HEAP_MESSAGES,
+    PointDone,
+    PointStarted,
+    run_sweep,
+)
 
 DEFAULT_BACKEND = "pyyaml-dom"
 
@@ -88,4 +102,94 @@ def compare(
     return result
 
 
-__all__ = ["CompareResult", "ReplayConfig", "RunResult", "compare", "replay"]
+def soak(
+    recording: str | Path | None = None,
+    backend: str = DEFAULT_BACKEND,
+    *,
+    messages: int | None = None,
+    duration_s: float | None = None,
+    warmup: str | int = DEFAULT_WARMUP,
+    until_rss: int | str | None = None,
+    resolution_bytes: float = DEFAULT_RESOLUTION_BYTES,
+    sample_every: int | None = None,
+    seed: int = 0,
+    config: ReplayConfig | None = None,
+    output: str | Path | None = None,
+    progress: PassProgress | None = None,
+    **options: Any,
+) -> RunResult:
+    """One backend (or a live target: `target=`, `transport=`) soaked for `messages` or
+    `duration_s`; `result.soak` holds the samples, the growth per message with its interval
+    and the verdict. `warmup` (N messages or "N%") is left out of the fit; `until_rss`
+    (bytes, or "2GiB") stops the run once the measured process's RSS passes it, the result
+    kept with verdict "stopped". The other keyword options are ReplayConfig's."""
+    if config is None:
+        limit = _bytes_option(until_rss, "until")
+        plan = SoakConfig(
+            messages=messages, duration_s=duration_s, warmup=str(warmup), until_rss_bytes=limit,
+            resolution_bytes=resolution_bytes, sample_every=sample_every, seed=seed,
+        )  # fmt: skip
+        config = _config(recording, backend, None, {"warmup": 0, **options, "soak": plan})
+    elif recording is not None or options or messages is not None or duration_s is not None:
+        raise TypeError("give either a config or a recording with options, not both")
+    out = Path(output) if output is not None else None
+    return run_soak(config, output=out, progress=progress)
+
+
+def _bytes_option(value: int | str | None, field: str) -> int | None:
+    if value is None or isinstance(value, int):
+        return value
+    try:
+        return int(parse_quantity(value, Unit.BYTES))
+    except ValueError as exc:
+        raise ConfigError(field, f"{value!r}: {exc}") from None
+
+
+def sweep(
+    recording: str | Path | None = None,
+    backend: str = DEFAULT_BACKEND,
+    *,
+    users: Sequence[int] = (),
+    rates: Sequence[int] = (),
+    config: ReplayConfig | None = None,
+    output: str | Path | None = None,
+    progress: PassProgress | None = None,
+    on_point: PointStarted | None = None,
+    on_result: PointDone | None = None,
+    **options: Any,
+) -> SweepResult:
+    """One run per user count (in process, with the heap pass) or per rate (against a live
+    target: `target=` or `transport=`), then each figure's knee. With `output`, the file
+    holds every finished point as soon as it is done (`complete` is False until the last);
+    `on_result` gets the sweep so far after each point. The other keyword options are
+    ReplayConfig's; `heap_messages` defaults to what the sweep needs (200)."""
+    if config is None:
+        options = {"heap_messages": DEFAULT_SWEEP_HEAP_MESSAGES, **options}
+    template = _config(recording, backend, config, options)
+    out = Path(output) if output is not None else None
+
+    def done(partial: SweepResult, point: SweepPoint) -> None:
+        if out is not None:
+            save_sweep(partial, out)
+        if on_result is not None:
+            on_result(partial, point)
+
+    result = run_sweep(
+        template, users, rates=rates, progress=progress, on_point=on_point, on_result=done
+    )
+    if out is not None:
+        save_sweep(result, out)
+    return result
+
+
+__all__ = [
+    "CompareResult",
+    "ReplayConfig",
+    "RunResult",
+    "SoakConfig",
+    "SweepResult",
+    "compare",
+    "replay",
+    "soak",
+    "sweep",
+]

@@ -9,6 +9,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from treasure import api
 from treasure.cli._options import console, existing_file, json_option, output_option
 from treasure.cli._replay_options import (
     PassProgressBar,
@@ -22,7 +23,6 @@ from treasure.quantities import Unit, parse_quantity
 from treasure.report.soak import render_soak
 from treasure.report.terminal import render_run
 from treasure.results import RunResult
-from treasure.runner.soak import run_soak
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)\s*$")
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
@@ -84,7 +84,7 @@ def _bytes(ctx: click.Context, param: click.Parameter, value: str) -> float:
     "--until",
     callback=_until,
     metavar="rss:SIZE",
-    help="Stop cleanly once the process's RSS passes SIZE (e.g. rss:2GiB).",
+    help="Stop cleanly once the soaked process's RSS (a target's: needs its pid) passes SIZE.",
 )
 @click.option(
     "--resolution",
@@ -151,7 +151,11 @@ def command(recording: Path, output: Path | None, as_json: bool, **options: Any)
         {**{k: options.pop(k) for k in _PASSED}, "soak": _soak(options)},
     )  # fmt: skip
     with PassProgressBar(enabled=not as_json) as bar:
-        result = run_soak(config, output=output, progress=bar.update)
+        try:
+            result = api.soak(config=config, output=output, progress=bar.update)
+        except ConfigError as exc:  # refused before anything ran
+            flag = _OPTION.get(exc.field, f"--{exc.field}")
+            raise click.BadParameter(exc.problem, param_hint=f"'{flag}'") from exc
     save_and_show(result, output, as_json, render_soak_run)
     if result.soak is not None and result.soak.stop_reason:
         if not as_json:

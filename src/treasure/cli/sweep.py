@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from treasure import api
 from treasure.cli._options import (
     _writable_output,
     console,
@@ -23,10 +24,10 @@ from treasure.cli._replay_options import (
     make_config,
 )
 from treasure.errors import ConfigError, TargetError
-from treasure.growth.sweep import SweepPoint, SweepResult, save, to_json
+from treasure.growth.sweep import SweepPoint, SweepResult, to_json
 from treasure.report.sweep import point_line
 from treasure.report.terminal import render
-from treasure.runner.sweep import DEFAULT_SWEEP_HEAP_MESSAGES, PointPlan, run_sweep, sweep_axis
+from treasure.runner.sweep import DEFAULT_SWEEP_HEAP_MESSAGES, PointPlan, sweep_axis
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_BACKEND = "pyyaml-dom"
@@ -128,13 +129,11 @@ def command(
     def done(partial: SweepResult, point: SweepPoint) -> None:
         progress.stop()
         click.echo(point_line(partial, point), err=True)
-        if output is not None:
-            save(partial, output)
 
     try:
-        result = run_sweep(
-            config, users, rates=rates, progress=progress.update, on_point=progress.start,
-            on_result=done,
+        result = api.sweep(
+            config=config, users=users, rates=rates, output=output, progress=progress.update,
+            on_point=progress.start, on_result=done,
         )  # fmt: skip
     finally:
         progress.stop()
@@ -167,8 +166,7 @@ class _PointProgress:
 
 
 def _finish(result: SweepResult, output: Path | None, html: Path | None, as_json: bool) -> None:
-    if output is not None:
-        save(result, output)
+    """The sweep as JSON or tables (the library saved it to `output`), and the HTML."""
     if html is not None:
         from treasure.report.html import render_html
 

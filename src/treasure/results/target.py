@@ -22,6 +22,10 @@ class TargetProcess(msgspec.Struct, kw_only=True):
     cpu_share: float = 0.0  # cpu_seconds / wall seconds: 1.0 is one core busy
     exit_code: int | None = None  # when it ended during the run, or when stopped (spawned)
     samples: list[tuple[int, int, int]] = []  # [ms since start, replies answered, rss bytes]
+    # `--until rss:SIZE` against the target: the limit, and the sample that passed it
+    until_rss_bytes: int | None = None
+    stopped_at_request: int | None = None  # replies answered when its RSS passed the limit
+    stopped_at_rss_bytes: int | None = None
 
 
 class TargetFigures(msgspec.Struct, kw_only=True):

@@ -80,6 +80,7 @@ def run_served(
                 artefact_dir=artefact_dir,
                 plan=plan,
                 start_at_ns=start_at_ns,
+                until_rss_bytes=config.soak.until_rss_bytes if config.soak else None,
             )
         )
     result = as_run_result(config, figures)

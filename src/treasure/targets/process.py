@@ -120,9 +120,10 @@ def thinning(samples: list[Any]) -> int:
 
 
 class ProcessSampler:
-    """RSS and CPU of one process every SAMPLE_S, against the replies answered so far."""
+    """RSS and CPU of one process every SAMPLE_S, against the replies answered so far; with
+    a `limit`, `reached` is set by the first sample whose RSS is at or past it."""
 
-    def __init__(self, pid: int, answered: Callable[[], int]) -> None:
+    def __init__(self, pid: int, answered: Callable[[], int], limit: int | None = None) -> None:
         if not alive(pid):
             raise TreasureError(f"--target-pid {pid}: no such process")
         self.pid = pid
@@ -130,6 +131,9 @@ class ProcessSampler:
         self.samples: list[tuple[int, int, int]] = []
         self.cpu_samples: list[tuple[int, float]] = []  # [ms, CPU seconds since the start]
         self.died = threading.Event()
+        self.limit = limit
+        self.reached = threading.Event()
+        self.reached_at: tuple[int, int] | None = None  # (replies answered, RSS bytes)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.started = time.monotonic()
@@ -146,7 +150,11 @@ class ProcessSampler:
         rss = read_rss(self.pid)
         self.cpu_end = read_cpu_seconds(self.pid)
         self.peak = max(self.peak, read_peak_rss(self.pid), rss)
-        self.samples.append((elapsed_ms, self.answered(), rss))
+        answered = self.answered()
+        self.samples.append((elapsed_ms, answered, rss))
+        if self.limit is not None and rss >= self.limit and self.reached_at is None:
+            self.reached_at = (answered, rss)
+            self.reached.set()
         self.cpu_samples.append((elapsed_ms, round(self.cpu_end - self.cpu_start, 3)))
 
     def _run(self) -> None:
@@ -185,4 +193,7 @@ class ProcessSampler:
             cpu_share=cpu / wall if wall else 0.0,
             exit_code=exit_code,
             samples=samples[::step],
+            until_rss_bytes=self.limit,
+            stopped_at_request=self.reached_at[0] if self.reached_at else None,
+            stopped_at_rss_bytes=self.reached_at[1] if self.reached_at else None,
         )

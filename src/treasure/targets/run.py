@@ -49,6 +49,10 @@ class TargetRun:
     # staggered share of the schedule, after the start shared with the other shards
     plan: ShardPlan | None = None
     start_at_ns: int | None = None
+    # stop sending once the target's RSS (sampled every 50 ms) passes this; the replies to
+    # what was sent are still read. Needs the target's pid, and the Python sender (the
+    # native one runs its schedule to the end).
+    until_rss_bytes: int | None = None
 
 
 def read_payloads(path: Path, limit: int | None) -> tuple[list[bytes], list[int]]:
@@ -105,6 +109,8 @@ def run_target(run: TargetRun) -> TargetFigures:
         raise TreasureError("--connections must be at least 1")
     if run.spawn and run.target_pid is not None:
         raise TreasureError("give --spawn or --target-pid, not both")
+    if run.until_rss_bytes is not None and not (run.spawn or run.target_pid):
+        raise TreasureError("--until rss: reads the target's RSS: give --spawn or --target-pid")
     if run.plan is not None:  # run.pace is the shard's own (rate/N of the run's rate)
         warm, payloads, timestamps = read_shard(run, run.plan)
         offsets = shard_schedule(run.plan, timestamps)
@@ -189,9 +195,14 @@ def _send_sampled(
     pid: int | None,
 ) -> None:
     stop = threading.Event()
+    # halt: send no more, read the replies to what was sent; an HTTP connection always
+    # reads its request's reply before it looks at its stop flag, so one flag serves both
+    halt = stop if address.transport == "http" else threading.Event()
     live: list[Outcomes | Replies] = []  # the sender's running count of replies
-    sampler = ProcessSampler(pid, lambda: _replies_so_far(live)) if pid else None
-    watcher = _watch(sampler, stop) if sampler else None
+    sampler = (
+        ProcessSampler(pid, lambda: _replies_so_far(live), run.until_rss_bytes) if pid else None
+    )
+    watcher = _watch(sampler, stop, halt) if sampler else None
     outcomes: Outcomes | None = None
     try:
         if sender == "native":
@@ -205,7 +216,7 @@ def _send_sampled(
                 on_replies=live.append,
             )
         else:
-            outcomes = _send_python(run, address, payloads, offsets, stop, live)
+            outcomes = _send_python(run, address, payloads, offsets, stop, halt, live)
     finally:
         if sampler is not None:
             sampler.finish()  # before summarising: the target's figures end with the send
@@ -236,6 +247,7 @@ def _send_python(
     payloads: list[bytes],
     offsets: array[int],
     stop: threading.Event,
+    halt: threading.Event,
     progress: list[Outcomes | Replies],
 ) -> Outcomes:
     if address.transport == "http":
@@ -256,18 +268,24 @@ def _send_python(
         connections=run.connections,
         reply_timeout_s=run.reply_timeout_s,
         stop=stop,
+        halt=halt,
         on_outcomes=progress.append,
         closed=run.pace == "max",
     )
 
 
-def _watch(sampler: ProcessSampler, stop: threading.Event) -> threading.Thread:
-    """Stop the send as soon as the sampled target dies: no waiting for timeouts."""
+def _watch(
+    sampler: ProcessSampler, stop: threading.Event, halt: threading.Event
+) -> threading.Thread:
+    """Stop the send as soon as the sampled target dies: no waiting for timeouts; halt it
+    (the replies to what was sent still read) once the target's RSS passed --until."""
 
     def watch() -> None:
         while not stop.wait(0.05):
             if sampler.died.is_set():
                 stop.set()
+            if sampler.reached.is_set():
+                halt.set()
 
     thread = threading.Thread(target=watch, daemon=True)
     sampler.start()
@@ -276,10 +294,12 @@ def _watch(sampler: ProcessSampler, stop: threading.Event) -> threading.Thread:
 
 
 def _choose_sender(run: TargetRun, address: Address) -> str:
-    if run.sender == "python":
-        return "python"
+    if run.sender == "python" or (run.sender == "auto" and run.until_rss_bytes is not None):
+        return "python"  # only the Python senders can stop mid-schedule
     usable = address.transport != "http" and run.framing == "length" and run.pace != "max"
     if run.sender == "native":
+        if run.until_rss_bytes is not None:
+            raise TreasureError("the native sender cannot stop at --until: use the Python one")
         if not usable:
             raise TreasureError(
                 "the native sender speaks length-prefixed unix/tcp on an open-model pace only"

@@ -72,6 +72,7 @@ class StreamConnection:
         outcomes: Outcomes,
         stop: threading.Event,
         reply_timeout_s: float,
+        halt: threading.Event | None = None,
     ) -> None:
         self.sock = sock
         self.framing = framing
@@ -79,6 +80,7 @@ class StreamConnection:
         self.payloads = payloads
         self.outcomes = outcomes
         self.stop = stop
+        self.halt = halt or threading.Event()  # send no more; what was sent is still read
         self.reply_timeout_ns = int(reply_timeout_s * 1e9)
         self.pending: deque[int] = deque()
         self.writer_done = threading.Event()
@@ -100,7 +102,9 @@ class StreamConnection:
         # sender): sending stops one reply timeout past the last send, the rest unsent
         give_up = start + (offsets[-1] if len(offsets) else 0) + self.reply_timeout_ns
         try:
-            while position < count and not (self.stop.is_set() or self.dead.is_set()):
+            while position < count and not (
+                self.stop.is_set() or self.halt.is_set() or self.dead.is_set()
+            ):
                 now = clock()
                 if now > give_up:
                     self.outcomes.fail(
@@ -137,7 +141,7 @@ class StreamConnection:
         self.sock.settimeout(self.reply_timeout_ns / 1e9)
         try:
             for index in self.indices:
-                if self.stop.is_set():
+                if self.stop.is_set() or self.halt.is_set():
                     return
                 actual[index] = clock()
                 self.pending.append(index)
@@ -262,11 +266,13 @@ def send_stream(
     connections: int = 1,
     reply_timeout_s: float = 5.0,
     stop: threading.Event | None = None,
+    halt: threading.Event | None = None,
     on_outcomes: Callable[[Outcomes], None] | None = None,
     closed: bool = False,
 ) -> Outcomes:
     """Send the schedule; returns when every message is answered or given up on. `closed`:
-    ignore the schedule, each connection sending its next message on the last reply."""
+    ignore the schedule, each connection sending its next message on the last reply.
+    `stop` ends the send at once; `halt` sends no more but reads the replies still due."""
     outcomes = Outcomes(offsets)
     if on_outcomes is not None:
         on_outcomes(outcomes)  # a sampler reads answered() while the run goes
@@ -281,6 +287,7 @@ def send_stream(
             outcomes,
             stop,
             reply_timeout_s,
+            halt,
         )
         for k, sock in enumerate(sockets)
         if sock is not None
