@@ -203,6 +203,10 @@ def _limit(found: Metric, value: object, context: str) -> Limit:
         allowed = parse_quantity(value, found.unit)
     except ValueError as exc:
         raise BudgetError(f"{context}: {exc}") from None
+    if found.minimum and allowed <= 0:
+        raise BudgetError(
+            f"{context}: a budget that cannot fail: {found.name} is a lower limit, never below 0"
+        )
     if allowed == 0 and not found.zero_ok:
         raise BudgetError(f"{context}: 0 can never hold for {found.name} ({found.title})")
     if found.ceiling is not None and allowed >= found.ceiling:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from treasure.errors import BudgetError
+from treasure.growth.knee import Knee
 from treasure.growth.slope import GrowthEstimate
+from treasure.growth.sweep import Axis, SweepResult, measured_pairs, metric_name
 from treasure.quantities import Unit
 from treasure.results import Distribution, HeapSummary, RunResult, TargetProcess
 
@@ -29,6 +33,14 @@ class Metric:
     zero_ok: bool = True  # False: a budget of 0 can never hold (every message takes time)
     ceiling: float | None = None  # the figure can never exceed it: a budget there cannot fail
     flat_ok: bool = False  # a budget may be "flat" (growth_per_message): judged by its verdict
+    # a sweep's figure (`treasure sweep`): read from the SweepResult with how it was read;
+    # a run's budgets do not apply to a sweep, nor a sweep's to a run
+    read_sweep: Callable[[SweepResult], tuple[float, str]] | None = None
+    minimum: bool = False  # a lower limit: the figure must be at least the budget
+
+    @property
+    def applies_to(self) -> Literal["run", "sweep"]:
+        return "sweep" if self.read_sweep is not None else "run"
 
 
 STATS = ("p50", "p90", "p99", "max", "mean")
@@ -169,6 +181,82 @@ def judge_growth(run: RunResult, allowed: float, flat: bool) -> tuple[bool, floa
     return growth.high <= allowed, allowed, how
 
 
+# --- sweeps ---------------------------------------------------------------------------------
+# A sweep is gated on where its cost bends and on its steepest step between neighbouring
+# points. A knee budget needs a knee: "linear throughout" or "too few points" is not
+# measured (the knee, if any, lies beyond the points or between too few of them).
+
+AXIS_WORDS = {"users": "users", "rate": "msg/s"}
+
+
+def _not_a_run(run: RunResult) -> float:
+    raise Unmeasured("a sweep's figure: gate the result of `treasure sweep`")
+
+
+def _knee_words(knee: Knee, sweep: SweepResult) -> str:
+    if knee.verdict == "knee" and knee.knee_at is not None:
+        return f"knee at {knee.knee_at:,.0f} {AXIS_WORDS[sweep.axis]}"
+    if knee.verdict == "linear throughout":
+        last = max((x for x, _ in measured_pairs(sweep, knee.metric)), default=0)
+        return f"linear throughout, up to {last:,} {AXIS_WORDS[sweep.axis]}"
+    return f"{knee.verdict} ({knee.points} measured)"
+
+
+def _on_axis(sweep: SweepResult, axis: Axis) -> None:
+    if sweep.axis != axis:
+        raise Unmeasured(f"a budget on a sweep over {axis}, and this sweep is over {sweep.axis}")
+
+
+def _earliest_knee(axis: Axis) -> Callable[[SweepResult], tuple[float, str]]:
+    def read(sweep: SweepResult) -> tuple[float, str]:
+        _on_axis(sweep, axis)
+        verdicts = "; ".join(
+            f"{metric_name(knee.metric)}: {_knee_words(knee, sweep)}" for knee in sweep.knees
+        )
+        found = [knee for knee in sweep.knees if knee.verdict == "knee" and knee.knee_at]
+        if not found:
+            raise Unmeasured(f"no knee found to hold the budget to ({verdicts or 'no figure'})")
+        earliest = min(found, key=lambda knee: knee.knee_at or 0.0)
+        return earliest.knee_at or 0.0, f"earliest of {verdicts}"
+
+    return read
+
+
+def _steepest_step(field: str) -> Callable[[SweepResult], tuple[float, str]]:
+    """The largest rise per user between neighbouring measured points."""
+
+    def read(sweep: SweepResult) -> tuple[float, str]:
+        _on_axis(sweep, "users")
+        pairs = sorted(measured_pairs(sweep, field))
+        steps = [
+            ((y2 - y1) / (x2 - x1), x1, x2)
+            for (x1, y1), (x2, y2) in itertools.pairwise(pairs)
+            if x2 > x1
+        ]
+        if not steps:
+            raise Unmeasured(
+                f"{metric_name(field)} measured at {len({x for x, _ in pairs})} distinct user "
+                "counts: a step needs 2"
+            )
+        rise, x1, x2 = max(steps)
+        return rise, f"{metric_name(field)} from {x1:,} to {x2:,} users, steepest of {len(steps)}"
+
+    return read
+
+
+def _sweep_metrics() -> list[Metric]:
+    return [
+        Metric("knee_users_min", Unit.COUNT, "knee of cost per user (at least, in users)",
+               _not_a_run, read_sweep=_earliest_knee("users"), minimum=True),
+        Metric("knee_rate_min", Unit.COUNT, "knee of cost per msg/s (at least, in msg/s)",
+               _not_a_run, read_sweep=_earliest_knee("rate"), minimum=True),
+        Metric("step_heap_per_user", Unit.BYTES, "run peak heap per user, steepest step",
+               _not_a_run, read_sweep=_steepest_step("peak_heap_bytes")),
+        Metric("step_rss_per_user", Unit.BYTES, "peak RSS per user, steepest step",
+               _not_a_run, read_sweep=_steepest_step("rss_peak_bytes")),
+    ]  # fmt: skip
+
+
 def _build_metrics() -> dict[str, Metric]:
     metrics: list[Metric] = []
     for attr, word, unit in (
@@ -256,6 +344,7 @@ def _build_metrics() -> dict[str, Metric]:
             _target_reader(_target_growth),
         ),
     ]
+    metrics += _sweep_metrics()
     return {metric.name: metric for metric in metrics}
 
 

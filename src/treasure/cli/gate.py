@@ -18,6 +18,7 @@ from treasure.cli._options import console, existing_file, json_option
 from treasure.errors import BudgetError, ExitCode
 from treasure.gate import GateReport, Status, run_gate
 from treasure.gate.render import junit_xml, markdown
+from treasure.growth.sweep import load_any
 from treasure.quantities import Unit, format_quantity, parse_quantity
 from treasure.results import load
 
@@ -28,7 +29,11 @@ METRICS_HELP = (
     "  peak_heap_at_users                                     bytes\n"
     "  latency_STAT latency_corrected_STAT (and _p999)        time\n"
     "  gc_per_1k gc_pause_p99 gc_pause_max                    count, time\n"
-    "  error_rate rss_growth_per_message rss_peak             %, bytes"
+    "  error_rate rss_growth_per_message rss_peak             %, bytes\n"
+    "  growth_per_message (a soak)                            bytes, or \"flat\"\n"
+    "\b\nOf a sweep (treasure sweep), each judged on the whole sweep:\n"
+    "  knee_users_min knee_rate_min (lower limits)            users, msg/s\n"
+    "  step_heap_per_user step_rss_per_user                   bytes per user"
 )
 _STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.ERROR: "bold yellow"}
 
@@ -73,15 +78,16 @@ def command(
     seed: int | None,
     as_json: bool,
 ) -> None:
-    """Check saved results (from replay or compare) against budgets and, with --baseline,
-    against a stored result. Exit 0 when every check holds, 4 when any budget breaks or a
-    figure a budget needs was not measured.
+    """Check saved results (from replay, compare, soak or sweep) against budgets and, with
+    --baseline, against a stored result. Exit 0 when every check holds, 4 when any budget
+    breaks or a figure a budget needs was not measured (a sweep's knee it did not find).
 
     \b
     Example:
       treasure compare recordings/smoke.trec -o cmp.json
       treasure gate cmp.json --budgets treasure.toml --junit report.xml
       treasure gate run.json --baseline baselines/smoke.json
+      treasure gate runs/sweep.json --budgets treasure.toml
     """
     budgets = _budgets(budgets_file, baseline is not None)
     settings = budgets.regression
@@ -94,7 +100,7 @@ def command(
         seed=settings.seed if seed is None else seed,
     )
     budgets = replace(budgets, regression=settings)
-    loaded = [(str(path), load(path)) for path in results]
+    loaded = [(str(path), load_any(path)) for path in results]
     report = run_gate(loaded, budgets, (str(baseline), load(baseline)) if baseline else None)
     _write_outputs(report, junit, markdown_file)
     if as_json:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from treasure.budgets import Budgets
-from treasure.gate.checks import Check, GateReport, GateRun, Status, check_budgets, gate_runs
+from treasure.gate.checks import (
+    Check,
+    GateReport,
+    GateResult,
+    GateRun,
+    Status,
+    check_budgets,
+    gate_runs,
+)
 from treasure.gate.coverage import budget_table_checks, coverage_checks
 from treasure.gate.regression import (
     RatioEstimate,
@@ -18,6 +26,7 @@ from treasure.results import Result, runs_of
 __all__ = [
     "Check",
     "GateReport",
+    "GateResult",
     "GateRun",
     "RatioEstimate",
     "Status",
@@ -30,15 +39,17 @@ __all__ = [
 
 
 def run_gate(
-    results: Sequence[tuple[str, Result]],
+    results: Sequence[tuple[str, GateResult]],
     budgets: Budgets,
     baseline: tuple[str, Result] | None = None,
 ) -> GateReport:
-    """Every budget check, then every regression check when a baseline is given."""
+    """Every budget check, then every regression check when a baseline is given (a sweep
+    is held to its budgets only: a baseline holds runs)."""
     runs = gate_runs(results)
     checks = check_budgets(runs, budgets)
     if baseline is not None:
-        checks += check_regressions(runs, runs_of(baseline[1]), budgets.regression)
+        replays = [gate_run for gate_run in runs if gate_run.sweep is None]
+        checks += check_regressions(replays, runs_of(baseline[1]), budgets.regression)
     if runs and not checks:
         checks.append(nothing_checked(runs, budgets))
     return GateReport(

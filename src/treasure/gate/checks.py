@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Literal
 
 from treasure.budgets import Budgets, Limit
+from treasure.growth.sweep import SweepResult
 from treasure.metrics import Unmeasured, judge_growth
 from treasure.quantities import Unit, format_quantity
 from treasure.results import CompareResult, Result, RunResult
+
+GateResult = Result | SweepResult  # what `treasure gate` reads: a replay, compare or sweep
 
 
 class Status(StrEnum):
@@ -33,6 +36,7 @@ class Check:
     allowed: float | None = None
     detail: str = ""  # why it could not be judged, or how it was judged
     source: str = ""  # the result file it came from
+    minimum: bool = False  # the budget is a lower limit (a sweep's knee)
 
     @property
     def label(self) -> str:
@@ -56,6 +60,8 @@ class Check:
         if self.measured is None or self.allowed is None:
             return self.detail
         relation = ">" if self.status is Status.FAIL else "<="
+        if self.minimum:
+            relation = "<" if self.status is Status.FAIL else ">="
         line = (
             f"measured {format_quantity(self.measured, self.unit)} {relation} "
             f"allowed {format_quantity(self.allowed, self.unit)}"
@@ -112,13 +118,15 @@ class GateReport:
 
 @dataclass(frozen=True)
 class GateRun:
-    """One backend's run from a result file, or why that backend has no run."""
+    """One backend's run from a result file, or why that backend has no run; or a sweep,
+    judged whole (its budgets read its knees and steps, not one run's figures)."""
 
     source: str
     backend: str
     scenario: str
     run: RunResult | None
     failure: str = ""
+    sweep: SweepResult | None = None
 
 
 def scenario_of(run: RunResult) -> str:
@@ -126,11 +134,22 @@ def scenario_of(run: RunResult) -> str:
     return run.recording.scenario or Path(run.recording.path).stem
 
 
-def gate_runs(results: Iterable[tuple[str, Result]]) -> list[GateRun]:
-    """Every run of every result, plus each backend a compare could not run."""
+def sweep_names(sweep: SweepResult) -> tuple[str, str]:
+    """The backend and scenario a sweep is budgeted under: as its points' runs name them
+    (`pyyaml-dom`, not `module:Class`), so a sweep and a replay share a budget table."""
+    for point in sweep.points:
+        if point.run is not None:
+            return point.run.backend, scenario_of(point.run)
+    return sweep.backend, Path(sweep.config.recording).stem
+
+
+def gate_runs(results: Iterable[tuple[str, GateResult]]) -> list[GateRun]:
+    """Every run of every result, plus each backend a compare could not run; a sweep as one."""
     found: list[GateRun] = []
     for source, result in results:
-        if isinstance(result, CompareResult):
+        if isinstance(result, SweepResult):
+            found.append(GateRun(source, *sweep_names(result), None, sweep=result))
+        elif isinstance(result, CompareResult):
             scenario = result.recording.scenario or Path(result.recording.path).stem
             found += [GateRun(source, run.backend, scenario_of(run), run) for run in result.runs]
             found += [
@@ -147,21 +166,26 @@ def check_budgets(runs: Iterable[GateRun], budgets: Budgets) -> list[Check]:
         check_limit(gate_run, limit)
         for gate_run in runs
         for limit in budgets.for_run(gate_run.backend, gate_run.scenario)
+        if (limit.metric.applies_to == "sweep") == (gate_run.sweep is not None)
     ]
 
 
 def check_limit(gate_run: GateRun, limit: Limit) -> Check:
     measured: float | None = None
     allowed = limit.allowed
+    detail = ""
     try:
-        if gate_run.run is None:
+        if gate_run.sweep is not None and limit.metric.read_sweep is not None:
+            measured, detail = limit.metric.read_sweep(gate_run.sweep)
+        elif gate_run.run is None:
             raise Unmeasured(gate_run.failure)
-        measured = limit.metric.read(gate_run.run)
+        else:
+            measured = limit.metric.read(gate_run.run)
     except Unmeasured as exc:
         status, detail = Status.ERROR, exc.reason
     else:
-        status = Status.PASS if measured <= limit.allowed else Status.FAIL
-        detail = ""
+        holds = measured >= allowed if limit.metric.minimum else measured <= allowed
+        status = Status.PASS if holds else Status.FAIL
         if limit.metric.flat_ok and gate_run.run is not None:  # judged on the interval
             holds, allowed, detail = judge_growth(gate_run.run, limit.allowed, limit.flat)
             status = Status.PASS if holds else Status.FAIL
@@ -177,4 +201,5 @@ def check_limit(gate_run: GateRun, limit: Limit) -> Check:
         allowed=allowed,
         detail=detail,
         source=gate_run.source,
+        minimum=limit.metric.minimum,
     )

@@ -12,13 +12,16 @@ import difflib
 from collections.abc import Sequence
 
 from treasure.budgets import Budgets
-from treasure.gate.checks import Check, GateRun, Status
+from treasure.gate.checks import Check, GateResult, GateRun, Status
+from treasure.growth.sweep import SweepResult
 from treasure.quantities import Unit
-from treasure.results import CompareResult, Result, RunResult
+from treasure.results import CompareResult, RunResult
 
 COVERAGE = "coverage"
+SWEEP_COVERAGE = "sweep_coverage"
 TITLES = {
     COVERAGE: "frames measured of the recording",
+    SWEEP_COVERAGE: "points measured of the sweep",
     "budget_table": "budget tables that name a backend of the results",
 }
 
@@ -50,7 +53,33 @@ def expected_messages(run: RunResult) -> int | None:
     return min(expected, limit) if limit is not None else expected
 
 
+def sweep_coverage(gate_run: GateRun, sweep: SweepResult) -> Check:
+    """A sweep covers what it claims when it finished and every point was measured: a knee
+    fitted without a failed point (or past an interrupted sweep's last) may sit elsewhere."""
+    asked = len(sweep.points)
+    measured = len(sweep.measured)
+    if not sweep.complete:
+        reason = (
+            f"the sweep did not finish (killed or interrupted): a partial result, "
+            f"{measured:,} of the points it saved measured"
+        )
+        return _check(gate_run, Status.ERROR, reason, measured, name=SWEEP_COVERAGE)
+    if sweep.failed:
+        failed = "; ".join(
+            f"{sweep.position(point):,} {'users' if sweep.axis == 'users' else 'msg/s'}: "
+            f"{point.error}"
+            for point in sweep.failed
+        )
+        reason = f"{len(sweep.failed)} of {asked} points failed, fitted without them ({failed})"
+        return _check(gate_run, Status.ERROR, reason, measured, asked, name=SWEEP_COVERAGE)
+    if not measured:
+        return _check(gate_run, Status.ERROR, "the sweep holds no point", 0, name=SWEEP_COVERAGE)
+    return _check(gate_run, Status.PASS, f"{measured} points", measured, asked, SWEEP_COVERAGE)
+
+
 def run_coverage(gate_run: GateRun) -> Check:
+    if gate_run.sweep is not None:
+        return sweep_coverage(gate_run, gate_run.sweep)
     run = gate_run.run
     if run is None:
         return _check(gate_run, Status.ERROR, gate_run.failure)
@@ -85,7 +114,7 @@ def _holds(run: RunResult) -> str:
     return text
 
 
-def result_coverage(source: str, result: Result) -> list[Check]:
+def result_coverage(source: str, result: GateResult) -> list[Check]:
     """An error for a comparison that did not finish (its file was saved along the way)."""
     if not isinstance(result, CompareResult) or result.complete:
         return []
@@ -100,7 +129,9 @@ def result_coverage(source: str, result: Result) -> list[Check]:
     return [_check(gate_run, Status.ERROR, reason)]
 
 
-def coverage_checks(results: Sequence[tuple[str, Result]], runs: Sequence[GateRun]) -> list[Check]:
+def coverage_checks(
+    results: Sequence[tuple[str, GateResult]], runs: Sequence[GateRun]
+) -> list[Check]:
     """The coverage errors: a run that covers its recording adds no check of its own (the
     budgets on it are the checks), so a report counts one check per budget per backend."""
     checks = [check for source, result in results for check in result_coverage(source, result)]
