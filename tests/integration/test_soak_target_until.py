@@ -79,8 +79,8 @@ def test_until_stops_a_leaking_target_near_its_limit_and_keeps_the_result(
     expected = (soak.stopped_at_rss_bytes - process.rss_start_bytes) / Leak64KEvery.leaks
     assert abs(soak.stopped_at_message - expected) <= 0.1 * expected
     # the send halted there and every request sent was answered: none lost, none late
-    assert soak.stopped_at_message <= run.messages < soak.stopped_at_message + OVERSHOOT // (
-        64 << 10
+    assert (
+        soak.stopped_at_message <= run.messages < soak.stopped_at_message + OVERSHOOT // (64 << 10)
     )
     assert run.target.unsent == 20_000 - run.messages
     assert (run.errors, run.target.lost, run.target.timeouts) == ({}, 0, 0)

@@ -5,6 +5,7 @@ few points, or on a sweep cut short."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 
 from treasure.budgets import parse_budgets
 from treasure.gate import GateReport, Status, run_gate
@@ -26,12 +27,18 @@ def figures(cost: float) -> PointFigures:
     )  # fmt: skip
 
 
-def sweep_of(costs: dict[int, float], axis: Axis = "users", complete: bool = True) -> SweepResult:
+def sweep_of(
+    costs: Mapping[int, float], axis: Axis = "users", complete: bool = True
+) -> SweepResult:
     points = [
         SweepPoint(
-            users=x if axis == "users" else 0, users_held=x, frames=x, config=CONFIG,
-            rate=x if axis == "rate" else 0, figures=figures(cost),
-        )  # fmt: skip
+            users=x if axis == "users" else 0,
+            users_held=x,
+            frames=x,
+            config=CONFIG,
+            rate=x if axis == "rate" else 0,
+            figures=figures(cost),
+        )
         for x, cost in costs.items()
     ]
     sweep = SweepResult(
