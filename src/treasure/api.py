@@ -130,8 +130,11 @@ def soak(
             resolution_bytes=resolution_bytes, sample_every=sample_every, seed=seed,
         )  # fmt: skip
         config = _config(recording, backend, None, {"warmup": 0, **options, "soak": plan})
-    elif recording is not None or options or messages is not None or duration_s is not None:
-        raise TypeError("give either a config or a recording with options, not both")
+    else:
+        given = (messages, duration_s, until_rss, sample_every, recording)
+        changed = (warmup, resolution_bytes, seed) != (DEFAULT_WARMUP, DEFAULT_RESOLUTION_BYTES, 0)
+        if options or changed or any(value is not None for value in given):
+            raise TypeError("give either a config or a recording with options, not both")
     out = Path(output) if output is not None else None
     return run_soak(config, output=out, progress=progress)
 
