@@ -118,7 +118,12 @@ INSTALL_HINTS: dict[str, str] = {
 }
 
 # Backends whose native allocations a heap tracer cannot see, and why.
-HEAP_NOT_MEASURABLE: dict[str, str] = {}
+HEAP_NOT_MEASURABLE: dict[str, str] = {
+    "libfyaml": (
+        "libfyaml's allocator maps 64 KiB blocks and shrinks them with mremap, which memray"
+        " does not hook: it counts ~120 KiB a message as never freed while RSS stays flat"
+    ),
+}
 
 
 def route_from_document(document: Any, routing: RoutingSpec = DEFAULT_ROUTING) -> Routed:

@@ -12,11 +12,20 @@ What a user calling rapidyaml directly would get, held to docs/routing.md:
 - anything rapidyaml refuses, a stream of several documents, a routing value that is a
   collection goes to the fallback, so every fault's category is `pyyaml-stream`'s.
 
-rapidyaml's error handler also writes each refused message's error to stderr.
+Refusals are silent. rapidyaml's Python binding has no way to set its error callbacks, and
+the default ones, compiled in, write each error to C's `stderr` before raising (a callback
+must throw a C++ exception, which no Python callable can): the parse runs with that stream
+pointed at /dev/null, and the raised error goes to the fallback as before.
+
+Heap: memray sees every allocation (malloc and free, no private arena); RSS stays flat over
+10,000 calls. What a message retains at its end (~600 B against ~240 B for `pyrs-yaml`) is
+its result plus a few small blocks the binding's calls leave for later calls to free.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
 from typing import Any, ClassVar
 
 import ryml  # type: ignore[import-untyped, unused-ignore]
@@ -31,6 +40,30 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 NOT_FOUND = ryml.NONE
 
 
+def _c_stderr() -> tuple[Any, int | None, int | None]:
+    """C's `stderr` pointer, its own value, and a stream on /dev/null (None: left as is)."""
+    libc = ctypes.CDLL(None)
+    libc.fopen.restype = ctypes.c_void_p
+    libc.fopen.argtypes = (ctypes.c_char_p, ctypes.c_char_p)
+    pointer = ctypes.c_void_p.in_dll(libc, "stderr")
+    return pointer, pointer.value, libc.fopen(os.devnull.encode(), b"w")
+
+
+_STDERR, _OWN_STDERR, _DEVNULL = _c_stderr()
+
+
+def parse_quietly(payload: bytes, tree: Any) -> None:
+    """rapidyaml's parse, its error printing sent to /dev/null (it raises as before)."""
+    if _DEVNULL is None:
+        ryml.parse_in_arena(payload, tree=tree)
+        return
+    _STDERR.value = _DEVNULL
+    try:
+        ryml.parse_in_arena(payload, tree=tree)
+    finally:
+        _STDERR.value = _OWN_STDERR  # its value at import: a nested or concurrent call never leaves /dev/null behind
+
+
 class RapidYamlBackend(FastPathRouter):
     name: ClassVar[str] = "rapidyaml"
     library: ClassVar[str] = "rapidyaml"
@@ -38,7 +71,7 @@ class RapidYamlBackend(FastPathRouter):
     def fields(self, payload: bytes, text: str) -> Routed:
         tree = ryml.Tree()
         try:
-            ryml.parse_in_arena(payload, tree=tree)
+            parse_quietly(payload, tree)
         except Exception:  # rapidyaml's refusal: the fallback classifies it
             raise Unsure from None
         root = tree.root_id()
