@@ -81,8 +81,9 @@ def rounds(
     return times
 
 
-def fallbacks_per_1k(payloads: Sequence[bytes]) -> float:
-    backend = create("rust-scan", Limits())
+def fallbacks_per_1k(payloads: Sequence[bytes], name: str = "rust-scan") -> float:
+    """Messages a router with a fast path handed to its full parser, per 1,000."""
+    backend = create(name, Limits())
     for payload in payloads:
         with contextlib.suppress(ParseError):
             backend.route(payload)
@@ -141,39 +142,55 @@ def instructions_per_message(payloads: Sequence[bytes], calls: int) -> dict[str,
         }
 
 
-def report(times: dict[str, list[float]]) -> None:
-    print(
-        f"{'backend':<12} {'µs/msg median':>14} {'min-max':>14}   vs rust-scan: x slower"
-    )
+def report(times: dict[str, list[float]], peaks: dict[str, str] | None = None) -> None:
+    """A row a backend: its median µs/msg and range over the rounds, its peak heap per
+    message when given, and the median and range of its per-round time ÷ rust-scan's."""
+    heading = f"{'backend':<14} {'µs/msg':>8} {'min-max':>15}"
+    if peaks is not None:
+        heading += f" {'peak heap/msg':>14}"
+    print(f"{heading}   its time ÷ rust-scan's: median (range)")
     scan = times["rust-scan"]
     for name, values in times.items():
         ratios = [v / s for v, s in zip(values, scan, strict=True)]
         spread = f"{min(values):.2f}-{max(values):.2f}"
+        row = f"{name:<14} {statistics.median(values):>8.2f} {spread:>15}"
+        if peaks is not None:
+            row += f" {peaks.get(name, '-'):>14}"
         ratio = f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}-{max(ratios):.2f})"
-        print(f"{name:<12} {statistics.median(values):>14.2f} {spread:>14}   {ratio}")
+        print(f"{row}   {ratio}")
+
+
+def report_instructions(counts: dict[str, float] | None) -> None:
+    if counts is None:
+        print("instructions/msg: not measured (no valgrind or cargo: scripts/install-valgrind.sh)")
+    for backend, count in (counts or {}).items():
+        print(f"instructions/msg (callgrind) {backend}: {count:,.0f}")
+
+
+def arguments(description: str, *, limit: int, rounds: int, calls: int) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("recording", type=Path)
+    parser.add_argument("--limit", type=int, default=limit)
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--calls", type=int, default=calls, help="messages under callgrind")
+    return parser.parse_args()
+
+
+def first_payloads(recording: Path, limit: int) -> list[bytes]:
+    with open_recording(recording) as frames:
+        return [frame.payload for _, frame in zip(range(limit), frames, strict=False)]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("recording", type=Path)
-    parser.add_argument("--limit", type=int, default=5000)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--calls", type=int, default=2000, help="messages under callgrind")
-    args = parser.parse_args()
-    with open_recording(args.recording) as frames:
-        payloads = [frame.payload for _, frame in zip(range(args.limit), frames, strict=False)]
+    args = arguments(__doc__.splitlines()[0], limit=5000, rounds=7, calls=2000)
+    payloads = first_payloads(args.recording, args.limit)
     found = routers()
     if "rapidyaml" not in found:
         print("rapidyaml is not installed (pip install rapidyaml): its column is left out")
     print(f"{len(payloads)} messages from {args.recording}, {args.rounds} interleaved rounds")
     report(rounds(found, payloads, args.rounds))
     print(f"rust-scan fallbacks: {fallbacks_per_1k(payloads):.1f} per 1k messages")
-    counts = instructions_per_message(payloads, min(args.calls, len(payloads)))
-    if counts is None:
-        print("instructions/msg: valgrind or cargo not found, not counted")
-    else:
-        for backend, count in counts.items():
-            print(f"instructions/msg (callgrind) {backend}: {count:,.0f}")
+    report_instructions(instructions_per_message(payloads, min(args.calls, len(payloads))))
 
 
 if __name__ == "__main__":

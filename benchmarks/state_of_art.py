@@ -18,10 +18,8 @@ not installed) is printed as not measured, with why.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,7 +35,7 @@ from benchmarks.run import NOOP  # noqa: E402
 
 import treasure  # noqa: E402
 from treasure.errors import BackendError  # noqa: E402
-from treasure.parsers import Limits, ParseError, create  # noqa: E402
+from treasure.parsers import Limits, create  # noqa: E402
 from treasure.recordings import open_recording  # noqa: E402
 
 BACKENDS = ("pyyaml-dom", "rapidyaml", "pyrs-yaml", "libfyaml", "rust-scan", "rust-serde")
@@ -56,17 +54,6 @@ def routers(names: Sequence[str]) -> dict[str, scanner.Route]:
     return found
 
 
-def ratio_lines(times: dict[str, list[float]], peaks: dict[str, str]) -> None:
-    print(f"{'backend':<14} {'µs/msg':>8} {'peak heap/msg':>14}   its time ÷ rust-scan's")
-    scan = times["rust-scan"]
-    for name, values in times.items():
-        ratios = sorted(v / s for v, s in zip(values, scan, strict=True))
-        interval = f"{statistics.median(ratios):.2f}× (range {ratios[0]:.2f}-{ratios[-1]:.2f})"
-        print(
-            f"{name:<14} {statistics.median(values):>8.2f} {peaks.get(name, '-'):>14}   {interval}"
-        )
-
-
 def peak_heap(recording: Path, name: str) -> str:
     """p50 of the peak heap per message, from a heap pass over the first messages."""
     try:
@@ -79,16 +66,6 @@ def peak_heap(recording: Path, name: str) -> str:
     if heap is None or not heap.measurable or heap.peak_bytes is None:
         return "not measurable"
     return f"{heap.peak_bytes.p50:,.0f} B"
-
-
-def fallbacks(name: str, payloads: Sequence[bytes]) -> str:
-    backend = create(name, Limits())
-    for payload in payloads:
-        try:
-            backend.route(payload)
-        except ParseError:
-            continue
-    return f"{1000 * int(backend.fallbacks) / len(payloads):.1f}"  # type: ignore[attr-defined]
 
 
 def json_recording(payloads: Sequence[bytes], folder: Path) -> Path:
@@ -152,17 +129,11 @@ def heap_pass_cost(recording: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("recording", type=Path)
-    parser.add_argument("--limit", type=int, default=3000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--calls", type=int, default=1000, help="messages under callgrind")
-    args = parser.parse_args()
+    args = scanner.arguments(__doc__.splitlines()[0], limit=3000, rounds=5, calls=1000)
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
     )
-    with open_recording(args.recording) as frames:
-        payloads = [frame.payload for _, frame in zip(range(args.limit), frames, strict=False)]
+    payloads = scanner.first_payloads(args.recording, args.limit)
     load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
     print(f"{len(payloads)} messages from {args.recording}, {args.rounds} interleaved rounds")
     print(f"load average {load} on {os.cpu_count()} cores: wall-clock figures scale with it")
@@ -172,26 +143,26 @@ def main() -> None:
     if bare is not None:  # the floor a user calling rapidyaml gets, with none of the checks
         found[BARE] = bare
         peaks[BARE] = "-"
-    ratio_lines(scanner.rounds(found, payloads, args.rounds), peaks)
+    scanner.report(scanner.rounds(found, payloads, args.rounds), peaks)
     with tempfile.TemporaryDirectory(prefix="treasure-sota-") as folder:
         as_json = json_recording(payloads, Path(folder))
         with open_recording(as_json) as frames:
             json_payloads = [frame.payload for frame in frames]
         print(f"the same {len(json_payloads)} messages as JSON:")
         json_peaks = {name: peak_heap(as_json, name) for name in JSON_BACKENDS}
-        ratio_lines(scanner.rounds(routers(JSON_BACKENDS), json_payloads, args.rounds), json_peaks)
+        json_times = scanner.rounds(routers(JSON_BACKENDS), json_payloads, args.rounds)
+        scanner.report(json_times, json_peaks)
         compressed = Path(folder) / "compressed.trec"
         command = [sys.executable, "-m", "treasure.cli", "generate", "blowup-12k", "--compress"]
         subprocess.run([*command, "-o", str(compressed)], check=True, capture_output=True)
         harness(args.recording, compressed)
     for name in ("rust-scan", "rapidyaml", "pyrs-yaml", "libfyaml"):
         if name in found:
-            print(f"{name} fallbacks: {fallbacks(name, payloads)} per 1k messages")
-    counts = scanner.instructions_per_message(payloads, min(args.calls, len(payloads)))
-    if counts is None:
-        print("instructions/msg: not measured (no valgrind: bash scripts/install-valgrind.sh)")
-    for backend, count in (counts or {}).items():
-        print(f"instructions/msg (callgrind) {backend}: {count:,.0f}")
+            per_1k = scanner.fallbacks_per_1k(payloads, name)
+            print(f"{name} fallbacks: {per_1k:.1f} per 1k messages")
+    scanner.report_instructions(
+        scanner.instructions_per_message(payloads, min(args.calls, len(payloads)))
+    )
     heap_pass_cost(args.recording)
 
 

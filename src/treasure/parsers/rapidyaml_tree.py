@@ -61,7 +61,8 @@ def parse_quietly(payload: bytes, tree: Any) -> None:
     try:
         ryml.parse_in_arena(payload, tree=tree)
     finally:
-        _STDERR.value = _OWN_STDERR  # its value at import: a nested or concurrent call never leaves /dev/null behind
+        # its value at import, not at entry: overlapping calls never leave /dev/null behind
+        _STDERR.value = _OWN_STDERR
 
 
 class RapidYamlBackend(FastPathRouter):
