@@ -11,6 +11,7 @@
 //! layer lives behind the `python` feature.
 
 pub mod events_route;
+pub mod frames;
 pub mod scalars;
 pub mod scan;
 pub mod serde_route;

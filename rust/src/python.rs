@@ -10,12 +10,17 @@
 
 use std::panic::AssertUnwindSafe;
 
-use pyo3::exceptions::PyValueError;
+use std::time::Instant;
+
+use pyo3::buffer::PyBuffer;
+use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyTuple, PyType};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple, PyType};
 
 use crate::events_route::EventsRouter as EventsCore;
+use crate::frames::Frames;
 use crate::scan::ScanRouter as ScanCore;
 use crate::serde_route::SerdeRouter as SerdeCore;
 use crate::{Category, FieldKind, FieldSpec, Limits, RouteError, RouteSpec, Router, guarded};
@@ -226,12 +231,152 @@ fn _panic_for_test(py: Python<'_>, message: &str) -> PyResult<()> {
     }
 }
 
+/// The intact frames of a recording's buffer from `pos` on, each built `frame_type(index,
+/// timestamp_ns, user_id, payload)`, up to the first frame the Python reader must judge
+/// itself (crate::frames): `(frames, pos after them, the index expected next, their
+/// payload bytes)`. `expected` is the index the first must carry (v2) or is given (v1).
+#[pyfunction]
+fn decode_frames<'py>(
+    py: Python<'py>,
+    frame_type: &Bound<'py, PyAny>,
+    buf: &Bound<'py, PyBytes>,
+    pos: usize,
+    v2: bool,
+    expected: u64,
+) -> PyResult<(Bound<'py, PyList>, usize, u64, u64)> {
+    let bytes = buf.as_bytes();
+    let out = PyList::empty(py);
+    let mut frames = Frames::new(bytes, pos, v2, expected);
+    let mut payload_bytes = 0u64;
+    for frame in frames.by_ref() {
+        // checked UTF-8 by `Frames`
+        let user_id = std::str::from_utf8(&bytes[frame.user_id]).expect("UTF-8");
+        let payload = &bytes[frame.payload];
+        payload_bytes += payload.len() as u64;
+        out.append(frame_type.call1((
+            frame.index,
+            frame.timestamp_ns,
+            PyString::new(py, user_id),
+            PyBytes::new(py, payload),
+        ))?)?;
+    }
+    Ok((out, frames.pos, frames.expected, payload_bytes))
+}
+
+/// A writable, C-contiguous array of 64-bit integers (`array("q")`) and its length.
+fn int64_buffer(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<(PyBuffer<i64>, *mut i64, usize)> {
+    let buffer = PyBuffer::<i64>::get(obj)?;
+    if buffer.readonly() || !buffer.is_c_contiguous() {
+        return Err(PyValueError::new_err(format!(
+            "{what} must be a writable contiguous array('q')"
+        )));
+    }
+    let ptr = buffer.buf_ptr().cast::<i64>();
+    let len = buffer.item_count();
+    Ok((buffer, ptr, len))
+}
+
+fn store(ptr: *mut i64, len: usize, at: usize, value: i64, what: &str) -> PyResult<()> {
+    if at >= len {
+        return Err(PyValueError::new_err(format!("{what} is full at {at}")));
+    }
+    // SAFETY: `at` is within the exported buffer, which stays exported (so neither freed
+    // nor resized) while its PyBuffer lives; nothing else writes it during this call.
+    unsafe { ptr.add(at).write(value) };
+    Ok(())
+}
+
+/// The timing pass's measured loop over `frames[start:]`: for each frame, only
+/// `handler(frame.payload)` between two reads of the monotonic clock (the clock
+/// `time.perf_counter_ns` reads), the difference stored at `latencies[at]`, `at + 1`, ...;
+/// its payload size at `sizes[i]` (`i` its place in `frames`); the frame's index at
+/// `routed[routed_at]`, ... when the handler returned a tuple (or `check_type` is false);
+/// then `keep(handled)` (`stateless`) or `keep(frame.user_id, handled)`.
+///
+/// Returns `(next, routed_at after, event, value)` at the end of the list (event 0) or
+/// right after a frame the caller must classify, its bookkeeping done with `handled =
+/// None`: event 1, the handler raised the `Exception` `value`; event 2, it returned the
+/// non-tuple `value`. A `BaseException` that is not an `Exception` propagates.
+#[pyfunction]
+#[pyo3(signature = (handler, frames, start, latencies, at, sizes, routed, routed_at, keep, stateless, check_type))]
+#[allow(clippy::too_many_arguments)]
+fn time_frames<'py>(
+    py: Python<'py>,
+    handler: &Bound<'py, PyAny>,
+    frames: &Bound<'py, PyList>,
+    start: usize,
+    latencies: &Bound<'py, PyAny>,
+    at: usize,
+    sizes: &Bound<'py, PyAny>,
+    routed: &Bound<'py, PyAny>,
+    routed_at: usize,
+    keep: &Bound<'py, PyAny>,
+    stateless: bool,
+    check_type: bool,
+) -> PyResult<(usize, usize, u8, Option<Bound<'py, PyAny>>)> {
+    let (_lat, lat_ptr, lat_len) = int64_buffer(latencies, "latencies")?;
+    let (_sizes, size_ptr, size_len) = int64_buffer(sizes, "sizes")?;
+    let (_routed, routed_ptr, routed_len) = int64_buffer(routed, "routed")?;
+    let (payload_name, index_name, user_name) = (
+        intern!(py, "payload"),
+        intern!(py, "index"),
+        intern!(py, "user_id"),
+    );
+    let none = py.None().into_bound(py);
+    let mut routed_at = routed_at;
+    let mut position = start;
+    let count = frames.len();
+    while position < count {
+        let frame = frames.get_item(position)?;
+        let payload = frame.getattr(payload_name)?;
+        let t0 = Instant::now();
+        let outcome = handler.call1((&payload,));
+        let elapsed = t0.elapsed();
+        store(
+            lat_ptr,
+            lat_len,
+            at + position - start,
+            elapsed.as_nanos() as i64,
+            "latencies",
+        )?;
+        store(size_ptr, size_len, position, payload.len()? as i64, "sizes")?;
+        position += 1;
+        let (handled, event) = match outcome {
+            Ok(handled) if check_type && !handled.is_exact_instance_of::<PyTuple>() => {
+                (none.clone(), Some((2u8, handled)))
+            }
+            Ok(handled) => {
+                let index: i64 = frame.getattr(index_name)?.extract()?;
+                store(routed_ptr, routed_len, routed_at, index, "routed")?;
+                routed_at += 1;
+                (handled, None)
+            }
+            Err(err) if err.is_instance_of::<PyException>(py) => (
+                none.clone(),
+                Some((1u8, err.into_value(py).into_bound(py).into_any())),
+            ),
+            Err(err) => return Err(err),
+        };
+        if stateless {
+            keep.call1((handled,))?;
+        } else {
+            keep.call1((frame.getattr(user_name)?, handled))?;
+        }
+        if let Some((event, value)) = event {
+            return Ok((position, routed_at, event, Some(value)));
+        }
+    }
+    Ok((position, routed_at, 0, None))
+}
+
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<SerdeRouter>()?;
     module.add_class::<EventsRouter>()?;
     module.add_class::<ScanRouter>()?;
     module.add_function(wrap_pyfunction!(_panic_for_test, module)?)?;
+    module.add_function(wrap_pyfunction!(decode_frames, module)?)?;
+    module.add_function(wrap_pyfunction!(time_frames, module)?)?;
     module.add(
         "DEFAULT_RELEASE_GIL_MIN_BYTES",
         DEFAULT_RELEASE_GIL_MIN_BYTES,

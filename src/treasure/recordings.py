@@ -9,9 +9,11 @@ sequence number and, at the end, the trailer's frame count and whole-file checks
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import length_hint
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, Protocol
 
@@ -38,6 +40,16 @@ from treasure.recording_format import (
     read_header,
 )
 from treasure.recording_writer import RecordingWriter
+
+# The native frame decoder (rust/src/frames.rs): every intact frame of a buffer in one call.
+# (frame type, buffer, position, v2, index expected) -> (frames, position, index, payload bytes)
+Decode = Callable[[type[Frame], bytes, int, bool, int], tuple[list[Frame], int, int, int]]
+try:
+    from treasure_rs._native import decode_frames as _native_decode
+except ImportError:  # treasure-rs not built, or built before the decoder: pure Python
+    NATIVE_DECODE: Decode | None = None
+else:
+    NATIVE_DECODE = _native_decode
 
 __all__ = [
     "MAGIC",
@@ -236,9 +248,14 @@ class _Cursor:
 class RecordingReader:
     """Iterates the frames of an open recording; see `open_recording`."""
 
-    def __init__(self, path: Path, raw: BinaryIO, on_corrupt: OnCorrupt) -> None:
+    def __init__(
+        self, path: Path, raw: BinaryIO, on_corrupt: OnCorrupt, native: bool | None = None
+    ) -> None:
         if on_corrupt not in ("raise", "skip"):
             raise ValueError(f"on_corrupt must be 'raise' or 'skip', not {on_corrupt!r}")
+        if native and NATIVE_DECODE is None:
+            raise ValueError("the native frame decoder is not available (treasure-rs not built)")
+        self._decode = NATIVE_DECODE if native is not False else None
         self.path = path
         self._raw = raw
         self.on_corrupt = on_corrupt
@@ -250,31 +267,50 @@ class RecordingReader:
         self._raw.seek(self.header.data_offset)
         source = _ZstdSource(self._raw) if self.header.compressed else None
         self.integrity = Integrity(version=self.header.version)
-        return self._read_to_end(_Cursor(source or self._raw, self.header), source)
+        # runs of frames, flattened in C: no Python frame resumed per frame
+        return chain.from_iterable(
+            self._read_to_end(_Cursor(source or self._raw, self.header), source)
+        )
 
-    def _read_to_end(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Frame]:
+    def _read_to_end(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Iterator[Frame]]:
         try:
             yield from self._frames(cur, zstd)
         except _StreamDamaged as exc:
             self.damaged(self._next_index, f"compressed stream damaged: {exc}", offset=cur.offset)
         self.integrity.ended = True  # not reached when the caller stops early
 
-    def _frames(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Frame]:
-        """Frames from the cursor on. The hot loop keeps the buffer and position in locals
-        (the cursor is synced only to refill it and when the loop stops): per frame, one
-        unpack of the head and its checksum, one CRC of the head and one of the body."""
+    def _frames(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Iterator[Frame]]:
+        """Runs of frames from the cursor on. The hot loop keeps the buffer and position in
+        locals (the cursor is synced only to refill it and when the loop stops): per frame,
+        one unpack of the head and its checksum, one CRC of the head and one of the body.
+
+        With the native decoder, each turn first takes every intact frame in the buffer in
+        one call (built in bulk); the loop below then judges the one frame it stopped at (a
+        refill, a trailer, damage), exactly as without it. A run is counted in `frames_ok`
+        as it is handed out; what the caller left of the last one, when it stops early, is
+        taken off when it lets the iterator go."""
         integrity = self.integrity
         v2 = self.header.version >= 2
         head = HEAD_V2_CHECKED if v2 else HEAD_V1_CHECKED
         unpack_head = head.unpack_from
         head_size, head_bytes = head.size, head.size - CRC.size
         frame = Frame
+        decode = self._decode
         index = 0  # v1: frames in file order; v2: the sequence number expected next
         payload_seen = 0
         buf, pos = cur.buf, cur.pos
         view, end = memoryview(buf), len(buf)
+        unread: Iterator[Frame] = iter(())
         try:
             while True:
+                if decode is not None and end - pos >= head_size:
+                    batch, pos, index, payload = decode(frame, buf, pos, v2, index)
+                    if batch:
+                        payload_seen += payload
+                        integrity.frames_ok += len(batch)
+                        unread = iter(batch)
+                        del batch
+                        yield unread
                 if end - pos < head_size:
                     cur.pos = pos
                     have = cur.available(head_size)
@@ -286,6 +322,8 @@ class RecordingReader:
                         elif have:
                             integrity.torn_tail, integrity.torn_offset = True, cur.offset
                         return
+                    if decode is not None:
+                        continue  # a fresh buffer: the native decoder takes it from here
                 if v2:
                     payload_len, user_len, sequence, timestamp_ns, head_crc = unpack_head(buf, pos)
                 else:
@@ -310,6 +348,8 @@ class RecordingReader:
                     stop += cur.pos - pos
                     buf, pos = cur.buf, cur.pos
                     view, end = memoryview(buf), len(buf)
+                    if decode is not None:
+                        continue  # the whole frame is in the buffer now
                 body, pos = pos + head_size, stop
                 payload_seen += payload_len
                 if sequence != index and not self._in_sequence(index, sequence):
@@ -324,10 +364,13 @@ class RecordingReader:
                     self.damaged(sequence, "user id is not UTF-8")
                     continue
                 integrity.frames_ok += 1
-                yield frame(sequence, timestamp_ns, user_id, buf[body + user_len : stop - CRC.size])
+                payload_bytes = buf[body + user_len : stop - CRC.size]
+                unread = iter((frame(sequence, timestamp_ns, user_id, payload_bytes),))
+                yield unread
         finally:
             cur.pos = pos
             self._next_index = index
+            integrity.frames_ok -= length_hint(unread)  # 0 unless the caller stopped early
 
     def _in_sequence(self, expected: int, sequence: int) -> bool:
         """Note a frame whose sequence number is not the next one; False: do not use it."""
@@ -412,7 +455,7 @@ def _trailer_mismatch(trailer: Trailer, frames: int, payload: int, checksum: int
 
 @contextmanager
 def open_recording(
-    path: str | os.PathLike[str], *, on_corrupt: OnCorrupt = "raise"
+    path: str | os.PathLike[str], *, on_corrupt: OnCorrupt = "raise", native: bool | None = None
 ) -> Iterator[RecordingReader]:
     """Open a recording for streaming reads.
 
@@ -421,6 +464,9 @@ def open_recording(
     counts it in `reader.integrity` and goes on while the frame's length can still be
     trusted. A torn tail or a missing trailer (a writer killed mid-way) never raises: it is
     reported by `reader.integrity` (`torn_tail`, `complete`).
+
+    `native`: decode intact frames with treasure-rs's native decoder (None: when it is
+    installed; False: the pure-Python reader). Frames and integrity are the same either way.
     """
     recording = Path(path)
     try:
@@ -428,7 +474,7 @@ def open_recording(
     except OSError as exc:
         raise RecordingError(f"{recording}: cannot open: {exc.strerror}") from exc
     with raw:
-        yield RecordingReader(recording, raw, on_corrupt)
+        yield RecordingReader(recording, raw, on_corrupt, native)
 
 
 def count_frames(path: str | os.PathLike[str]) -> int:

@@ -1,6 +1,9 @@
+from array import array
+from collections.abc import Callable
 from typing import Final
 
 from treasure.parsers import Limits, RoutedEvent
+from treasure.recording_format import Frame
 from treasure.routing import RoutingSpec
 
 DEFAULT_RELEASE_GIL_MIN_BYTES: Final[int]
@@ -30,3 +33,19 @@ class ScanRouter(_Router):
     def fallbacks(self) -> int: ...
 
 def _panic_for_test(message: str) -> None: ...
+def decode_frames(
+    frame_type: type[Frame], buf: bytes, pos: int, v2: bool, expected: int
+) -> tuple[list[Frame], int, int, int]: ...
+def time_frames(
+    handler: Callable[[bytes], object],
+    frames: list[Frame],
+    start: int,
+    latencies: array[int],
+    at: int,
+    sizes: array[int],
+    routed: array[int],
+    routed_at: int,
+    keep: Callable[..., object],
+    stateless: bool,
+    check_type: bool,
+) -> tuple[int, int, int, object]: ...

@@ -17,7 +17,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +41,21 @@ from treasure.shards import (
     window_end,
 )
 
+# The measured loop in Rust (rust/src/python.rs `time_frames`): the same window, less
+# around it. (handler, frames, start, latencies, at, sizes, routed, routed_at, keep,
+# stateless, check_type) -> (next, routed_at, event, value)
+TimeFrames = Callable[..., tuple[int, int, int, object]]
+try:
+    from treasure_rs._native import time_frames as _native_time_frames
+except ImportError:  # treasure-rs not built, or built before it: the loop below in Python
+    NATIVE_TIMING: TimeFrames | None = None
+else:
+    NATIVE_TIMING = _native_time_frames
+
 Progress = Callable[[int], None]
 MAX_ERROR_SAMPLES = 20
 SAMPLE_EVERY = 1000  # messages between RSS samples and progress reports
+BATCH = 100  # frames handed to the native loop per call (a divisor of SAMPLE_EVERY)
 CORRUPT_FRAME = "corrupt-frame"
 UNCLASSIFIED = "unclassified"  # a backend raised something other than ParseError: a bug
 CONTRACT_VIOLATION = "contract-violation"  # route() returned something not a Routed tuple
@@ -146,6 +158,70 @@ class _Measured:
             self.stopped_early = f"--fail-fast: frame {frame.index}: {shown}"
 
 
+def _classify(out: _Measured, frame: Frame, event: int, value: object) -> None:
+    """What the native loop stopped at: an exception the handler raised, or (event 2) a
+    value that is not a tuple; counted as the Python loop counts them."""
+    if event == 2:
+        out.tally.add(frame.index, CONTRACT_VIOLATION, wrong_type(value))
+    elif isinstance(value, ParseError):
+        out.failed(frame, value.category.value, value.detail, value)
+    else:
+        assert isinstance(value, Exception)
+        out.failed(frame, UNCLASSIFIED, f"{type(value).__name__}: {value}", value)
+
+
+def _measure_natively(
+    source: Iterator[Frame],
+    config: ReplayConfig,
+    handler: Callable[[bytes], object],
+    session: SessionModel,
+    rss: RssSampler,
+    progress: Progress | None,
+    out: _Measured,
+    limit: int,
+) -> int:
+    """The unpaced measured loop with its per-message part in Rust (`time_frames`): frames
+    BATCH at a time; per message, the same window (`handler(payload)` between two clock
+    reads), the same stores and the same session model calls as the Python loop; what it
+    stops at (an exception, a non-tuple) is classified here. Returns the messages measured."""
+    assert NATIVE_TIMING is not None
+    timed = NATIVE_TIMING
+    stateless = config.keep == "nothing"
+    keep: Callable[..., object] = session.in_flight.append if stateless else session.admit
+    check_type = config.keep != "document"
+    latencies, sizes, routed = out.latencies, _preallocated(BATCH), _preallocated(BATCH)
+    pending_sizes, pending_routed = out.pending_sizes.extend, out.pending_routed.extend
+    measured = 0
+    while measured < limit:
+        batch = list(islice(source, min(BATCH, limit - measured)))
+        if not batch:
+            break
+        position = routed_at = 0
+        while position < len(batch):
+            position, routed_at, event, value = timed(
+                handler, batch, position, latencies, measured + position, sizes, routed,
+                routed_at, keep, stateless, check_type,
+            )  # fmt: skip
+            if event:
+                _classify(out, batch[position - 1], event, value)
+                del value
+                if out.stopped_early:
+                    break
+        pending_sizes(sizes[:position])
+        pending_routed(routed[:routed_at])
+        measured += position
+        del batch
+        if out.stopped_early:
+            break
+        if measured % SAMPLE_EVERY == 0:
+            out.flush()
+            rss.sample(measured)
+            if progress is not None:
+                progress(measured)
+    out.flush()
+    return measured
+
+
 def _measure(
     first: Frame | None,
     frames: Iterator[Frame],
@@ -161,6 +237,11 @@ def _measure(
     limit = config.limit if config.limit is not None else sys.maxsize
     # at most every intact frame is measured (a damaged one in the warm-up leaves one more)
     out = _Measured(pacer.paced, config.fail_fast, min(limit, intact_frames))
+    if NATIVE_TIMING is not None and not pacer.paced:
+        source = chain((first,), frames) if first is not None else frames
+        measured = _measure_natively(source, config, handler, session, rss, progress, out, limit)
+        del out.latencies[measured:]
+        return out, measured
     clock = time.perf_counter_ns
     check_type = config.keep != "document"  # a document router hands back the tree
     stateless, admit, keep_in_flight = (

@@ -1,0 +1,239 @@
+"""The native frame decoder and the native timing loop against their pure-Python versions:
+on the same damaged recordings both read the same frames, the same Integrity and the same
+error; on the same backends both loops count the same messages, errors and routed frames."""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from tests.conftest import EVENT_MESSAGE, MakeRecording
+from tests.unit.test_recording_mutations import byte_flips, frame_mutations, make_sample
+from tests.unit.test_recordings import v1_recording
+
+import treasure.passes.timing as timing
+from treasure.errors import RecordingError
+from treasure.parsers import BackendKind
+from treasure.recording_format import CRC, HEAD_V2, encode_header
+from treasure.recordings import (
+    NATIVE_DECODE,
+    READ_CHUNK,
+    Frame,
+    Integrity,
+    OnCorrupt,
+    RecordingWriter,
+    open_recording,
+)
+from treasure.results import ReplayConfig
+
+pytestmark = pytest.mark.skipif(NATIVE_DECODE is None, reason="treasure-rs is not built")
+
+Outcome = tuple[list[Frame], Integrity | None, str]
+
+
+def read(path: Path, on_corrupt: OnCorrupt, native: bool) -> Outcome:
+    """Every frame read, the integrity (None: the read raised) and the error's message."""
+    frames: list[Frame] = []
+    try:
+        with open_recording(path, on_corrupt=on_corrupt, native=native) as reader:
+            frames.extend(reader)
+            return frames, reader.integrity, ""
+    except RecordingError as exc:  # the header, or a damaged frame when raising
+        return frames, None, str(exc)
+
+
+def damaged_files(folder: Path, seed: int) -> Iterator[tuple[str, bytes]]:
+    rng = random.Random(seed)
+    plain = make_sample(folder / "plain.trec", rng, rng.randrange(3, 14))
+    other = make_sample(folder / "other.trec", random.Random(seed + 1), len(plain.frames))
+    packed = make_sample(folder / "packed.trec", rng, rng.randrange(3, 14), compress=True)
+    yield "intact", plain.data
+    yield from frame_mutations(plain, other, rng)
+    for data in byte_flips(plain.data, rng, 80):
+        yield "bit flip", data
+    start = packed.spans[0][0]
+    for cut in range(start, len(packed.data), 7):
+        yield "zstd cut", packed.data[:cut]
+    for data in byte_flips(packed.data, rng, 40, start):
+        yield "zstd bit flip", data
+    old = v1_recording([(i, f"u-{i % 3}", rng.randbytes(rng.randrange(90))) for i in range(9)])
+    yield "v1", old
+    for cut in range(len(old) - 200, len(old)):
+        yield "v1 cut", old[:cut]
+    for data in byte_flips(old, rng, 60, 40):
+        yield "v1 bit flip", data
+
+
+def test_both_readers_agree_on_every_damaged_recording(tmp_path: Path) -> None:
+    path = tmp_path / "mutated.trec"
+    kinds: set[str] = set()
+    for seed in range(2):
+        for kind, data in damaged_files(tmp_path, seed):
+            path.write_bytes(data)
+            for on_corrupt in ("raise", "skip"):
+                python = read(path, on_corrupt, native=False)
+                native = read(path, on_corrupt, native=True)
+                assert native == python, (kind, seed, on_corrupt)
+            kinds.add(kind)
+    assert len(kinds) > 10
+
+
+def test_frames_larger_than_a_read_chunk_and_a_bad_user_id(tmp_path: Path) -> None:
+    path = tmp_path / "big.trec"
+    rng = random.Random(3)
+    sizes = [10, READ_CHUNK * 3 + 5, 0, READ_CHUNK - 40, 1, READ_CHUNK + 1, 7]
+    with RecordingWriter(path, metadata={"scenario": "big", "users": 2}) as writer:
+        for i, size in enumerate(sizes):
+            writer.write(i, "ü-1" if i % 2 else "", rng.randbytes(size))
+    python, native = read(path, "raise", native=False), read(path, "raise", native=True)
+    assert native == python
+    assert [len(frame.payload) for frame in native[0]] == sizes
+    assert native[1] is not None
+    assert native[1].clean
+
+
+def v2_frame(sequence: int, user: bytes, payload: bytes) -> bytes:
+    head = HEAD_V2.pack(len(payload), len(user), sequence, 1_000 * sequence)
+    head_crc = zlib.crc32(head)
+    body_crc = zlib.crc32(payload, zlib.crc32(user, head_crc))
+    return b"".join((head, CRC.pack(head_crc), user, payload, CRC.pack(body_crc)))
+
+
+def test_a_user_id_that_is_not_utf8_is_damage_to_its_frame_alone(tmp_path: Path) -> None:
+    path = tmp_path / "r.trec"
+    users = [b"a", b"\xff\xfe", b"\xed\xa0\x80", "ü".encode(), b"b"]  # two not UTF-8
+    frames = b"".join(v2_frame(i, user, b"x: 1\n") for i, user in enumerate(users))
+    path.write_bytes(encode_header({"scenario": "s", "users": 2}) + frames)
+    for on_corrupt in ("raise", "skip"):
+        python = read(path, on_corrupt, native=False)
+        assert read(path, on_corrupt, native=True) == python
+    assert [frame.index for frame in python[0]] == [0, 3, 4]
+    assert python[1] is not None
+    assert python[1].corrupt_frames == [1, 2]
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_a_reader_stopped_early_counts_only_the_frames_it_gave(
+    tmp_path: Path, native: bool
+) -> None:
+    path = tmp_path / "r.trec"
+    with RecordingWriter(path, metadata={"scenario": "s", "users": 1}) as writer:
+        for i in range(500):
+            writer.write(i, "u", b"x" * 300)
+    with open_recording(path, native=native) as reader:
+        frames = iter(reader)
+        taken = list(islice(frames, 123))
+        del frames  # the caller lets the iterator go
+        integrity = reader.integrity
+    assert [frame.index for frame in taken] == list(range(123))
+    assert integrity.frames_ok == 123
+    assert not integrity.ended
+
+
+def test_the_native_decoder_is_refused_when_asked_for_and_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "r.trec"
+    with RecordingWriter(path, metadata={"scenario": "s", "users": 1}) as writer:
+        writer.write(0, "u", b"x")
+    monkeypatch.setattr("treasure.recordings.NATIVE_DECODE", None)
+    with pytest.raises(ValueError, match="native frame decoder"), open_recording(path, native=True):
+        pass
+    assert read(path, "raise", native=False)[1] is not None
+
+
+GT = "tests.groundtruth.timing"
+HOSTILE_PAYLOADS = [
+    EVENT_MESSAGE + b" " * (i % 17) + (b"#reject" if i % 3 == 0 else b"") for i in range(260)
+]
+
+
+def both_loops(
+    monkeypatch: pytest.MonkeyPatch, config: ReplayConfig
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    def figures() -> dict[str, Any]:
+        run = timing.run_timing_pass(config)
+        return {
+            "messages": run.messages,
+            "errors": run.errors,
+            "samples": run.error_samples,
+            "stopped": run.stopped_early,
+            "routed": (run.routed_count, run.routed_digest),
+            "sizes": run.payload_size,
+            "latencies": run.latency is not None and run.latency.uncorrected.count,
+        }
+
+    native = figures()
+    monkeypatch.setattr(timing, "NATIVE_TIMING", None)
+    python = figures()
+    monkeypatch.undo()
+    return native, python
+
+
+@pytest.mark.skipif(timing.NATIVE_TIMING is None, reason="treasure-rs is not built")
+@pytest.mark.parametrize(
+    ("backend", "keep", "fail_fast"),
+    [
+        (f"{GT}:RejectEveryThird", "nothing", False),
+        (f"{GT}:RejectEveryThird", "record", False),
+        ("pyyaml-dom", "document", False),
+        (f"{GT}:RejectEveryThird", "nothing", True),
+    ],
+)
+def test_the_native_loop_counts_what_the_python_loop_counts(
+    make_recording: MakeRecording,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: str,
+    keep: str,
+    fail_fast: bool,
+) -> None:
+    recording = make_recording(HOSTILE_PAYLOADS)
+    config = ReplayConfig(
+        backend=backend,
+        recording=str(recording),
+        warmup=5,
+        limit=240,
+        keep=keep,  # type: ignore[arg-type]
+        fail_fast=fail_fast,
+    )
+    native, python = both_loops(monkeypatch, config)
+    assert native == python
+    assert native["messages"] == (2 if fail_fast else 240)  # frames 5-244: every third rejected
+    if backend.endswith("RejectEveryThird"):
+        assert native["errors"] == {"syntax": 1 if fail_fast else 80}
+
+
+class NotATuple:
+    """Returns a list: a contract violation, counted, never routed."""
+
+    name: ClassVar[str] = "not-a-tuple"
+    kind: ClassVar[BackendKind] = BackendKind.PLUGIN
+    library: ClassVar[str] = ""
+
+    def __init__(self, **_: object) -> None:
+        self.calls = 0
+
+    def route(self, payload: bytes) -> object:
+        self.calls += 1
+        if self.calls % 4 == 0:
+            raise KeyError("unclassified on purpose")
+        return ["not", "a", "tuple"] if self.calls % 5 == 0 else ("a", "b", "c")
+
+
+@pytest.mark.skipif(timing.NATIVE_TIMING is None, reason="treasure-rs is not built")
+def test_the_native_loop_classifies_contract_violations_and_bugs(
+    make_recording: MakeRecording, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recording = make_recording([EVENT_MESSAGE] * 150)
+    config = ReplayConfig(
+        backend=f"{__name__}:NotATuple", recording=str(recording), warmup=0, limit=140
+    )
+    native, python = both_loops(monkeypatch, config)
+    assert native == python
+    assert native["errors"] == {"unclassified": 35, "contract-violation": 21}
+    assert native["routed"][0] == 140 - 35 - 21
