@@ -20,7 +20,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple, PyType};
 
 use crate::events_route::EventsRouter as EventsCore;
-use crate::frames::Frames;
+use crate::frames::next_frame;
 use crate::scan::ScanRouter as ScanCore;
 use crate::serde_route::SerdeRouter as SerdeCore;
 use crate::{Category, FieldKind, FieldSpec, Limits, RouteError, RouteSpec, Router, guarded};
@@ -231,36 +231,67 @@ fn _panic_for_test(py: Python<'_>, message: &str) -> PyResult<()> {
     }
 }
 
-/// The intact frames of a recording's buffer from `pos` on, each built `frame_type(index,
-/// timestamp_ns, user_id, payload)`, up to the first frame the Python reader must judge
-/// itself (crate::frames): `(frames, pos after them, the index expected next, their
-/// payload bytes)`. `expected` is the index the first must carry (v2) or is given (v1).
-#[pyfunction]
-fn decode_frames<'py>(
-    py: Python<'py>,
-    frame_type: &Bound<'py, PyAny>,
-    buf: &Bound<'py, PyBytes>,
-    pos: usize,
+/// The intact frames of a recording's buffer from `pos` on, one per `next()`, each built
+/// `frame_type(index, timestamp_ns, user_id, payload)`, up to the first frame the Python
+/// reader must judge itself (crate::frames). `expected` is the index the first must carry
+/// (v2) or is given (v1). Once it stops, `pos` is where that frame starts, `expected` the
+/// index it must carry, `count` and `payload_bytes` what the run gave. Frames are built
+/// as they are asked for, one at a time, as the pure-Python reader builds them: the
+/// harness's own heap does not grow by a run of frames held at once.
+#[pyclass(module = "treasure_rs._native")]
+struct FrameRun {
+    frame_type: Py<PyAny>,
+    buf: Py<PyBytes>,
     v2: bool,
+    #[pyo3(get)]
+    pos: usize,
+    #[pyo3(get)]
     expected: u64,
-) -> PyResult<(Bound<'py, PyList>, usize, u64, u64)> {
-    let bytes = buf.as_bytes();
-    let out = PyList::empty(py);
-    let mut frames = Frames::new(bytes, pos, v2, expected);
-    let mut payload_bytes = 0u64;
-    for frame in frames.by_ref() {
-        // checked UTF-8 by `Frames`
+    #[pyo3(get)]
+    count: u64,
+    #[pyo3(get)]
+    payload_bytes: u64,
+}
+
+#[pymethods]
+impl FrameRun {
+    #[new]
+    fn new(frame_type: Py<PyAny>, buf: Py<PyBytes>, pos: usize, v2: bool, expected: u64) -> Self {
+        Self {
+            frame_type,
+            buf,
+            v2,
+            pos,
+            expected,
+            count: 0,
+            payload_bytes: 0,
+        }
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let bytes = self.buf.bind(py).as_bytes();
+        let Some((frame, stop)) = next_frame(bytes, self.pos, self.v2, self.expected) else {
+            return Ok(None);
+        };
+        // checked UTF-8 by `next_frame`
         let user_id = std::str::from_utf8(&bytes[frame.user_id]).expect("UTF-8");
         let payload = &bytes[frame.payload];
-        payload_bytes += payload.len() as u64;
-        out.append(frame_type.call1((
+        let built = self.frame_type.bind(py).call1((
             frame.index,
             frame.timestamp_ns,
             PyString::new(py, user_id),
             PyBytes::new(py, payload),
-        ))?)?;
+        ))?;
+        self.pos = stop;
+        self.expected = frame.index + 1;
+        self.count += 1;
+        self.payload_bytes += payload.len() as u64;
+        Ok(Some(built))
     }
-    Ok((out, frames.pos, frames.expected, payload_bytes))
 }
 
 /// A writable, C-contiguous array of 64-bit integers (`array("q")`) and its length.
@@ -375,7 +406,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<EventsRouter>()?;
     module.add_class::<ScanRouter>()?;
     module.add_function(wrap_pyfunction!(_panic_for_test, module)?)?;
-    module.add_function(wrap_pyfunction!(decode_frames, module)?)?;
+    module.add_class::<FrameRun>()?;
     module.add_function(wrap_pyfunction!(time_frames, module)?)?;
     module.add(
         "DEFAULT_RELEASE_GIL_MIN_BYTES",

@@ -9,11 +9,10 @@ sequence number and, at the end, the trailer's frame count and whole-file checks
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
-from operator import length_hint
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, Protocol
 
@@ -41,15 +40,27 @@ from treasure.recording_format import (
 )
 from treasure.recording_writer import RecordingWriter
 
-# The native frame decoder (rust/src/frames.rs): every intact frame of a buffer in one call.
-# (frame type, buffer, position, v2, index expected) -> (frames, position, index, payload bytes)
-Decode = Callable[[type[Frame], bytes, int, bool, int], tuple[list[Frame], int, int, int]]
+
+class _Run(Protocol):
+    """The native decoder's run of intact frames (rust/src/python.rs `FrameRun`): once it
+    stops, where the frame it stopped at starts, the index it must carry, what it gave."""
+
+    pos: int
+    expected: int
+    count: int
+    payload_bytes: int
+
+    def __iter__(self) -> Iterator[Frame]: ...
+
+
+# (frame type, buffer, position, v2, index expected) -> the run of frames from there
+Decode = Callable[[type[Frame], bytes, int, bool, int], _Run]
 try:
-    from treasure_rs._native import decode_frames as _native_decode
+    from treasure_rs._native import FrameRun as _NativeRun
 except ImportError:  # treasure-rs not built, or built before the decoder: pure Python
     NATIVE_DECODE: Decode | None = None
 else:
-    NATIVE_DECODE = _native_decode
+    NATIVE_DECODE = _NativeRun
 
 __all__ = [
     "MAGIC",
@@ -272,23 +283,23 @@ class RecordingReader:
             self._read_to_end(_Cursor(source or self._raw, self.header), source)
         )
 
-    def _read_to_end(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Iterator[Frame]]:
+    def _read_to_end(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Iterable[Frame]]:
         try:
             yield from self._frames(cur, zstd)
         except _StreamDamaged as exc:
             self.damaged(self._next_index, f"compressed stream damaged: {exc}", offset=cur.offset)
         self.integrity.ended = True  # not reached when the caller stops early
 
-    def _frames(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Iterator[Frame]]:
+    def _frames(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Iterable[Frame]]:
         """Runs of frames from the cursor on. The hot loop keeps the buffer and position in
         locals (the cursor is synced only to refill it and when the loop stops): per frame,
         one unpack of the head and its checksum, one CRC of the head and one of the body.
 
-        With the native decoder, each turn first takes every intact frame in the buffer in
-        one call (built in bulk); the loop below then judges the one frame it stopped at (a
-        refill, a trailer, damage), exactly as without it. A run is counted in `frames_ok`
-        as it is handed out; what the caller left of the last one, when it stops early, is
-        taken off when it lets the iterator go."""
+        With the native decoder, each turn first hands out a run of every intact frame in
+        the buffer from there on, decoded in Rust as the caller takes them; the loop below
+        then judges the one frame the run stopped at (a refill, a trailer, damage), exactly
+        as without it. A run's frames are counted in `frames_ok` once it is used up (or the
+        caller lets the iterator go)."""
         integrity = self.integrity
         v2 = self.header.version >= 2
         head = HEAD_V2_CHECKED if v2 else HEAD_V1_CHECKED
@@ -300,17 +311,16 @@ class RecordingReader:
         payload_seen = 0
         buf, pos = cur.buf, cur.pos
         view, end = memoryview(buf), len(buf)
-        unread: Iterator[Frame] = iter(())
+        run: _Run | None = None
         try:
             while True:
                 if decode is not None and end - pos >= head_size:
-                    batch, pos, index, payload = decode(frame, buf, pos, v2, index)
-                    if batch:
-                        payload_seen += payload
-                        integrity.frames_ok += len(batch)
-                        unread = iter(batch)
-                        del batch
-                        yield unread
+                    run = decode(frame, buf, pos, v2, index)
+                    yield run  # resumed once the caller has taken all of it
+                    pos, index = run.pos, run.expected
+                    payload_seen += run.payload_bytes
+                    integrity.frames_ok += run.count
+                    run = None
                 if end - pos < head_size:
                     cur.pos = pos
                     have = cur.available(head_size)
@@ -364,13 +374,15 @@ class RecordingReader:
                     self.damaged(sequence, "user id is not UTF-8")
                     continue
                 integrity.frames_ok += 1
-                payload_bytes = buf[body + user_len : stop - CRC.size]
-                unread = iter((frame(sequence, timestamp_ns, user_id, payload_bytes),))
-                yield unread
+                yield (
+                    frame(sequence, timestamp_ns, user_id, buf[body + user_len : stop - CRC.size]),
+                )
         finally:
-            cur.pos = pos
-            self._next_index = index
-            integrity.frames_ok -= length_hint(unread)  # 0 unless the caller stopped early
+            if run is not None:  # the caller stopped inside a run: count what it was given
+                integrity.frames_ok += run.count
+                cur.pos, self._next_index = run.pos, run.expected
+            else:
+                cur.pos, self._next_index = pos, index
 
     def _in_sequence(self, expected: int, sequence: int) -> bool:
         """Note a frame whose sequence number is not the next one; False: do not use it."""

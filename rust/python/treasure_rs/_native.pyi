@@ -33,9 +33,17 @@ class ScanRouter(_Router):
     def fallbacks(self) -> int: ...
 
 def _panic_for_test(message: str) -> None: ...
-def decode_frames(
-    frame_type: type[Frame], buf: bytes, pos: int, v2: bool, expected: int
-) -> tuple[list[Frame], int, int, int]: ...
+class FrameRun:
+    pos: int
+    expected: int
+    count: int
+    payload_bytes: int
+    def __init__(
+        self, frame_type: type[Frame], buf: bytes, pos: int, v2: bool, expected: int
+    ) -> None: ...
+    def __iter__(self) -> FrameRun: ...
+    def __next__(self) -> Frame: ...
+
 def time_frames(
     handler: Callable[[bytes], object],
     frames: list[Frame],
