@@ -38,12 +38,12 @@ from treasure.probes.heap import (
     FLAMEGRAPH_NAME,
     MESSAGES_NAME,
     TIMELINE_POINTS,
+    Flamegraph,
     analyse_capture,
     blind_spot,
     log,
     private_allocator_reason,
     withhold,
-    write_flamegraph,
     write_messages_csv,
 )
 from treasure.probes.latency import exact_distribution
@@ -237,14 +237,19 @@ def summarise(
     return summary
 
 
-def _keep_artefacts(summary: HeapSummary, capture: Path, messages: Sequence[MessageHeap]) -> None:
+def _keep_artefacts(
+    summary: HeapSummary,
+    capture: Path,
+    messages: Sequence[MessageHeap],
+    drawing: Flamegraph | None,
+) -> None:
     summary.capture_bytes = capture.stat().st_size
     summary.artefacts = {"memray_capture": str(capture)}
     table = capture.with_name(MESSAGES_NAME)
     write_messages_csv(messages, table)
     summary.artefacts["heap_per_message_csv"] = str(table)
     flamegraph = capture.with_name(FLAMEGRAPH_NAME)
-    problem = write_flamegraph(capture, flamegraph)
+    problem = (drawing or Flamegraph(capture, flamegraph)).result()
     if problem:
         log.warning("memray flamegraph failed: %s", problem)
     else:
@@ -323,16 +328,27 @@ def run_heap_pass(
     tracked_seconds = time.perf_counter() - tracked_started
     loop.users = config.users or len(model.state)
     model.clear()
-    analysis = analyse_capture(capture, loop.messages(), may_end_early=budget.stopped == DISK_STOP)
-    if loop.measured == plan.measured and len(analysis.messages) == loop.traced:
-        budget.stopped, budget.reason = "", ""  # stopped at the end, or after it: none lost
-    summary = summarise(analysis, loop, plan, config)
-    summary.capture = budget
-    summary.tracked_messages = loop.measured
-    if budget.stopped:
-        _stopped_short(summary, budget, capture, analysis.messages)
-    else:
-        _keep_artefacts(summary, capture, analysis.messages)
+    # drawn beside the analysis, from the same closed capture (not when a budget stopped it)
+    drawing = None if budget.stopped else Flamegraph(capture, capture.with_name(FLAMEGRAPH_NAME))
+    try:
+        analysis = analyse_capture(
+            capture, loop.messages(), may_end_early=budget.stopped == DISK_STOP
+        )
+        if loop.measured == plan.measured and len(analysis.messages) == loop.traced:
+            budget.stopped, budget.reason = "", ""  # stopped at the end, or after it: none lost
+        summary = summarise(analysis, loop, plan, config)
+        summary.capture = budget
+        summary.tracked_messages = loop.measured
+        if budget.stopped:
+            if drawing is not None:
+                drawing.cancel()
+            _stopped_short(summary, budget, capture, analysis.messages)
+        else:
+            _keep_artefacts(summary, capture, analysis.messages, drawing)
+    except BaseException:
+        if drawing is not None:
+            drawing.cancel()
+        raise
     summary.pass_seconds = time.perf_counter() - started
     summary.tracked_seconds = tracked_seconds
     if progress is not None:

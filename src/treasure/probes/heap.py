@@ -22,6 +22,7 @@ import logging
 import mmap
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -115,17 +116,42 @@ def blind_spot(messages: Sequence[MessageHeap], faulted_pages: Sequence[int]) ->
     return ""
 
 
+class Flamegraph:
+    """memray's own flame graph of a capture, drawn by a child process: started as soon as
+    the capture is closed, it runs on the other core while the capture is analysed, instead
+    of reading the whole capture again after the analysis."""
+
+    def __init__(self, capture: Path, output: Path) -> None:
+        # a file, not a pipe (a full pipe would stall it); closed by result() or cancel()
+        self._errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
+        command = [sys.executable, "-m", "memray", "flamegraph", "-f", "-o", str(output)]
+        self._process = subprocess.Popen(
+            [*command, str(capture)], stdout=subprocess.DEVNULL, stderr=self._errors, text=True
+        )
+
+    def result(self) -> str:
+        """ "" once the flame graph is written, else why not."""
+        code = self._process.wait()
+        if self._errors.closed:
+            return "" if code == 0 else f"exit {code}"
+        with self._errors:
+            if code == 0:
+                return ""
+            self._errors.seek(0)
+            lines = self._errors.read().strip().splitlines()
+        return (lines or [f"exit {code}"])[-1]
+
+    def cancel(self) -> None:
+        """Stop it, if still drawing: its capture is removed, or the pass failed."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        self._errors.close()
+
+
 def write_flamegraph(capture: Path, output: Path) -> str:
     """memray's own flame graph beside the capture; "" on success, else why not."""
-    done = subprocess.run(
-        [sys.executable, "-m", "memray", "flamegraph", "-f", "-o", str(output), str(capture)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        return (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
-    return ""
+    return Flamegraph(capture, output).result()
 
 
 def write_messages_csv(messages: Sequence[MessageHeap], path: Path) -> None:
