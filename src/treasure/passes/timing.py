@@ -232,12 +232,14 @@ def _measure(
     rss: RssSampler,
     progress: Progress | None,
     intact_frames: int,
+    python_loop: bool = False,
 ) -> tuple[_Measured, int]:
-    """The measured loop: only `handler(payload)` between the two clock reads."""
+    """The measured loop: only `handler(payload)` between the two clock reads. In Rust
+    when it can be, unless `python_loop` (paced runs always run it in Python)."""
     limit = config.limit if config.limit is not None else sys.maxsize
     # at most every intact frame is measured (a damaged one in the warm-up leaves one more)
     out = _Measured(pacer.paced, config.fail_fast, min(limit, intact_frames))
-    if NATIVE_TIMING is not None and not pacer.paced:
+    if NATIVE_TIMING is not None and not pacer.paced and not python_loop:
         source = chain((first,), frames) if first is not None else frames
         measured = _measure_natively(source, config, handler, session, rss, progress, out, limit)
         del out.latencies[measured:]
@@ -320,9 +322,12 @@ def run_timing_pass(
     progress: Progress | None = None,
     intact_frames: int | None = None,
     start_at_ns: int | None = None,
+    python_loop: bool = False,
 ) -> RunResult:
     """`intact_frames`: the recording's, when the caller has counted them already;
-    `start_at_ns`: a start shared with other shards (epoch ns), waited for after warm-up."""
+    `start_at_ns`: a start shared with other shards (epoch ns), waited for after warm-up;
+    `python_loop`: the measured loop in Python, for a sampling profiler (py-spy), which
+    reads the loop's Python frames from a stack the native loop would hide them in."""
     info = resolve(config.backend)
     backend = create(config.backend, routing=config.routing_spec)
     handler = handler_for(backend, config.keep)
@@ -360,8 +365,9 @@ def run_timing_pass(
             align(pacer, plan)  # onto the whole run's schedule, staggered with the others
         started = time.perf_counter_ns()
         out, measured = _measure(
-            frame, frames, config, handler, session, pacer, rss, progress, intact_frames
-        )
+            frame, frames, config, handler, session, pacer, rss, progress, intact_frames,
+            python_loop,
+        )  # fmt: skip
         duration = time.perf_counter_ns() - started
         rss.sample(measured)
         integrity = reader.integrity

@@ -86,7 +86,7 @@ def run_pass(args: argparse.Namespace, reporter: Reporter) -> Finished:
 
         result = run_timing_pass(
             config, progress=reporter.progress(total), intact_frames=frames,
-            start_at_ns=args.start_at_ns,
+            start_at_ns=args.start_at_ns, python_loop=args.backend_roots,  # under py-spy
         )  # fmt: skip
         roots: list[str] = []
         if args.backend_roots:  # after the loop: the CPU pass leaves these samples out
