@@ -58,6 +58,17 @@ def test_a_bend_that_flattens_is_a_knee_too() -> None:
     assert knee.slope_after == pytest.approx(0.0, abs=1e-6)
 
 
+def test_a_cost_falling_on_both_sides_of_a_bend_is_not_a_knee() -> None:
+    # a series that falls steeply, then slowly: no growth bends anywhere
+    falling = [-y for y in bent(USERS, 4000, PER_USER, PER_USER / 20)]
+    knee = find_knee(USERS, falling)
+
+    assert knee.verdict == "linear throughout"
+    assert "falling on both sides" in knee.reason
+    # while the same bend rising is a knee
+    assert find_knee(USERS, [-y for y in falling]).verdict == "knee"
+
+
 @pytest.mark.parametrize("at", [3000, 5000, 7000])
 def test_a_bend_in_a_gap_with_two_points_each_side_is_located_in_it(at: int) -> None:
     knee = find_knee(USERS, bent(USERS, at, PER_USER, 4 * PER_USER))

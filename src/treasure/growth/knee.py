@@ -17,6 +17,9 @@ when
    smaller than that is within what the harness's own bookkeeping (dict resizes, page
    rounding, allocator arenas) bends a per-user cost by, and no team would act on it;
 
+3. the cost grows on at least one side of it: a series that falls on both sides (a
+   target's RSS shrinking as the rate rises, say) has no growth to bend;
+
 otherwise the verdict is "linear throughout", with one line's slope.
 
 What it can and cannot find with few points (5, say): a bend at a measured point or in a
@@ -51,7 +54,7 @@ METHOD = (
     "two-segment least-squares fit with the break at each interior point and, in each gap, "
     "where lines fitted on either side meet; accepted when it beats one line by an F-test at "
     f"{ALPHA:.0%} (Bonferroni over the breaks searched) and the slope changes by at least "
-    f"{MIN_SLOPE_CHANGE:.0%} of the steeper one"
+    f"{MIN_SLOPE_CHANGE:.0%} of the steeper one, with the cost growing on at least one side"
 )
 
 
@@ -218,6 +221,13 @@ def _judge(knee: Knee, best: HingeFit) -> Knee:
         knee.reason = (
             f"the best bend (at {best.at:g}) changes the slope by {change:.0%}, "
             f"under {MIN_SLOPE_CHANGE:.0%}: {test}"
+        )
+        return knee
+    if best.slope_before <= 0.0 and best.slope_after <= 0.0:
+        knee.reason = (
+            f"the best bend (at {best.at:g}) has the cost falling on both sides "
+            f"(slopes {best.slope_before:.3g}, then {best.slope_after:.3g}): "
+            f"no growth bends there: {test}"
         )
         return knee
     knee.verdict = "knee"
