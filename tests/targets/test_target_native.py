@@ -108,14 +108,10 @@ def test_native_sender_ends_a_run_whose_target_died(
 def test_a_sender_stops_at_a_bound_when_the_target_falls_behind(
     sender: Literal["native", "python"], tmp_path: Path, make_recording: MakeRecording
 ) -> None:
-    # given a target that answers every message, but far slower than the 200,000/s asked
-    server = native_server_path()
+    # given a target that answers every message within ~1 s even behind a full socket
+    # buffer (a 100 µs spin: under 10,000/s), but far slower than the 200,000/s asked
     socket_path = tmp_path / "slow.sock"
-    spawn = (
-        f"{server} --backend rust-serde --unix {socket_path}"
-        if server is not None
-        else serve_command("rust-serde", "--unix", str(socket_path))
-    )
+    spawn = serve_command("tests.groundtruth.timing:Spin100us", "--unix", str(socket_path))
     started = time.monotonic()
     figures = run_target(
         TargetRun(
