@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import ClassVar
 
 from treasure.parsers import BackendKind, Limits, Routed
@@ -31,6 +32,16 @@ KIB = 1024
 
 def payload_for(player: int) -> bytes:
     return b"event_type: move\n" + _MARK + str(player).encode() + b"\nsession_id: s-1\n"
+
+
+def write_players_recording(path: Path, players: int) -> Path:
+    """One message per player, each player new: a sweep point of N users replays N messages."""
+    from treasure.recordings import RecordingWriter
+
+    with RecordingWriter(path, metadata={"scenario": "players", "users": players}) as writer:
+        for player in range(players):
+            writer.write(player * 1_000_000, f"u-{player}", payload_for(player))
+    return path
 
 
 def _player(payload: bytes) -> int:
