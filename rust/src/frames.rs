@@ -119,20 +119,29 @@ impl Iterator for Frames<'_> {
 mod tests {
     use super::*;
 
+    /// A frame from its head fields: the head's CRC, user id, payload, then the body's CRC
+    /// (chained from the head's in v2, from 0 in v1).
+    fn framed(head: Vec<u8>, user: &[u8], payload: &[u8], chained: bool) -> Vec<u8> {
+        let head_crc = crc32(&head, 0);
+        let mut out = head;
+        out.extend_from_slice(&head_crc.to_le_bytes());
+        out.extend_from_slice(user);
+        out.extend_from_slice(payload);
+        let body_crc = crc32(
+            &[user, payload].concat(),
+            if chained { head_crc } else { 0 },
+        );
+        out.extend_from_slice(&body_crc.to_le_bytes());
+        out
+    }
+
     fn v2_frame(sequence: u64, timestamp: i64, user: &[u8], payload: &[u8]) -> Vec<u8> {
         let mut head = Vec::new();
         head.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         head.extend_from_slice(&(user.len() as u16).to_le_bytes());
         head.extend_from_slice(&sequence.to_le_bytes());
         head.extend_from_slice(&timestamp.to_le_bytes());
-        let head_crc = crc32(&head, 0);
-        let mut out = head;
-        out.extend_from_slice(&head_crc.to_le_bytes());
-        out.extend_from_slice(user);
-        out.extend_from_slice(payload);
-        let body_crc = crc32(&[user, payload].concat(), head_crc);
-        out.extend_from_slice(&body_crc.to_le_bytes());
-        out
+        framed(head, user, payload, true)
     }
 
     fn v1_frame(timestamp: i64, user: &[u8], payload: &[u8]) -> Vec<u8> {
@@ -140,13 +149,7 @@ mod tests {
         head.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         head.extend_from_slice(&(user.len() as u16).to_le_bytes());
         head.extend_from_slice(&timestamp.to_le_bytes());
-        let head_crc = crc32(&head, 0);
-        let mut out = head;
-        out.extend_from_slice(&head_crc.to_le_bytes());
-        out.extend_from_slice(user);
-        out.extend_from_slice(payload);
-        out.extend_from_slice(&crc32(&[user, payload].concat(), 0).to_le_bytes());
-        out
+        framed(head, user, payload, false)
     }
 
     #[test]

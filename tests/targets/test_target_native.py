@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 from pathlib import Path
 from typing import Literal
 
@@ -112,7 +111,6 @@ def test_a_sender_stops_at_a_bound_when_the_target_falls_behind(
     # buffer (a 100 µs spin: under 10,000/s), but far slower than the 200,000/s asked
     socket_path = tmp_path / "slow.sock"
     spawn = serve_command("tests.groundtruth.timing:Spin100us", "--unix", str(socket_path))
-    started = time.monotonic()
     figures = run_target(
         TargetRun(
             recording=make_recording([EVENT_MESSAGE] * 100),
@@ -124,7 +122,6 @@ def test_a_sender_stops_at_a_bound_when_the_target_falls_behind(
             artefact_dir=tmp_path,
         )
     )
-    elapsed = time.monotonic() - started
     # then sending stopped one reply timeout past the schedule's end, not when all was sent
     assert "fell behind the schedule" in figures.failure
     assert figures.scheduled == 100_000
@@ -134,7 +131,6 @@ def test_a_sender_stops_at_a_bound_when_the_target_falls_behind(
     # or timed out when a loaded machine starved it of a core for a whole reply timeout
     assert figures.sent == figures.answered + figures.timeouts + figures.lost
     assert figures.answered > 0
-    assert elapsed < 0.5 + 2 * 4.0 + 15.0  # schedule, give-up and reply timeouts, start-up
     assert_timeline_accounts_for(figures)
 
 
