@@ -91,6 +91,7 @@ bench: $(STAMP) $(DEMO_RECORDING) ## Benchmarks on the blowup-12k recording: rat
 	$(BIN)/python benchmarks/truth.py $(DEMO_RECORDING)
 	$(BIN)/python benchmarks/state_of_art.py $(DEMO_RECORDING)
 	$(BIN)/python benchmarks/shards.py $(DEMO_RECORDING)
+	$(BIN)/python benchmarks/shard_spin.py --rounds 5
 
 schema: $(STAMP) ## Regenerate docs/result-schema.json from the result types
 	$(BIN)/python -c 'import sys; from treasure.results import schema_text; sys.stdout.write(schema_text())' > docs/result-schema.json.tmp

@@ -1,10 +1,10 @@
-"""Sharded timing against ground truth: four shards of a 200 µs spin, merged, against one
+"""Sharded timing against ground truth: four shards of a 1 ms spin, merged, against one
 unsharded run of the same recording, in interleaved rounds.
 
     python benchmarks/shard_spin.py [--rounds R]
 
-Both replay 1,176 messages at rate:500/s (the four shards at 125/s each, staggered by
-1/R) through `tests.groundtruth.timing:Spin200us`; the unsharded run goes through the same
+Both replay 1,176 messages at rate:250/s (the four shards at 62.5/s each, staggered by
+1/R) through `tests.groundtruth.timing:Spin1ms`; the unsharded run goes through the same
 replay path as shard 0 of 1 (every frame, one process). Reported per kind: the p50 and p99
 to the spin (median and range over the rounds) and the cores the machine kept busy while
 each timed loop ran (from /proc/stat): a p99 read while other work kept the cores busy is
@@ -31,14 +31,14 @@ from rich.table import Table
 # the ground truth lives in tests/ (run from the repository's root: its passes import it too)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.groundtruth.timing import Spin200us
+from tests.groundtruth.timing import Spin1ms
 from tests.integration.test_cluster import RATE, write_recording
 
 from treasure.cluster import run_sharded
 from treasure.results import ReplayConfig, RunResult
 from treasure.runner.replay import run_replay
 
-BACKEND = "tests.groundtruth.timing:Spin200us"
+BACKEND = "tests.groundtruth.timing:Spin1ms"
 
 
 def busy_jiffies() -> tuple[int, int]:
@@ -59,7 +59,7 @@ def measured(run: RunResult, samples: list[tuple[int, int, int]]) -> tuple[float
     if len(inside) >= 2:
         (_, b0, a0), (_, b1, a1) = inside[0], inside[-1]
         cores = (b1 - b0) / max(1, a1 - a0) * (os.cpu_count() or 1)
-    spin = Spin200us.spend_ns
+    spin = Spin1ms.spend_ns
     return run.latency.uncorrected.p50 / spin, run.latency.uncorrected.p99 / spin, cores
 
 
@@ -109,7 +109,7 @@ def spread(values: list[float], digits: int) -> str:
 
 
 def show(figures: dict[str, list[tuple[float, float, float]]], rounds: int) -> None:
-    table = Table(title=f"Spin200us at rate:{RATE:g}/s, median (range) of {rounds} rounds")
+    table = Table(title=f"Spin1ms at rate:{RATE:g}/s, median (range) of {rounds} rounds")
     for name in ("run", "p50 / spin", "p99 / spin", "busy cores"):
         table.add_column(name, justify="right")
     for kind, rows in figures.items():

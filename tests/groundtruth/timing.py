@@ -138,3 +138,8 @@ class Work1x(_Work):
 
 class Work2x(_Work):
     name, repeats = "work-2x", 2
+
+
+class Spin1ms(_Spin):
+    name = "spin-1ms"
+    spend_ns = 1_000_000
