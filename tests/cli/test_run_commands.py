@@ -53,18 +53,9 @@ def test_replay_json_and_saved_result_agree(
     out = tmp_path / "run.json"
     done = runner.invoke(
         cli,
-        [
-            "replay",
-            str(recording),
-            "-b",
-            "pyyaml-stream",
-            "--warmup",
-            "50",
-            "--json",
-            "-o",
-            str(out),
-        ],
-    )
+        ["replay", str(recording), "-b", "pyyaml-stream", "--warmup", "50", "--json", "-o",
+         str(out)],
+    )  # fmt: skip
     assert done.exit_code == 0, done.output
     printed = json.loads(done.stdout)
     saved = load(out)
@@ -111,18 +102,9 @@ def test_compare_keeps_going_when_a_backend_dies(
     out = tmp_path / "cmp.json"
     done = runner.invoke(
         cli,
-        [
-            "compare",
-            str(recording),
-            "-b",
-            f"pyyaml-dom,{GT}:Crash",
-            "--no-heap",
-            "--warmup",
-            "10",
-            "-o",
-            str(out),
-        ],
-    )
+        ["compare", str(recording), "-b", f"pyyaml-dom,{GT}:Crash", "--no-heap", "--warmup",
+         "10", "-o", str(out)],
+    )  # fmt: skip
     # then the survivor's figures are kept and the death is reported
     assert done.exit_code == 0, done.output
     saved = load(out)
@@ -140,19 +122,9 @@ def test_report_rerenders_a_saved_comparison(
     out = tmp_path / "cmp.json"
     done = runner.invoke(
         cli,
-        [
-            "compare",
-            str(recording),
-            "-b",
-            "pyyaml-dom,pyyaml-stream",
-            "--no-heap",
-            "--warmup",
-            "0",
-            "-o",
-            str(out),
-            "--json",
-        ],
-    )
+        ["compare", str(recording), "-b", "pyyaml-dom,pyyaml-stream", "--no-heap", "--warmup",
+         "0", "-o", str(out), "--json"],
+    )  # fmt: skip
     assert done.exit_code == 0, done.output
     shown = runner.invoke(cli, ["report", str(out)])
     assert shown.exit_code == 0

@@ -128,18 +128,9 @@ def test_rerun_of_the_wrong_kind_of_result_says_which_command(
     out = tmp_path / "cmp.json"
     done = runner.invoke(
         cli,
-        [
-            "compare",
-            str(recording),
-            "-b",
-            "pyyaml-dom",
-            "--no-heap",
-            "--warmup",
-            "0",
-            "-o",
-            str(out),
-        ],
-    )
+        ["compare", str(recording), "-b", "pyyaml-dom", "--no-heap", "--warmup", "0", "-o",
+         str(out)],
+    )  # fmt: skip
     assert done.exit_code == 0, done.output
     done = runner.invoke(cli, ["replay", "--rerun", str(out)])
     assert done.exit_code == ExitCode.USAGE
