@@ -118,30 +118,56 @@ impl Scanner<'_, '_> {
                         text.push(ch);
                     }
                 }
-                b' ' => {
-                    trim_to.get_or_insert(text.len());
-                    text.push(' ');
-                    self.pos += 1;
-                }
-                b'\r' | b'\n' => {
-                    if let Some(at) = trim_to.take() {
-                        text.truncate(at);
-                    }
-                    self.skip_break();
-                    let empty = self.quoted_fold(indent)?;
-                    push_fold(&mut text, empty);
-                }
-                0 => return Err(Fallback),
-                _ => {
-                    trim_to = None;
-                    let start = self.pos;
-                    while !matches!(self.peek(), b'"' | b'\\' | b' ' | b'\r' | b'\n' | 0) {
-                        self.pos += 1;
-                    }
-                    text.push_str(&self.text(start, self.pos));
-                }
+                _ => self.quoted_run(&mut text, &mut trim_to, indent, b'"')?,
             }
         }
+    }
+
+    /// What both quoted styles do with any byte but their quote and escape: a space is
+    /// kept unless the line breaks after it (`trim_to` marks where trailing spaces began),
+    /// a line break folds, the end of input falls back, and any other run of characters is
+    /// taken up to the next byte one of these rules (or `quote`, or a backslash in a
+    /// double-quoted scalar) applies to.
+    fn quoted_run(
+        &mut self,
+        text: &mut String,
+        trim_to: &mut Option<usize>,
+        indent: usize,
+        quote: u8,
+    ) -> Step<()> {
+        match self.peek() {
+            b' ' => {
+                trim_to.get_or_insert(text.len());
+                text.push(' ');
+                self.pos += 1;
+            }
+            b'\r' | b'\n' => {
+                if let Some(at) = trim_to.take() {
+                    text.truncate(at);
+                }
+                self.skip_break();
+                let empty = self.quoted_fold(indent)?;
+                push_fold(text, empty);
+            }
+            0 => return Err(Fallback),
+            _ => {
+                *trim_to = None;
+                let start = self.pos;
+                let escapes = quote == b'"';
+                loop {
+                    let c = self.peek();
+                    if c == quote
+                        || (escapes && c == b'\\')
+                        || matches!(c, b' ' | b'\r' | b'\n' | 0)
+                    {
+                        break;
+                    }
+                    self.pos += 1;
+                }
+                text.push_str(&self.text(start, self.pos));
+            }
+        }
+        Ok(())
     }
 
     /// The character a double-quoted escape stands for (`pos` after the backslash).
@@ -198,28 +224,7 @@ impl Scanner<'_, '_> {
                     self.pos += 1;
                     return Ok(text);
                 }
-                b' ' => {
-                    trim_to.get_or_insert(text.len());
-                    text.push(' ');
-                    self.pos += 1;
-                }
-                b'\r' | b'\n' => {
-                    if let Some(at) = trim_to.take() {
-                        text.truncate(at);
-                    }
-                    self.skip_break();
-                    let empty = self.quoted_fold(indent)?;
-                    push_fold(&mut text, empty);
-                }
-                0 => return Err(Fallback),
-                _ => {
-                    trim_to = None;
-                    let start = self.pos;
-                    while !matches!(self.peek(), b'\'' | b' ' | b'\r' | b'\n' | 0) {
-                        self.pos += 1;
-                    }
-                    text.push_str(&self.text(start, self.pos));
-                }
+                _ => self.quoted_run(&mut text, &mut trim_to, indent, b'\'')?,
             }
         }
     }
