@@ -23,12 +23,15 @@ def json_option(func: F) -> F:
     )(func)
 
 
-def output_option(help_text: str = "Write the result to this JSON file.") -> Callable[[F], F]:
+def output_option(
+    help_text: str = "Write the result to this JSON file.", *, required: bool = False
+) -> Callable[[F], F]:
     def decorate(func: F) -> F:
         return click.option(
             "-o",
             "--output",
             type=click.Path(dir_okay=False, path_type=Path),
+            required=required,
             callback=_writable_output,
             help=help_text,
         )(func)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from treasure.cli._options import existing_file
+from treasure.cli._options import existing_file, output_option
 from treasure.gate.baseline import merge, strip
 from treasure.quantities import Unit, format_quantity
 from treasure.results import Result, load, runs_of, save
@@ -27,13 +27,7 @@ def command() -> None:
 
 @command.command("save")
 @click.argument("result", type=existing_file())
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The baseline file to write (replaced if it exists).",
-)
+@output_option("The baseline file to write (replaced if it exists).", required=True)
 def save_command(result: Path, output: Path) -> None:
     """Write RESULT, stripped, as a new baseline.
 
@@ -46,13 +40,7 @@ def save_command(result: Path, output: Path) -> None:
 
 @command.command("update")
 @click.argument("result", type=existing_file())
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The baseline file to update (created if missing).",
-)
+@output_option("The baseline file to update (created if missing).", required=True)
 def update_command(result: Path, output: Path) -> None:
     """Replace the runs of the backends RESULT holds in an existing baseline; runs of other
     backends stay as they were.

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from treasure.cli._options import json_option, progress_console
+from treasure.cli._options import json_option, output_option, progress_console
 from treasure.generator import generate_recording
 from treasure.scenarios import load_scenario
 
@@ -18,13 +18,7 @@ PROGRESS_FROM = 100_000  # shorter runs finish before a bar is worth drawing
 
 @click.command(name="generate")
 @click.argument("scenario")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Recording file to write (overwritten).",
-)
+@output_option("Recording file to write (overwritten).", required=True)
 @click.option(
     "--count",
     type=click.IntRange(min=1),

@@ -9,7 +9,7 @@ from typing import get_args
 
 import click
 
-from treasure.cli._options import existing_file, json_option
+from treasure.cli._options import existing_file, json_option, output_option
 from treasure.errors import TreasureError
 from treasure.importers import (
     DEFAULT_USER_PATTERN,
@@ -22,13 +22,7 @@ from treasure.routing import RoutingSpec
 
 @click.command(name="import")
 @click.argument("sources", nargs=-1, required=True, type=existing_file())
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Recording file to write (overwritten).",
-)
+@output_option("Recording file to write (overwritten).", required=True)
 @click.option(
     "--format",
     "source_format",
