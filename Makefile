@@ -81,8 +81,9 @@ fuzz-kills: $(STAMP) ## SIGKILL of compare at random moments, long (COMPARE_KILL
 
 fuzz: fuzz-recordings fuzz-scan fuzz-routing fuzz-rust fuzz-kills ## Every fuzz target, long versions of what `make test` runs bounded
 
-lint: $(STAMP) ## ruff and mypy --strict over src and tests
+lint: $(STAMP) ## ruff (lint and format check) and mypy --strict over src, tests and benchmarks
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
 bench: $(STAMP) $(DEMO_RECORDING) ## Benchmarks on the blowup-12k recording: ratios measured side by side

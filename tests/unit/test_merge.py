@@ -60,8 +60,11 @@ def shard_run(index: int, count: int = COUNT, **config: object) -> RunResult:
         library="",
         library_version="1",
         config=ReplayConfig(
-            backend="spin", recording="r.trec", shard=f"{index}/{count}",
-            pace="rate:900/s", **config,  # type: ignore[arg-type]
+            backend="spin",
+            recording="r.trec",
+            shard=f"{index}/{count}",
+            pace="rate:900/s",
+            **config,  # type: ignore[arg-type]
         ),
         recording=RecordingInfo(
             path="r.trec", messages_measured=len(values), payload_bytes_measured=1, users=9
@@ -73,16 +76,26 @@ def shard_run(index: int, count: int = COUNT, **config: object) -> RunResult:
         duration_ns=1_000_000_000,
         latency=summarize(values, corrected, keep_histograms=True),
         gc=GcSummary(
-            collections=index + 1, by_generation=[index, 1, 0], collections_per_1k=0.0,
-            pause_total_ns=10, pause_p99_ns=5 + index, pause_max_ns=9 + index,
+            collections=index + 1,
+            by_generation=[index, 1, 0],
+            collections_per_1k=0.0,
+            pause_total_ns=10,
+            pause_p99_ns=5 + index,
+            pause_max_ns=9 + index,
             pauses_ns=[5 + index] * (index + 1),
         ),
         routed_count=len(values) - index,
         routed_digest=f"d{index}",
         shard=ShardPlan(
-            index=index, count=count, frames=len(values), users=3,
-            measured_frames=len(values), recording_frames=2340, recording_digest="c0ffee",
-            started_ns=10**18 + index * 1000, payload_sizes=sizes,
+            index=index,
+            count=count,
+            frames=len(values),
+            users=3,
+            measured_frames=len(values),
+            recording_frames=2340,
+            recording_digest="c0ffee",
+            started_ns=10**18 + index * 1000,
+            payload_sizes=sizes,
         ),
     )
 
@@ -159,9 +172,7 @@ def test_heap_per_message_pools_what_each_shard_kept(tmp_path: Path) -> None:
     assert merged.heap.allocated_bytes == exact_distribution(
         [row.allocated_bytes for row in pooled]
     )
-    assert merged.heap.amplification == exact_distribution(
-        [row.peak_bytes / 500 for row in pooled]
-    )
+    assert merged.heap.amplification == exact_distribution([row.peak_bytes / 500 for row in pooled])
 
 
 def test_a_heap_without_its_per_message_table_is_not_a_merged_figure(tmp_path: Path) -> None:

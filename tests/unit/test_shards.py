@@ -229,10 +229,7 @@ def test_under_the_recorded_times_the_shards_keep_the_recordings_schedule(pace: 
     speedup = float(pace.partition(":")[2] or 1)
     unsharded = Pacer.parse(pace)
     unsharded.start_ns = 0
-    alone = [
-        unsharded.intended(k, frame.timestamp_ns)
-        for k, frame in enumerate(frames[warmup:])
-    ]
+    alone = [unsharded.intended(k, frame.timestamp_ns) for k, frame in enumerate(frames[warmup:])]
 
     union = intended_sends(frames, pace, 4, warmup)
 

@@ -30,7 +30,7 @@ METRICS_HELP = (
     "  latency_STAT latency_corrected_STAT (and _p999)        time\n"
     "  gc_per_1k gc_pause_p99 gc_pause_max                    count, time\n"
     "  error_rate rss_growth_per_message rss_peak             %, bytes\n"
-    "  growth_per_message (a soak)                            bytes, or \"flat\"\n"
+    '  growth_per_message (a soak)                            bytes, or "flat"\n'
     "\b\nOf a sweep (treasure sweep), each judged on the whole sweep:\n"
     "  knee_users_min knee_rate_min (lower limits)            users, msg/s\n"
     "  step_heap_per_user step_rss_per_user                   bytes per user"

@@ -118,10 +118,19 @@ def _bytes(ctx: click.Context, param: click.Parameter, value: str) -> float:
 @click.option(
     "--pass-timeout", "pass_timeout_s", type=float, help="Kill the soak after this many seconds."
 )
-@click.option("--target", default="", metavar="ADDRESS", help="Soak a live router instead: "
-              "unix:PATH, tcp:HOST:PORT or http://HOST:PORT/PATH; its RSS is sampled.")
-@click.option("--spawn", default="", metavar="CMD", help="Start the target with this command "
-              "and stop it at the end.")
+@click.option(
+    "--target",
+    default="",
+    metavar="ADDRESS",
+    help="Soak a live router instead: "
+    "unix:PATH, tcp:HOST:PORT or http://HOST:PORT/PATH; its RSS is sampled.",
+)
+@click.option(
+    "--spawn",
+    default="",
+    metavar="CMD",
+    help="Start the target with this command and stop it at the end.",
+)
 @click.option("--target-pid", type=int, help="Sample this running target process.")
 @click.option("--transport", default="inproc", show_default=True, help="inproc, or unix, tcp, "
               "http: the backend behind `treasure serve`, soaked as a live target.")  # fmt: skip

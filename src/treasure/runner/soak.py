@@ -65,8 +65,10 @@ def check_target_until(config: ReplayConfig, soak: SoakConfig) -> None:
     """`--until rss:` against a target reads the target's RSS from /proc/PID: refused
     before anything is sent when no pid will be known (a target neither spawned nor
     attached, e.g. on another machine)."""
-    if soak.until_rss_bytes is not None and config.target and not (
-        config.spawn or config.target_pid
+    if (
+        soak.until_rss_bytes is not None
+        and config.target
+        and not (config.spawn or config.target_pid)
     ):
         raise ConfigError(
             "until",
