@@ -16,10 +16,24 @@ import pytest
 from treasure.results import TargetFigures
 from treasure.results.timeline import TIMELINE_COLUMNS
 from treasure.targets.address import Framing
+from treasure.targets.native import native_sender_path
 from treasure.targets.run import TargetRun, run_target
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = [sys.executable, "-m", "treasure.cli", "serve"]
+
+
+# Both senders, for tests that hold them to the same account; the native one where built
+SENDERS = [
+    "python",
+    pytest.param(
+        "native",
+        marks=pytest.mark.skipif(
+            native_sender_path() is None,
+            reason="the native sender is not built (make install builds it where cargo exists)",
+        ),
+    ),
+]
 
 
 def free_port() -> int:

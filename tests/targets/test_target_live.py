@@ -8,10 +8,17 @@ import signal
 import threading
 from collections import Counter
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from tests.conftest import EVENT_MESSAGE, MakeRecording
-from tests.targets.conftest import Served, assert_timeline_accounts_for, free_port, serve_command
+from tests.targets.conftest import (
+    SENDERS,
+    Served,
+    assert_timeline_accounts_for,
+    free_port,
+    serve_command,
+)
 from tests.targets.leaky_backend import LEAK_BYTES
 
 from treasure.parsers import ParseError, create
@@ -143,8 +150,12 @@ def test_target_rss_growth_per_request_reads_a_known_leak(
     assert process.rss_end_bytes - process.rss_start_bytes >= 1400 * LEAK_BYTES
 
 
+@pytest.mark.parametrize("sender", SENDERS)
 def test_a_target_killed_mid_run_ends_it_with_a_clear_account(
-    tmp_path: Path, make_recording: MakeRecording, served: list[Served]
+    sender: Literal["python", "native"],
+    tmp_path: Path,
+    make_recording: MakeRecording,
+    served: list[Served],
 ) -> None:
     socket_path = tmp_path / "doomed.sock"
     target = Served("pyyaml-dom", "--unix", str(socket_path))
@@ -160,7 +171,7 @@ def test_a_target_killed_mid_run_ends_it_with_a_clear_account(
                 target=f"unix:{socket_path}",
                 pace="rate:200/s",
                 target_pid=pid,
-                sender="python",
+                sender=sender,
                 artefact_dir=tmp_path,
             )
         )
@@ -178,8 +189,12 @@ def test_a_target_killed_mid_run_ends_it_with_a_clear_account(
     assert_timeline_accounts_for(figures)
 
 
+@pytest.mark.parametrize("sender", SENDERS)
 def test_a_target_that_stops_answering_times_out(
-    tmp_path: Path, make_recording: MakeRecording, served: list[Served]
+    sender: Literal["python", "native"],
+    tmp_path: Path,
+    make_recording: MakeRecording,
+    served: list[Served],
 ) -> None:
     socket_path = tmp_path / "frozen.sock"
     target = Served("pyyaml-dom", "--unix", str(socket_path))
@@ -193,7 +208,7 @@ def test_a_target_that_stops_answering_times_out(
                 target=f"unix:{socket_path}",
                 pace="rate:1000/s",
                 reply_timeout_s=0.5,
-                sender="python",
+                sender=sender,
                 artefact_dir=tmp_path,
             )
         )
