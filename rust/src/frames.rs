@@ -20,13 +20,15 @@ pub const HEAD_V1_SIZE: usize = 4 + 2 + 8 + 4;
 pub const HEAD_V2_SIZE: usize = 4 + 2 + 8 + 8 + 4;
 const CRC_SIZE: usize = 4;
 
-/// One intact frame in the buffer: its index, timestamp, and where its user id and payload are.
+/// One intact frame in the buffer: its index, timestamp, where its user id and payload are,
+/// and where the frame after it starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameRef {
     pub index: u64,
     pub timestamp_ns: i64,
     pub user_id: Range<usize>,
     pub payload: Range<usize>,
+    pub stop: usize,
 }
 
 fn u16_at(buf: &[u8], at: usize) -> u16 {
@@ -47,10 +49,10 @@ fn crc32(data: &[u8], start: u32) -> u32 {
     hasher.finalize()
 }
 
-/// The intact frame at `pos` and the position after it, or `None` when the frame there is
-/// not one the fast path may take (see the module docs). `expected` is the index the frame
-/// must carry (v2) or is given (v1).
-pub fn next_frame(buf: &[u8], pos: usize, v2: bool, expected: u64) -> Option<(FrameRef, usize)> {
+/// The intact frame at `pos`, or `None` when the frame there is not one the fast path may
+/// take (see the module docs). `expected` is the index the frame must carry (v2) or is
+/// given (v1).
+pub fn next_frame(buf: &[u8], pos: usize, v2: bool, expected: u64) -> Option<FrameRef> {
     let head_size = if v2 { HEAD_V2_SIZE } else { HEAD_V1_SIZE };
     let head = buf.get(pos..pos.checked_add(head_size)?)?;
     let payload_len = u32_at(head, 0);
@@ -76,13 +78,28 @@ pub fn next_frame(buf: &[u8], pos: usize, v2: bool, expected: u64) -> Option<(Fr
     }
     let user_id = body..body + user_len;
     std::str::from_utf8(&buf[user_id.clone()]).ok()?;
-    let frame = FrameRef {
+    Some(FrameRef {
         index: sequence,
         timestamp_ns,
         user_id,
         payload: body + user_len..crc_at,
-    };
-    Some((frame, stop))
+        stop,
+    })
+}
+
+/// Every intact frame from `pos` on, up to the first the fast path does not take: a run
+/// validated in one go, as offsets into `buf` (no copy of any frame).
+pub fn decode_run(buf: &[u8], pos: usize, v2: bool, expected: u64) -> Vec<FrameRef> {
+    let mut frames = Frames::new(buf, pos, v2, expected);
+    let head_size = if v2 { HEAD_V2_SIZE } else { HEAD_V1_SIZE };
+    // a guess from the first frame's size: one allocation for a run of like-sized frames
+    let mut run = Vec::new();
+    if let Some(first) = frames.next() {
+        run.reserve((buf.len() - pos) / (first.stop - pos).max(head_size));
+        run.push(first);
+    }
+    run.extend(frames);
+    run
 }
 
 /// Every intact frame from `pos` on, up to the first the fast path does not take.
@@ -108,8 +125,8 @@ impl Iterator for Frames<'_> {
     type Item = FrameRef;
 
     fn next(&mut self) -> Option<FrameRef> {
-        let (frame, stop) = next_frame(self.buf, self.pos, self.v2, self.expected)?;
-        self.pos = stop;
+        let frame = next_frame(self.buf, self.pos, self.v2, self.expected)?;
+        self.pos = frame.stop;
         self.expected = frame.index + 1;
         Some(frame)
     }
@@ -169,6 +186,21 @@ mod tests {
         assert_eq!(&buf[frames[0].payload.clone()], b"a: 1\n");
         assert_eq!((frames[1].index, frames[1].timestamp_ns), (1, 7));
         assert!(frames[1].payload.is_empty());
+        assert_eq!(frames[0].stop, frames[1].user_id.start - HEAD_V2_SIZE);
+        assert_eq!(frames[1].stop, buf.len());
+    }
+
+    #[test]
+    fn a_run_is_every_frame_the_iterator_gives() {
+        let good = [0, 1, 2].map(|i| v2_frame(i, 10 * i as i64, b"u", b"x: 1\n"));
+        let mut buf = [b"junk".to_vec(), good.concat()].concat();
+        buf.extend_from_slice(&v2_frame(7, 0, b"u", b"late")); // out of sequence: stops the run
+        let run = decode_run(&buf, 4, true, 0);
+        assert_eq!(run, Frames::new(&buf, 4, true, 0).collect::<Vec<_>>());
+        assert_eq!(run.iter().map(|f| f.index).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(run[2].stop, 4 + good.concat().len());
+        assert!(decode_run(&buf, 0, true, 0).is_empty());
+        assert!(decode_run(&buf, buf.len(), true, 0).is_empty());
     }
 
     #[test]
@@ -200,6 +232,7 @@ mod tests {
             let mut bad = good.clone();
             bad[flip] ^= 0x10;
             assert_eq!(next_frame(&bad, 0, true, 0), None, "byte {flip} flipped");
+            assert!(decode_run(&bad, 0, true, 0).is_empty(), "byte {flip} flipped");
         }
         let not_utf8 = v2_frame(0, 1, b"\xff", b"x");
         assert_eq!(next_frame(&not_utf8, 0, true, 0), None);

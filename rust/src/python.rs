@@ -8,6 +8,7 @@
 //! is a `bytes` object, immutable and kept alive by the caller's reference for the whole
 //! call, so the parser reads it in place without a copy while other Python threads run.
 
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 
 use std::time::Instant;
@@ -20,7 +21,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple, PyType};
 
 use crate::events_route::EventsRouter as EventsCore;
-use crate::frames::next_frame;
+use crate::frames::{FrameRef, decode_run};
 use crate::scan::ScanRouter as ScanCore;
 use crate::serde_route::SerdeRouter as SerdeCore;
 use crate::{Category, FieldKind, FieldSpec, Limits, RouteError, RouteSpec, Router, guarded};
@@ -231,41 +232,167 @@ fn _panic_for_test(py: Python<'_>, message: &str) -> PyResult<()> {
     }
 }
 
-/// The intact frames of a recording's buffer from `pos` on, one per `next()`, each built
-/// `frame_type(index, timestamp_ns, user_id, payload)`, up to the first frame the Python
-/// reader must judge itself (crate::frames). `expected` is the index the first must carry
-/// (v2) or is given (v1). Once it stops, `pos` is where that frame starts, `expected` the
-/// index it must carry, `count` and `payload_bytes` what the run gave. Frames are built
-/// as they are asked for, one at a time, as the pure-Python reader builds them: the
-/// harness's own heap does not grow by a run of frames held at once.
+/// The intact frames of a recording's buffer from `pos` on, up to the first frame the
+/// Python reader must judge itself (crate::frames), validated in one go when the run is
+/// made and kept as offsets into the buffer: no Python object per frame until one is asked
+/// for. `expected` is the index the first must carry (v2) or is given (v1).
+///
+/// Frames are taken in order, either one `Frame` per `next()` (built
+/// `frame_type(index, timestamp_ns, user_id, payload)`, as the pure-Python reader builds
+/// them), or by the timing loop [`FrameRun::time`], or all at once by `take_all`. `pos` is
+/// where the first frame not taken starts, `expected` the index it must carry, `count` and
+/// `payload_bytes` what was taken: once the run is used up, `pos` is the frame it stopped at.
 #[pyclass(module = "treasure_rs._native")]
 struct FrameRun {
     frame_type: Py<PyAny>,
     buf: Py<PyBytes>,
-    v2: bool,
-    #[pyo3(get)]
-    pos: usize,
-    #[pyo3(get)]
-    expected: u64,
-    #[pyo3(get)]
-    count: u64,
+    frames: Vec<FrameRef>,
+    start: usize,
+    first_expected: u64,
+    taken: usize,
     #[pyo3(get)]
     payload_bytes: u64,
+}
+
+/// A user id's string, and the shard's verdict on it once asked.
+type UserEntry = (Py<PyString>, Option<bool>);
+
+/// What [`FrameRun::time`] returns: measured, routed_at, event, value, index.
+type Timed<'py> = (usize, usize, u8, Option<Bound<'py, PyAny>>, u64);
+
+/// User ids as Python strings, one per distinct id (and, under a shard, whether the shard
+/// owns it), so that the timing loop makes neither a string nor a verdict per message. At
+/// most `capacity` are kept: past it the table starts again, so its memory stays flat.
+#[pyclass(module = "treasure_rs._native")]
+struct UserIds {
+    ids: HashMap<Box<[u8]>, UserEntry>,
+    capacity: usize,
+}
+
+impl UserIds {
+    /// The id's string, and whether `owns(id)` holds (true without `owns`), each made once.
+    fn get<'py>(
+        &mut self,
+        py: Python<'py>,
+        id: &[u8],
+        owns: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<(Bound<'py, PyString>, bool)> {
+        if let Some((text, verdict)) = self.ids.get_mut(id) {
+            let text = text.bind(py).clone();
+            return match (owns, *verdict) {
+                (None, _) => Ok((text, true)),
+                (Some(_), Some(mine)) => Ok((text, mine)),
+                (Some(owns), None) => {
+                    let mine = owns.call1((&text,))?.is_truthy()?;
+                    *verdict = Some(mine);
+                    Ok((text, mine))
+                }
+            };
+        }
+        let decoded = std::str::from_utf8(id)
+            .map_err(|_| PyValueError::new_err("a user id that is not UTF-8 in an intact run"))?;
+        let text = PyString::new(py, decoded);
+        let verdict = owns.map(|owns| owns.call1((&text,))?.is_truthy()).transpose()?;
+        if self.ids.len() >= self.capacity {
+            self.ids.clear();
+        }
+        self.ids.insert(id.into(), (text.clone().unbind(), verdict));
+        Ok((text, verdict.unwrap_or(true)))
+    }
+}
+
+#[pymethods]
+impl UserIds {
+    #[new]
+    fn new(capacity: usize) -> Self {
+        Self {
+            ids: HashMap::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn __len__(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// Where the timing loop writes: a writable, C-contiguous `array("q")`, from `at` on.
+struct Column {
+    _buffer: PyBuffer<i64>,
+    ptr: *mut i64,
+    len: usize,
+    at: usize,
+    what: &'static str,
+}
+
+impl Column {
+    fn new(obj: &Bound<'_, PyAny>, at: usize, what: &'static str) -> PyResult<Self> {
+        let (buffer, ptr, len) = int64_buffer(obj, what)?;
+        Ok(Self {
+            _buffer: buffer,
+            ptr,
+            len,
+            at,
+            what,
+        })
+    }
+
+    fn push(&mut self, value: i64) -> PyResult<()> {
+        store(self.ptr, self.len, self.at, value, self.what)?;
+        self.at += 1;
+        Ok(())
+    }
 }
 
 #[pymethods]
 impl FrameRun {
     #[new]
-    fn new(frame_type: Py<PyAny>, buf: Py<PyBytes>, pos: usize, v2: bool, expected: u64) -> Self {
+    fn new(
+        py: Python<'_>,
+        frame_type: Py<PyAny>,
+        buf: Py<PyBytes>,
+        pos: usize,
+        v2: bool,
+        expected: u64,
+    ) -> Self {
+        let frames = decode_run(buf.bind(py).as_bytes(), pos, v2, expected);
         Self {
             frame_type,
             buf,
-            v2,
-            pos,
-            expected,
-            count: 0,
+            frames,
+            start: pos,
+            first_expected: expected,
+            taken: 0,
             payload_bytes: 0,
         }
+    }
+
+    /// Where the first frame not taken starts.
+    #[getter]
+    fn pos(&self) -> usize {
+        self.taken
+            .checked_sub(1)
+            .map_or(self.start, |last| self.frames[last].stop)
+    }
+
+    /// The index the first frame not taken carries.
+    #[getter]
+    fn expected(&self) -> u64 {
+        self.taken
+            .checked_sub(1)
+            .map_or(self.first_expected, |last| self.frames[last].index + 1)
+    }
+
+    /// Frames taken.
+    #[getter]
+    fn count(&self) -> usize {
+        self.taken
+    }
+
+    /// Frames not taken yet.
+    #[getter]
+    fn remaining(&self) -> usize {
+        self.frames.len() - self.taken
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -273,24 +400,135 @@ impl FrameRun {
     }
 
     fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let bytes = self.buf.bind(py).as_bytes();
-        let Some((frame, stop)) = next_frame(bytes, self.pos, self.v2, self.expected) else {
+        let Some(frame) = self.frames.get(self.taken) else {
             return Ok(None);
         };
-        // checked UTF-8 by `next_frame`
-        let user_id = std::str::from_utf8(&bytes[frame.user_id]).expect("UTF-8");
-        let payload = &bytes[frame.payload];
+        let bytes = self.buf.bind(py).as_bytes();
+        let user_id = std::str::from_utf8(&bytes[frame.user_id.clone()])
+            .map_err(|_| PyValueError::new_err("a user id that is not UTF-8 in an intact run"))?;
+        let payload = &bytes[frame.payload.clone()];
         let built = self.frame_type.bind(py).call1((
             frame.index,
             frame.timestamp_ns,
             PyString::new(py, user_id),
             PyBytes::new(py, payload),
         ))?;
-        self.pos = stop;
-        self.expected = frame.index + 1;
-        self.count += 1;
+        self.taken += 1;
         self.payload_bytes += payload.len() as u64;
         Ok(Some(built))
+    }
+
+    /// A new table of user ids for [`FrameRun::time`], keeping at most `capacity`.
+    #[staticmethod]
+    fn user_ids(capacity: usize) -> UserIds {
+        UserIds::new(capacity)
+    }
+
+    /// Take every frame left without building any object (a count, a read check): how many.
+    fn take_all(&mut self) -> usize {
+        let rest = &self.frames[self.taken..];
+        self.payload_bytes += rest.iter().map(|f| f.payload.len() as u64).sum::<u64>();
+        self.taken = self.frames.len();
+        rest.len()
+    }
+
+    /// The timing pass's measured loop over the frames left, at most `most` messages: for
+    /// each, only `handler(payload)` between two reads of the monotonic clock (the clock
+    /// `time.perf_counter_ns` reads), the difference stored at `latencies[at]`, `at + 1`,
+    /// ...; the payload size at `sizes[sizes_at]`, ...; the frame's index at
+    /// `routed[routed_at]`, ... when the handler returned a tuple (or `check_type` is false);
+    /// then `keep(handled)` (`stateless`) or `keep(user_id, handled)`, the user id's string
+    /// from `users` (one per distinct id). With `owns`, a frame whose user `owns(user_id)`
+    /// refuses is taken and passed over (a shard's selection, one verdict per user, kept in
+    /// `users`); with `end`, a frame whose index is `end` or more is taken and ends the loop.
+    ///
+    /// Returns `(measured, routed_at after, event, value, index)` once the run is used up or
+    /// `most` are measured (event 0), or right after a frame the caller must handle, its
+    /// bookkeeping done with `handled = None`: event 1, the handler raised the `Exception`
+    /// `value`; event 2, it returned the non-tuple `value`; event 3, frame `index` is past
+    /// `end`. A `BaseException` that is not an `Exception` propagates.
+    #[pyo3(signature = (handler, latencies, at, sizes, sizes_at, routed, routed_at, keep, stateless, check_type, most, users = None, owns = None, end = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn time<'py>(
+        &mut self,
+        py: Python<'py>,
+        handler: &Bound<'py, PyAny>,
+        latencies: &Bound<'py, PyAny>,
+        at: usize,
+        sizes: &Bound<'py, PyAny>,
+        sizes_at: usize,
+        routed: &Bound<'py, PyAny>,
+        routed_at: usize,
+        keep: &Bound<'py, PyAny>,
+        stateless: bool,
+        check_type: bool,
+        most: usize,
+        mut users: Option<PyRefMut<'py, UserIds>>,
+        owns: Option<&Bound<'py, PyAny>>,
+        end: Option<u64>,
+    ) -> PyResult<Timed<'py>> {
+        if users.is_none() && (owns.is_some() || !stateless) {
+            return Err(PyValueError::new_err(
+                "a user id table is needed to keep users' state or select a shard",
+            ));
+        }
+        let mut latencies = Column::new(latencies, at, "latencies")?;
+        let mut sizes = Column::new(sizes, sizes_at, "sizes")?;
+        let mut routed = Column::new(routed, routed_at, "routed")?;
+        let buf = self.buf.bind(py).clone();
+        let bytes = buf.as_bytes();
+        let none = py.None().into_bound(py);
+        let mut measured = 0;
+        while measured < most {
+            let Some(frame) = self.frames.get(self.taken) else {
+                break;
+            };
+            self.taken += 1;
+            self.payload_bytes += frame.payload.len() as u64;
+            if end.is_some_and(|end| frame.index >= end) {
+                return Ok((measured, routed.at, 3, None, frame.index));
+            }
+            let user = match users.as_mut() {
+                Some(users) if owns.is_some() || !stateless => {
+                    let (user, mine) = users.get(py, &bytes[frame.user_id.clone()], owns)?;
+                    if !mine {
+                        continue;
+                    }
+                    Some(user)
+                }
+                _ => None,
+            };
+            let payload_bytes = &bytes[frame.payload.clone()];
+            let payload = PyBytes::new(py, payload_bytes);
+            let t0 = Instant::now();
+            let outcome = handler.call1((&payload,));
+            let elapsed = t0.elapsed();
+            latencies.push(elapsed.as_nanos() as i64)?;
+            sizes.push(payload_bytes.len() as i64)?;
+            measured += 1;
+            let (handled, event) = match outcome {
+                Ok(handled) if check_type && !handled.is_exact_instance_of::<PyTuple>() => {
+                    (none.clone(), Some((2u8, handled)))
+                }
+                Ok(handled) => {
+                    routed.push(frame.index as i64)?;
+                    (handled, None)
+                }
+                Err(err) if err.is_instance_of::<PyException>(py) => (
+                    none.clone(),
+                    Some((1u8, err.into_value(py).into_bound(py).into_any())),
+                ),
+                Err(err) => return Err(err),
+            };
+            match user {
+                Some(user) if !stateless => keep.call1((user, handled))?,
+                _ => keep.call1((handled,))?,
+            };
+            if let Some((event, value)) = event {
+                return Ok((measured, routed.at, event, Some(value), frame.index));
+            }
+        }
+        Ok((measured, routed.at, 0, None, 0))
     }
 }
 

@@ -9,7 +9,8 @@ sequence number and, at the end, the trailer's frame count and whole-file checks
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from array import array
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
@@ -41,20 +42,46 @@ from treasure.recording_format import (
 from treasure.recording_writer import RecordingWriter
 
 
-class _Run(Protocol):
-    """The native decoder's run of intact frames (rust/src/python.rs `FrameRun`): once it
-    stops, where the frame it stopped at starts, the index it must carry, what it gave."""
+class Run(Protocol):
+    """The native decoder's run of intact frames (rust/src/python.rs `FrameRun`), validated
+    when it is made and held as offsets into the buffer: a `Frame` is built only when one is
+    asked for. After the frames taken: where the next one starts, the index it must carry;
+    and what was taken."""
 
-    pos: int
-    expected: int
-    count: int
-    payload_bytes: int
+    @property
+    def pos(self) -> int: ...
+    @property
+    def expected(self) -> int: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def payload_bytes(self) -> int: ...
+    @property
+    def remaining(self) -> int: ...
 
     def __iter__(self) -> Iterator[Frame]: ...
+    def take_all(self) -> int: ...
+    def time(  # the timing pass's measured loop over it (treasure.passes.timing)
+        self,
+        handler: Callable[[bytes], object],
+        latencies: array[int],
+        at: int,
+        sizes: array[int],
+        sizes_at: int,
+        routed: array[int],
+        routed_at: int,
+        keep: Callable[..., object],
+        stateless: bool,
+        check_type: bool,
+        most: int,
+        users: Any = None,
+        owns: Callable[[str], bool] | None = None,
+        end: int | None = None,
+    ) -> tuple[int, int, int, object, int]: ...
 
 
 # (frame type, buffer, position, v2, index expected) -> the run of frames from there
-Decode = Callable[[type[Frame], bytes, int, bool, int], _Run]
+Decode = Callable[[type[Frame], bytes, int, bool, int], Run]
 try:
     from treasure_rs._native import FrameRun as _NativeRun
 except ImportError:  # treasure-rs not built, or built before the decoder: pure Python
@@ -72,6 +99,7 @@ __all__ = [
     "OnCorrupt",
     "RecordingReader",
     "RecordingWriter",
+    "Run",
     "count_frames",
     "encode_frame",
     "encode_header",
@@ -275,31 +303,37 @@ class RecordingReader:
         self._next_index = 0
 
     def __iter__(self) -> Iterator[Frame]:
+        # runs of frames, flattened in C: no Python frame resumed per frame
+        return chain.from_iterable(self.runs())
+
+    def runs(self) -> Iterator[Run | tuple[Frame]]:
+        """The frames in order, in runs: a native `Run` of intact frames (taken as `Frame`
+        objects by iterating it, or natively, as the timing loop does), or one `Frame` the
+        Python reader judged itself. The reader goes on to the next run when the caller asks
+        for it, having taken the whole of the last (else it starts where the caller stopped);
+        `integrity` is the same as for iterating the reader."""
         self._raw.seek(self.header.data_offset)
         source = _ZstdSource(self._raw) if self.header.compressed else None
         self.integrity = Integrity(version=self.header.version)
-        # runs of frames, flattened in C: no Python frame resumed per frame
-        return chain.from_iterable(
-            self._read_to_end(_Cursor(source or self._raw, self.header), source)
-        )
+        return self._read_to_end(_Cursor(source or self._raw, self.header), source)
 
-    def _read_to_end(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Iterable[Frame]]:
+    def _read_to_end(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Run | tuple[Frame]]:
         try:
             yield from self._frames(cur, zstd)
         except _StreamDamaged as exc:
             self.damaged(self._next_index, f"compressed stream damaged: {exc}", offset=cur.offset)
         self.integrity.ended = True  # not reached when the caller stops early
 
-    def _frames(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Iterable[Frame]]:
+    def _frames(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Run | tuple[Frame]]:
         """Runs of frames from the cursor on. The hot loop keeps the buffer and position in
         locals (the cursor is synced only to refill it and when the loop stops): per frame,
         one unpack of the head and its checksum, one CRC of the head and one of the body.
 
         With the native decoder, each turn first hands out a run of every intact frame in
-        the buffer from there on, decoded in Rust as the caller takes them; the loop below
-        then judges the one frame the run stopped at (a refill, a trailer, damage), exactly
-        as without it. A run's frames are counted in `frames_ok` once it is used up (or the
-        caller lets the iterator go)."""
+        the buffer from there on, validated in Rust; the loop below then judges the one
+        frame the run stopped at (a refill, a trailer, damage), exactly as without it. A
+        run's frames are counted in `frames_ok` once the caller has taken them and asks for
+        more (or lets the iterator go)."""
         integrity = self.integrity
         v2 = self.header.version >= 2
         head = HEAD_V2_CHECKED if v2 else HEAD_V1_CHECKED
@@ -311,7 +345,7 @@ class RecordingReader:
         payload_seen = 0
         buf, pos = cur.buf, cur.pos
         view, end = memoryview(buf), len(buf)
-        run: _Run | None = None
+        run: Run | None = None
         try:
             while True:
                 if decode is not None and end - pos >= head_size:
@@ -492,6 +526,8 @@ def open_recording(
 def count_frames(path: str | os.PathLike[str]) -> int:
     """How many intact frames a recording holds (damaged ones are not counted)."""
     with open_recording(path, on_corrupt="skip") as reader:
-        for _ in reader:
-            pass
+        for run in reader.runs():
+            if isinstance(run, tuple):
+                continue
+            run.take_all()  # counted as taken, no Frame built
         return reader.integrity.frames_ok

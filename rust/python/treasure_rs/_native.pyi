@@ -33,16 +33,45 @@ class ScanRouter(_Router):
     def fallbacks(self) -> int: ...
 
 def _panic_for_test(message: str) -> None: ...
+class UserIds:
+    def __len__(self) -> int: ...
+
 class FrameRun:
-    pos: int
-    expected: int
-    count: int
-    payload_bytes: int
+    @property
+    def pos(self) -> int: ...
+    @property
+    def expected(self) -> int: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def payload_bytes(self) -> int: ...
+    @property
+    def remaining(self) -> int: ...
     def __init__(
         self, frame_type: type[Frame], buf: bytes, pos: int, v2: bool, expected: int
     ) -> None: ...
     def __iter__(self) -> FrameRun: ...
     def __next__(self) -> Frame: ...
+    def take_all(self) -> int: ...
+    @staticmethod
+    def user_ids(capacity: int) -> UserIds: ...
+    def time(
+        self,
+        handler: Callable[[bytes], object],
+        latencies: array[int],
+        at: int,
+        sizes: array[int],
+        sizes_at: int,
+        routed: array[int],
+        routed_at: int,
+        keep: Callable[..., object],
+        stateless: bool,
+        check_type: bool,
+        most: int,
+        users: UserIds | None = None,
+        owns: Callable[[str], bool] | None = None,
+        end: int | None = None,
+    ) -> tuple[int, int, int, object, int]: ...
 
 def time_frames(
     handler: Callable[[bytes], object],

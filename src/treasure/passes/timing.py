@@ -16,8 +16,9 @@ import time
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,11 @@ from treasure.passes.rss_harness import HARNESS_BACKEND, harness_growth
 from treasure.probes.gc import GcProbe
 from treasure.probes.latency import counted_histogram, distribution_of, summarize
 from treasure.probes.rss import RssSampler, reset_peak
-from treasure.recordings import Frame, count_frames, open_recording
+from treasure.recordings import Frame, Run, count_frames, open_recording
 from treasure.results import ErrorSample, HostInfo, RecordingInfo, ReplayConfig, RunResult
 from treasure.sessions import SessionModel, handler_for
 from treasure.shards import (
+    OWNED_CACHE,
     Shard,
     ShardPlan,
     align,
@@ -41,21 +43,26 @@ from treasure.shards import (
     window_end,
 )
 
-# The measured loop in Rust (rust/src/python.rs `time_frames`): the same window, less
-# around it. (handler, frames, start, latencies, at, sizes, routed, routed_at, keep,
-# stateless, check_type) -> (next, routed_at, event, value)
+# The measured loop in Rust (rust/src/python.rs): the same window, less around it.
+# `FrameRun.time` runs it over a native run of frames, no Python object per frame but the
+# payload; `time_frames` over a list of Frame objects: (handler, frames, start, latencies,
+# at, sizes, routed, routed_at, keep, stateless, check_type) -> (next, routed_at, event, value)
 TimeFrames = Callable[..., tuple[int, int, int, object]]
+UserIds = Callable[[int], object]  # capacity -> a table of user ids for FrameRun.time
 try:
+    from treasure_rs._native import FrameRun as _NativeRun
     from treasure_rs._native import time_frames as _native_time_frames
 except ImportError:  # treasure-rs not built, or built before it: the loop below in Python
     NATIVE_TIMING: TimeFrames | None = None
+    NATIVE_USER_IDS: UserIds | None = None
 else:
     NATIVE_TIMING = _native_time_frames
+    NATIVE_USER_IDS = _NativeRun.user_ids
 
 Progress = Callable[[int], None]
 MAX_ERROR_SAMPLES = 20
 SAMPLE_EVERY = 1000  # messages between RSS samples and progress reports
-BATCH = 100  # frames handed to the native loop per call (a divisor of SAMPLE_EVERY)
+WINDOW_END = 3  # FrameRun.time's event: a frame past the run's window (a shard's `end`)
 CORRUPT_FRAME = "corrupt-frame"
 UNCLASSIFIED = "unclassified"  # a backend raised something other than ParseError: a bug
 CONTRACT_VIOLATION = "contract-violation"  # route() returned something not a Routed tuple
@@ -151,27 +158,68 @@ class _Measured:
         self.routed_count += len(routed)
         del self.pending_sizes[:], self.pending_routed[:]
 
-    def failed(self, frame: Frame, category: str, message: str, exc: BaseException) -> None:
-        self.tally.add(frame.index, category, message)
+    def failed(self, index: int, category: str, message: str, exc: BaseException) -> None:
+        self.tally.add(index, category, message)
         if self.fail_fast:
             shown = str(exc) if isinstance(exc, ParseError) else repr(exc)
-            self.stopped_early = f"--fail-fast: frame {frame.index}: {shown}"
+            self.stopped_early = f"--fail-fast: frame {index}: {shown}"
 
 
-def _classify(out: _Measured, frame: Frame, event: int, value: object) -> None:
-    """What the native loop stopped at: an exception the handler raised, or (event 2) a
-    value that is not a tuple; counted as the Python loop counts them."""
+def _classify(out: _Measured, index: int, event: int, value: object) -> None:
+    """What the native loop stopped at, after frame `index`: an exception the handler
+    raised, or (event 2) a value that is not a tuple; counted as the Python loop counts them."""
     if event == 2:
-        out.tally.add(frame.index, CONTRACT_VIOLATION, wrong_type(value))
+        out.tally.add(index, CONTRACT_VIOLATION, wrong_type(value))
     elif isinstance(value, ParseError):
-        out.failed(frame, value.category.value, value.detail, value)
+        out.failed(index, value.category.value, value.detail, value)
     else:
         assert isinstance(value, Exception)
-        out.failed(frame, UNCLASSIFIED, f"{type(value).__name__}: {value}", value)
+        out.failed(index, UNCLASSIFIED, f"{type(value).__name__}: {value}", value)
+
+
+class _Runs:
+    """A reader's runs (`RecordingReader.runs`), the one being taken kept: the warm-up takes
+    Frame objects one at a time, the native measured loop the rest of that run, then the
+    next runs whole."""
+
+    def __init__(self, runs: Iterator[Run | tuple[Frame]]) -> None:
+        self._runs = runs
+        self._current: Run | None = None
+
+    def frames(self) -> Iterator[Frame]:
+        for run in self._runs:
+            self._current = None if isinstance(run, tuple) else run
+            yield from run
+        self._current = None
+
+    def rest(self) -> Iterator[Run | tuple[Frame]]:
+        """What `frames` has not given, in runs."""
+        if self._current is not None:
+            yield self._current
+        yield from self._runs
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """The native loop's sizes and routed indices since the last flush (SAMPLE_EVERY at most)."""
+
+    sizes: array[int] = field(default_factory=lambda: _preallocated(SAMPLE_EVERY))
+    routed: array[int] = field(default_factory=lambda: _preallocated(SAMPLE_EVERY))
+    scratch: array[int] = field(default_factory=lambda: _preallocated(1))
+    measured: int = 0
+    routed_at: int = 0
+
+    def hand_over(self, out: _Measured) -> None:
+        out.pending_sizes.extend(self.sizes[: self.measured])
+        out.pending_routed.extend(self.routed[: self.routed_at])
+        self.measured = self.routed_at = 0
 
 
 def _measure_natively(
-    source: Iterator[Frame],
+    first: Frame | None,
+    runs: _Runs,
+    shard: Shard | None,
+    end: int | None,
     config: ReplayConfig,
     handler: Callable[[bytes], object],
     session: SessionModel,
@@ -180,44 +228,65 @@ def _measure_natively(
     out: _Measured,
     limit: int,
 ) -> int:
-    """The unpaced measured loop with its per-message part in Rust (`time_frames`): frames
-    BATCH at a time; per message, the same window (`handler(payload)` between two clock
-    reads), the same stores and the same session model calls as the Python loop; what it
-    stops at (an exception, a non-tuple) is classified here. Returns the messages measured."""
+    """The unpaced measured loop with its per-message part in Rust: a native run's frames
+    through `FrameRun.time` with no Frame object built, the odd Frame (the first measured,
+    one the Python reader judged) through `time_frames`. Per message, the same window
+    (`handler(payload)` between two clock reads), the same stores, the same session model
+    calls and the same shard selection as the Python loop; what it stops at (an exception,
+    a non-tuple) is classified here. Returns the messages measured."""
     assert NATIVE_TIMING is not None
+    assert NATIVE_USER_IDS is not None
     timed = NATIVE_TIMING
     stateless = config.keep == "nothing"
     keep: Callable[..., object] = session.in_flight.append if stateless else session.admit
     check_type = config.keep != "document"
-    latencies, sizes, routed = out.latencies, _preallocated(BATCH), _preallocated(BATCH)
-    pending_sizes, pending_routed = out.pending_sizes.extend, out.pending_routed.extend
+    # the session model's user ids (and a shard's verdicts), one string per distinct user
+    users = NATIVE_USER_IDS(OWNED_CACHE) if shard is not None or not stateless else None
+    owns = shard.owns if shard is not None else None
+    latencies, chunk = out.latencies, _Chunk()
+    pending = runs.rest()
+    run: Run | tuple[Frame] | None = (first,) if first is not None else next(pending, None)
     measured = 0
-    while measured < limit:
-        batch = list(islice(source, min(BATCH, limit - measured)))
-        if not batch:
-            break
-        position = routed_at = 0
-        while position < len(batch):
-            position, routed_at, event, value = timed(
-                handler, batch, position, latencies, measured + position, sizes, routed,
-                routed_at, keep, stateless, check_type,
+    while run is not None and measured < limit:
+        most = min(limit - measured, SAMPLE_EVERY - chunk.measured)
+        if isinstance(run, tuple):
+            frame = run[0]
+            if end is not None and frame.index >= end:
+                break
+            run = None
+            if shard is not None and not shard.owns(frame.user_id):
+                run = next(pending, None)
+                continue
+            _, routed_at, event, value = timed(
+                handler, [frame], 0, latencies, measured, chunk.scratch, chunk.routed,
+                chunk.routed_at, keep, stateless, check_type,
             )  # fmt: skip
-            if event:
-                _classify(out, batch[position - 1], event, value)
-                del value
-                if out.stopped_early:
-                    break
-        pending_sizes(sizes[:position])
-        pending_routed(routed[:routed_at])
-        measured += position
-        del batch
-        if out.stopped_early:
+            chunk.sizes[chunk.measured] = chunk.scratch[0]
+            taken, index = 1, frame.index
+        else:
+            taken, routed_at, event, value, index = run.time(
+                handler, latencies, measured, chunk.sizes, chunk.measured, chunk.routed,
+                chunk.routed_at, keep, stateless, check_type, most, users, owns, end,
+            )  # fmt: skip
+        measured += taken
+        chunk.measured += taken
+        chunk.routed_at = routed_at
+        if event == WINDOW_END:
             break
-        if measured % SAMPLE_EVERY == 0:
+        if event:
+            _classify(out, index, event, value)
+            del value
+            if out.stopped_early:
+                break
+        if chunk.measured == SAMPLE_EVERY:
+            chunk.hand_over(out)
             out.flush()
             rss.sample(measured)
             if progress is not None:
                 progress(measured)
+        if run is None or (not event and taken < most):  # used up
+            run = next(pending, None)
+    chunk.hand_over(out)
     out.flush()
     return measured
 
@@ -225,6 +294,8 @@ def _measure_natively(
 def _measure(
     first: Frame | None,
     frames: Iterator[Frame],
+    runs: _Runs | None,
+    selection: tuple[Shard | None, int | None],
     config: ReplayConfig,
     handler: Callable[[bytes], object],
     session: SessionModel,
@@ -232,16 +303,18 @@ def _measure(
     rss: RssSampler,
     progress: Progress | None,
     intact_frames: int,
-    python_loop: bool = False,
 ) -> tuple[_Measured, int]:
     """The measured loop: only `handler(payload)` between the two clock reads. In Rust
-    when it can be, unless `python_loop` (paced runs always run it in Python)."""
+    over the reader's `runs` when given (the rest of the frames, `selection` the shard and
+    window end they are selected by), else in Python over `frames`."""
     limit = config.limit if config.limit is not None else sys.maxsize
     # at most every intact frame is measured (a damaged one in the warm-up leaves one more)
     out = _Measured(pacer.paced, config.fail_fast, min(limit, intact_frames))
-    if NATIVE_TIMING is not None and not pacer.paced and not python_loop:
-        source = chain((first,), frames) if first is not None else frames
-        measured = _measure_natively(source, config, handler, session, rss, progress, out, limit)
+    if runs is not None:
+        shard, end = selection
+        measured = _measure_natively(
+            first, runs, shard, end, config, handler, session, rss, progress, out, limit
+        )
         del out.latencies[measured:]
         return out, measured
     clock = time.perf_counter_ns
@@ -272,11 +345,11 @@ def _measure(
         except ParseError as exc:
             t1 = clock()
             handled = None
-            out.failed(frame, exc.category.value, exc.detail, exc)
+            out.failed(frame.index, exc.category.value, exc.detail, exc)
         except Exception as exc:
             t1 = clock()
             handled = None
-            out.failed(frame, UNCLASSIFIED, f"{type(exc).__name__}: {exc}", exc)
+            out.failed(frame.index, UNCLASSIFIED, f"{type(exc).__name__}: {exc}", exc)
         latencies[measured] = t1 - t0
         if corrected is not None:
             corrected[measured] = t1 - intended
@@ -345,8 +418,12 @@ def run_timing_pass(
         intact_frames = count_frames(Path(config.recording))
     gc.collect()
     reset_peak()
+    # the measured loop in Rust, over the reader's runs, unless paced or asked for in Python
+    native = NATIVE_TIMING is not None and not pacer.paced and not python_loop
     with open_recording(Path(config.recording), on_corrupt="skip") as reader, GcProbe() as gcp:
-        frames = iter(reader if shard is None else select(reader, shard, end))
+        runs = _Runs(reader.runs()) if native else None
+        source = runs.frames() if runs is not None else iter(reader)
+        frames = source if shard is None else select(source, shard, end)
         frame: Frame | None
         for frame in frames:  # warm-up: through the handler, not measured
             if frame.index >= config.warmup:
@@ -365,8 +442,8 @@ def run_timing_pass(
             align(pacer, plan)  # onto the whole run's schedule, staggered with the others
         started = time.perf_counter_ns()
         out, measured = _measure(
-            frame, frames, config, handler, session, pacer, rss, progress, intact_frames,
-            python_loop,
+            frame, frames, runs, (shard, end), config, handler, session, pacer, rss, progress,
+            intact_frames,
         )  # fmt: skip
         duration = time.perf_counter_ns() - started
         rss.sample(measured)
