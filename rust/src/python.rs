@@ -292,7 +292,9 @@ impl UserIds {
         let decoded = std::str::from_utf8(id)
             .map_err(|_| PyValueError::new_err("a user id that is not UTF-8 in an intact run"))?;
         let text = PyString::new(py, decoded);
-        let verdict = owns.map(|owns| owns.call1((&text,))?.is_truthy()).transpose()?;
+        let verdict = owns
+            .map(|owns| owns.call1((&text,))?.is_truthy())
+            .transpose()?;
         if self.ids.len() >= self.capacity {
             self.ids.clear();
         }

@@ -262,19 +262,21 @@ class _Cursor:
         if have >= need or self.eof:
             return have
         self.checksum = crc32(memoryview(self.buf)[: self.pos], self.checksum)
-        parts = [self.buf[self.pos :]]
+        parts = [self.buf[self.pos :]] if have else []
         self.base += self.pos
         self.pos = 0
         try:
             while have < need:
-                chunk = self.source.read(max(READ_CHUNK, need - have))
+                # bytes left over are completed by what they lack, so only they are copied;
+                # a chunk read with nothing left over becomes the buffer as it is
+                chunk = self.source.read(need - have if have else max(READ_CHUNK, need))
                 if not chunk:
                     self.eof = True
                     break
                 parts.append(chunk)
                 have += len(chunk)
         finally:
-            self.buf = b"".join(parts)
+            self.buf = parts[0] if len(parts) == 1 else b"".join(parts)
         return have
 
     def consumed_checksum(self) -> int:
