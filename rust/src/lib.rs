@@ -12,12 +12,16 @@
 
 pub mod events_route;
 pub mod frames;
+pub mod heap_split;
+pub mod memray_capture;
 pub mod scalars;
 pub mod scan;
 pub mod serde_route;
 pub mod spec;
 pub mod walk;
 
+#[cfg(feature = "python")]
+mod heap_capture_py;
 #[cfg(feature = "python")]
 mod python;
 

@@ -648,6 +648,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(_panic_for_test, module)?)?;
     module.add_class::<FrameRun>()?;
     module.add_function(wrap_pyfunction!(time_frames, module)?)?;
+    crate::heap_capture_py::register(module)?;
     module.add(
         "DEFAULT_RELEASE_GIL_MIN_BYTES",
         DEFAULT_RELEASE_GIL_MIN_BYTES,

@@ -86,3 +86,16 @@ def time_frames(
     stateless: bool,
     check_type: bool,
 ) -> tuple[int, int, int, object]: ...
+
+MEMRAY_FORMAT_VERSION: int
+
+def analyse_memray_capture(
+    path: str,
+    traced: int,
+    begin_size: int,
+    end_size: int,
+    sentinel_file: str,
+    mark_functions: list[str],
+    handler_function: str,
+    may_end_early: bool,
+) -> tuple[str, Any]: ...
