@@ -131,17 +131,35 @@ def harness(recording: Path, compressed: Path) -> None:
         )
 
 
-def heap_pass_cost(recording: Path) -> None:
-    print("heap pass cost, profile function on (before) and off around handlers (after):")
-    print(
-        "backend, handlers, timing s, tracked loop s, heap pass s, tracked ÷ timing,"
-        " alloc/peak/allocs p50"
-    )
+def heap_pass_cost(recording: Path, repeats: int = 3) -> None:
+    """The heap pass before (handlers watched, memray's Python reader of the capture) and
+    after (profile function off around handlers, treasure-rs's reader), `repeats` times
+    each: the medians with their range, the ratio of the medians, and each reader's
+    analysis seconds per record."""
+    print("heap pass cost, before (watched, memray's reader) and after (unwatched, native):")
+    print(truth.HEADER)
+    runs = (("before", False, "watched", "memray"), ("after", True, "unwatched", ""))
+    passes: dict[str, list[float]] = {}
+    per_record: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="treasure-sota-") as folder:
-        for unwatched, mode in ((False, "watched"), (True, "unwatched")):
-            out = Path(folder) / f"{mode}.json"
-            result = truth.replay(str(recording), "pyyaml-dom", 1000, unwatched, out)
-            print(truth.row("pyyaml-dom", mode, result))
+        for repeat in range(repeats):
+            for label, unwatched, mode, reader in runs:
+                out = Path(folder) / f"{mode}-{repeat}.json"
+                result = truth.replay(str(recording), "pyyaml-dom", 1000, unwatched, out, reader)
+                print(truth.row("pyyaml-dom", mode, result))
+                heap = result["heap"]
+                passes.setdefault(label, []).append(heap["pass_seconds"])
+                records = max(1, heap["capture_records"])
+                per_record.setdefault(label, []).append(heap["analysis_seconds"] / records * 1e6)
+    for label in passes:
+        seconds, micro = passes[label], per_record[label]
+        print(
+            f"{label}: heap pass {statistics.median(seconds):.3f} s"
+            f" ({min(seconds):.3f}-{max(seconds):.3f}), analysis"
+            f" {statistics.median(micro):.3f} µs/record ({min(micro):.3f}-{max(micro):.3f})"
+        )
+    ratio = statistics.median(passes["before"]) / statistics.median(passes["after"])
+    print(f"heap pass before ÷ after: {ratio:.2f}× (medians of {repeats})")
 
 
 def main() -> None:

@@ -92,22 +92,39 @@ def repeated_compare(args: argparse.Namespace) -> bool:
     return met
 
 
-def replay(recording: str, backend: str, limit: int, unwatched: bool, out: Path) -> Any:
+def replay(
+    recording: str, backend: str, limit: int, unwatched: bool, out: Path, reader: str = ""
+) -> Any:
+    """One heap pass as `treasure replay` runs it; `reader` "memray" forces memray's own
+    capture reader (TREASURE_CAPTURE_READER), "" lets the pass choose (the native one)."""
     command = [sys.executable, "-m", "treasure.cli", "replay", recording, "-b", backend]
     command += ["--limit", str(limit), "--heap", "--heap-messages", str(limit)]
     command += ["-o", str(out), "--json"]
     env = {**os.environ, "TREASURE_UNWATCHED": "1" if unwatched else "0"}
+    env.pop("TREASURE_CAPTURE_READER", None)
+    if reader:
+        env["TREASURE_CAPTURE_READER"] = reader
     subprocess.run(command, check=True, capture_output=True, env=env)
     return json.loads(out.read_text())
+
+
+HEADER = (
+    f"{'backend':<16} {'handlers':<10} {'reader':<12} {'timing s':>9} {'tracked s':>10}"
+    f" {'analysis s':>10} {'µs/record':>9} {'heap s':>9} {'heap/time':>9}"
+    f" {'alloc p50 B':>12} {'peak p50 B':>10} {'allocs':>7}"
+)
 
 
 def row(backend: str, mode: str, result: Any) -> str:
     heap = result["heap"]
     timing_s = result["duration_ns"] / 1e9
     tracked_s = heap["tracked_seconds"]
+    analysis_s = heap.get("analysis_seconds", 0.0)
+    per_record = analysis_s / max(1, heap["capture_records"]) * 1e6
     return (
-        f"{backend:<16} {mode:<10} {timing_s:>9.3f} {tracked_s:>10.3f}"
-        f" {heap['pass_seconds']:>9.3f} {tracked_s / timing_s:>8.1f}×"
+        f"{backend:<16} {mode:<10} {heap.get('capture_reader') or '-':<12} {timing_s:>9.3f}"
+        f" {tracked_s:>10.3f} {analysis_s:>10.3f} {per_record:>9.3f}"
+        f" {heap['pass_seconds']:>9.3f} {heap['pass_seconds'] / timing_s:>8.1f}×"
         f" {heap['allocated_bytes']['p50']:>12,.0f} {heap['peak_bytes']['p50']:>10,.0f}"
         f" {heap['allocations']['p50']:>7,.0f}"
     )
@@ -115,15 +132,13 @@ def row(backend: str, mode: str, result: Any) -> str:
 
 def heap_cost(args: argparse.Namespace) -> None:
     print(f"2. the heap pass against the timing pass, --limit {args.heap_limit}, every message")
-    print(
-        f"   {'backend':<16} {'handlers':<10} {'timing s':>9} {'tracked s':>10} {'heap s':>9}"
-        f" {'heap/time':>9} {'alloc p50 B':>12} {'peak p50 B':>10} {'allocs':>7}"
-    )
+    print("   before: handlers watched, memray's reader; after: unwatched, the native reader")
+    print("   " + HEADER)
     with tempfile.TemporaryDirectory(prefix="treasure-truth-") as folder:
         for backend in args.heap_backends.split(","):
-            for unwatched, mode in ((False, "watched"), (True, "unwatched")):
+            for unwatched, mode, reader in ((False, "watched", "memray"), (True, "unwatched", "")):
                 out = Path(folder) / f"{backend}-{mode}.json"
-                result = replay(args.recording, backend, args.heap_limit, unwatched, out)
+                result = replay(args.recording, backend, args.heap_limit, unwatched, out, reader)
                 print("   " + row(backend, mode, result))
 
 

@@ -16,6 +16,7 @@ and its records in the capture, so the heap pass should be given a bounded recor
 from __future__ import annotations
 
 import math
+import os
 import random
 import resource
 import time
@@ -63,6 +64,7 @@ class FrameLike(Protocol):
 
 
 TRACE_SEED = 13  # fixed, so a rerun traces the same messages
+COMPRESS_SWITCH = "TREASURE_CAPTURE_LZ4"  # "0": keep the capture as memray wrote it
 EVERY_MESSAGE = "every message"
 SEEDED_RANDOM = "seeded random sample"
 
@@ -207,6 +209,8 @@ def summarise(
         timeline=_bounded(analysis.timeline),
         peak_heap_at_users_bytes=analysis.peak_live_bytes,
         capture_records=analysis.records,
+        capture_reader=analysis.reader,
+        capture_reader_note=analysis.reader_note,
     )
     problem = unwatched.unavailable()
     summary.profiler_excluded = not problem
@@ -288,13 +292,19 @@ def run_heap_pass(
     artefact_dir: Path,
     total_frames: int,
     progress: Callable[[int], None] | None = None,
+    compress_capture: bool | None = None,
 ) -> HeapSummary:
     """Replay `frames` under memray and summarise heap per message.
 
     `total_frames` is how many frames will be measured (after warm-up, within the limit);
     `messages` bounds how many of them are traced, spread evenly over them. Meant for a
     fresh process: the libraries loaded from here on are taken to be the backend's.
+    memray compresses the capture (lz4) when the tracker stops: ~30 % less disk for ~50 ms
+    per 10 MB, and the native capture reader reads it either way; `compress_capture=False`
+    (or TREASURE_CAPTURE_LZ4=0 when not given) keeps it as memray's writer left it.
     """
+    if compress_capture is None:
+        compress_capture = os.environ.get(COMPRESS_SWITCH) != "0"
     started = time.perf_counter()
     before = mapped_libraries()
     info = resolve(config.backend)
@@ -314,7 +324,7 @@ def run_heap_pass(
     artefact_dir.mkdir(parents=True, exist_ok=True)
     capture = artefact_dir / CAPTURE_NAME
     budget = choose_budget(config.capture_budget, artefact_dir)
-    destination = memray.FileDestination(capture, overwrite=True)
+    destination = memray.FileDestination(capture, overwrite=True, compress_on_exit=compress_capture)
     tracked_started = time.perf_counter()
     with CaptureGuard(capture, budget) as guard:
         with (
@@ -331,12 +341,15 @@ def run_heap_pass(
     # drawn beside the analysis, from the same closed capture (not when a budget stopped it)
     drawing = None if budget.stopped else Flamegraph(capture, capture.with_name(FLAMEGRAPH_NAME))
     try:
+        reading_started = time.perf_counter()
         analysis = analyse_capture(
             capture, loop.messages(), may_end_early=budget.stopped == DISK_STOP
         )
+        analysis_seconds = time.perf_counter() - reading_started
         if loop.measured == plan.measured and len(analysis.messages) == loop.traced:
             budget.stopped, budget.reason = "", ""  # stopped at the end, or after it: none lost
         summary = summarise(analysis, loop, plan, config)
+        summary.analysis_seconds = analysis_seconds
         summary.capture = budget
         summary.tracked_messages = loop.measured
         if budget.stopped:

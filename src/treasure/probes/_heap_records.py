@@ -82,6 +82,8 @@ class CaptureAnalysis:
     records: int
     # allocated on threads besides the loop's outside any traced message, after the first
     other_thread_bytes_between: int = 0
+    reader: str = ""  # which reader read the capture (treasure.probes.heap READERS)
+    reader_note: str = ""  # why memray's own reader read it, when the native one could not
 
 
 class CaptureMismatch(Exception):

@@ -1,6 +1,7 @@
 """Heap per message from a memray capture split into messages by sentinels (the pass that
-writes the capture is `treasure.passes.heap`). Reading costs ~1 µs per record, several
-thousand records per DOM message.
+writes the capture is `treasure.passes.heap`). A DOM message makes several thousand
+records; treasure-rs reads memray's format natively (~0.1 µs per record), memray's own
+reader in Python costs ~1-2 µs per record and reads what the native one refuses.
 
 A message's figures count only blocks the handler allocated between its sentinels
 (beneath `call_handler`): freeing older memory never makes a message look cheaper, and
@@ -20,12 +21,14 @@ from __future__ import annotations
 import csv
 import logging
 import mmap
+import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
+from typing import Any, cast
 
 import memray
 
@@ -33,6 +36,8 @@ from treasure.probes import _sentinel
 from treasure.probes._heap_records import (
     AllocationRecord,
     CaptureAnalysis,
+    CaptureCut,
+    CaptureMismatch,
     MessageHeap,
     StackKind,
     TracedMessage,
@@ -66,9 +71,82 @@ def classify_stack(record: AllocationRecord) -> StackKind:
     return StackKind.HARNESS
 
 
+NATIVE_READER = "treasure-rs"  # treasure_rs._native.analyse_memray_capture
+MEMRAY_READER = "memray"  # memray's FileReader, record by record in Python
+READERS = (NATIVE_READER, MEMRAY_READER)
+READER_SWITCH = "TREASURE_CAPTURE_READER"  # "memray": memray's reader only
+
+
+def _native_split() -> Callable[..., tuple[str, Any]] | str:
+    """The native split, or why it cannot run here."""
+    try:
+        from treasure_rs import _native
+    except ImportError as exc:
+        return f"treasure-rs is not installed ({exc})"
+    split = getattr(_native, "analyse_memray_capture", None)
+    if split is None:
+        return "this build of treasure-rs has no capture reader"
+    return cast("Callable[..., tuple[str, Any]]", split)
+
+
+def _analyse_natively(
+    capture: Path, traced: Sequence[TracedMessage], may_end_early: bool
+) -> CaptureAnalysis | str:
+    """The split by treasure-rs's reader of memray's format, or why it could not read the
+    capture exactly (an unknown format version, record type or header setting)."""
+    split = _native_split()
+    if isinstance(split, str):
+        return split
+    status, value = split(
+        str(capture),
+        len(traced),
+        _sentinel.BEGIN_SIZE,
+        _sentinel.END_SIZE,
+        _sentinel.SENTINEL_FILE,
+        sorted(_sentinel.MARK_FUNCTIONS),
+        _sentinel.HANDLER_FUNCTION,
+        may_end_early,
+    )
+    if status == "mismatch":
+        raise CaptureMismatch(value)
+    if status == "cut":
+        raise CaptureCut(value)
+    if status != "ok":
+        return str(value)
+    rows, peak_live_bytes, live_at_end, records, between = value
+    messages = [
+        MessageHeap(message.frame_index, message.payload_bytes, *row)
+        for message, row in zip(traced, rows, strict=False)
+    ]
+    timeline = [(m.frame_index, live) for m, live in zip(messages, live_at_end, strict=True)]
+    return CaptureAnalysis(
+        messages, peak_live_bytes, timeline, records, between, reader=NATIVE_READER
+    )
+
+
 def analyse_capture(
     capture: Path, traced: Sequence[TracedMessage], may_end_early: bool = False
 ) -> CaptureAnalysis:
+    """Per-message figures of a capture: read natively, or by memray's own reader (same
+    figures, ~20x slower) where the native reader cannot read it exactly or
+    TREASURE_CAPTURE_READER=memray asks for it. The result says which reader ran."""
+    if os.environ.get(READER_SWITCH) == MEMRAY_READER:
+        note = f"{READER_SWITCH}={MEMRAY_READER}"
+    else:
+        found = _analyse_natively(capture, traced, may_end_early)
+        if isinstance(found, CaptureAnalysis):
+            return found
+        note = f"the native capture reader could not read it: {found}"
+        log.info("%s; reading with memray's reader", note)
+    analysis = analyse_with_memray(capture, traced, may_end_early)
+    analysis.reader, analysis.reader_note = MEMRAY_READER, note
+    return analysis
+
+
+def analyse_with_memray(
+    capture: Path, traced: Sequence[TracedMessage], may_end_early: bool = False
+) -> CaptureAnalysis:
+    """The split over memray's `FileReader`, record by record (~1 µs each)."""
     reader = memray.FileReader(str(capture))
     try:
         return analyse_records(
@@ -173,6 +251,9 @@ def withhold(summary: HeapSummary, reason: str) -> HeapSummary:
         users=summary.users,
         capture_bytes=summary.capture_bytes,
         capture_records=summary.capture_records,
+        capture_reader=summary.capture_reader,
+        capture_reader_note=summary.capture_reader_note,
+        analysis_seconds=summary.analysis_seconds,
         pass_seconds=summary.pass_seconds,
         artefacts=summary.artefacts,
     )
