@@ -92,10 +92,7 @@ fn classify(
         return Ok(StackKind::Unstacked);
     };
     if innermost.filename == marks.sentinel_file
-        && marks
-            .mark_functions
-            .iter()
-            .any(|name| *name == innermost.function)
+        && marks.mark_functions.contains(&innermost.function)
     {
         return Ok(StackKind::Sentinel);
     }
