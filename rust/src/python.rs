@@ -18,7 +18,7 @@ use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyBytes, PyString, PyTuple, PyType};
 
 use crate::events_route::EventsRouter as EventsCore;
 use crate::frames::{FrameRef, decode_run};
@@ -318,34 +318,6 @@ impl UserIds {
     }
 }
 
-/// Where the timing loop writes: a writable, C-contiguous `array("q")`, from `at` on.
-struct Column {
-    _buffer: PyBuffer<i64>,
-    ptr: *mut i64,
-    len: usize,
-    at: usize,
-    what: &'static str,
-}
-
-impl Column {
-    fn new(obj: &Bound<'_, PyAny>, at: usize, what: &'static str) -> PyResult<Self> {
-        let (buffer, ptr, len) = int64_buffer(obj, what)?;
-        Ok(Self {
-            _buffer: buffer,
-            ptr,
-            len,
-            at,
-            what,
-        })
-    }
-
-    fn push(&mut self, value: i64) -> PyResult<()> {
-        store(self.ptr, self.len, self.at, value, self.what)?;
-        self.at += 1;
-        Ok(())
-    }
-}
-
 #[pymethods]
 impl FrameRun {
     #[new]
@@ -434,22 +406,70 @@ impl FrameRun {
         rest.len()
     }
 
+    /// A run of the one frame `frame_type(index, timestamp_ns, user_id, payload)` that the
+    /// Python reader judged itself (or that was taken before the measured loop), so that the
+    /// timing loop measures it exactly as it measures a native run's frames.
+    #[staticmethod]
+    fn single(
+        py: Python<'_>,
+        frame_type: Py<PyAny>,
+        index: u64,
+        timestamp_ns: i64,
+        user_id: &str,
+        payload: &[u8],
+    ) -> Self {
+        let user = user_id.as_bytes();
+        let stop = user.len() + payload.len();
+        let frame = FrameRef {
+            index,
+            timestamp_ns,
+            user_id: 0..user.len(),
+            payload: user.len()..stop,
+            stop,
+        };
+        Self {
+            frame_type,
+            buf: PyBytes::new(py, &[user, payload].concat()).unbind(),
+            frames: vec![frame],
+            start: 0,
+            first_expected: index,
+            taken: 0,
+            payload_bytes: 0,
+        }
+    }
+
+    /// The CRC-32 of the bytes of the frames taken (from where the run starts to `pos`),
+    /// continuing `crc`: the reader's whole-file checksum, taken over a run's bytes in one
+    /// call instead of a second pass per refill.
+    fn checksum(&self, py: Python<'_>, crc: u32) -> u32 {
+        let bytes = self.buf.bind(py).as_bytes();
+        let mut hasher = crc32fast::Hasher::new_with_initial(crc);
+        hasher.update(&bytes[self.start..self.pos()]);
+        hasher.finalize()
+    }
+
+    /// A new table of payload sizes for [`FrameRun::time`].
+    #[staticmethod]
+    fn size_counts() -> SizeCounts {
+        SizeCounts::default()
+    }
+
     /// The timing pass's measured loop over the frames left, at most `most` messages: for
     /// each, only `handler(payload)` between two reads of the monotonic clock (the clock
     /// `time.perf_counter_ns` reads), the difference stored at `latencies[at]`, `at + 1`,
-    /// ...; the payload size at `sizes[sizes_at]`, ...; the frame's index at
-    /// `routed[routed_at]`, ... when the handler returned a tuple (or `check_type` is false);
-    /// then `keep(handled)` (`stateless`) or `keep(user_id, handled)`, the user id's string
-    /// from `users` (one per distinct id). With `owns`, a frame whose user `owns(user_id)`
-    /// refuses is taken and passed over (a shard's selection, one verdict per user, kept in
-    /// `users`); with `end`, a frame whose index is `end` or more is taken and ends the loop.
+    /// ...; the payload size counted in `sizes`; the frame's index at `routed[routed_at]`,
+    /// ... when the handler returned a tuple (or `check_type` is false); then
+    /// `keep(handled)` (`stateless`) or `keep(user_id, handled)`, the user id's string from
+    /// `users` (one per distinct id). With `owns`, a frame whose user `owns(user_id)` refuses
+    /// is taken and passed over (a shard's selection, one verdict per user, kept in `users`);
+    /// with `end`, a frame whose index is `end` or more is taken and ends the loop.
     ///
     /// Returns `(measured, routed_at after, event, value, index)` once the run is used up or
     /// `most` are measured (event 0), or right after a frame the caller must handle, its
     /// bookkeeping done with `handled = None`: event 1, the handler raised the `Exception`
     /// `value`; event 2, it returned the non-tuple `value`; event 3, frame `index` is past
     /// `end`. A `BaseException` that is not an `Exception` propagates.
-    #[pyo3(signature = (handler, latencies, at, sizes, sizes_at, routed, routed_at, keep, stateless, check_type, most, users = None, owns = None, end = None))]
+    #[pyo3(signature = (handler, latencies, at, sizes, routed, routed_at, keep, stateless, check_type, most, users = None, owns = None, end = None))]
     #[allow(clippy::too_many_arguments)]
     fn time<'py>(
         &mut self,
@@ -457,8 +477,7 @@ impl FrameRun {
         handler: &Bound<'py, PyAny>,
         latencies: &Bound<'py, PyAny>,
         at: usize,
-        sizes: &Bound<'py, PyAny>,
-        sizes_at: usize,
+        mut sizes: PyRefMut<'py, SizeCounts>,
         routed: &Bound<'py, PyAny>,
         routed_at: usize,
         keep: &Bound<'py, PyAny>,
@@ -469,13 +488,13 @@ impl FrameRun {
         owns: Option<&Bound<'py, PyAny>>,
         end: Option<u64>,
     ) -> PyResult<Timed<'py>> {
-        if users.is_none() && (owns.is_some() || !stateless) {
+        let needs_users = owns.is_some() || !stateless;
+        if users.is_none() && needs_users {
             return Err(PyValueError::new_err(
                 "a user id table is needed to keep users' state or select a shard",
             ));
         }
         let mut latencies = Column::new(latencies, at, "latencies")?;
-        let mut sizes = Column::new(sizes, sizes_at, "sizes")?;
         let mut routed = Column::new(routed, routed_at, "routed")?;
         let buf = self.buf.bind(py).clone();
         let bytes = buf.as_bytes();
@@ -486,12 +505,13 @@ impl FrameRun {
                 break;
             };
             self.taken += 1;
-            self.payload_bytes += frame.payload.len() as u64;
+            let size = frame.payload.len();
+            self.payload_bytes += size as u64;
             if end.is_some_and(|end| frame.index >= end) {
                 return Ok((measured, routed.at, 3, None, frame.index));
             }
             let user = match users.as_mut() {
-                Some(users) if owns.is_some() || !stateless => {
+                Some(users) if needs_users => {
                     let (user, mine) = users.get(py, &bytes[frame.user_id.clone()], owns)?;
                     if !mine {
                         continue;
@@ -500,13 +520,13 @@ impl FrameRun {
                 }
                 _ => None,
             };
-            let payload_bytes = &bytes[frame.payload.clone()];
-            let payload = PyBytes::new(py, payload_bytes);
+            let payload = PyBytes::new(py, &bytes[frame.payload.clone()]);
             let t0 = Instant::now();
             let outcome = handler.call1((&payload,));
             let elapsed = t0.elapsed();
+            drop(payload);
             latencies.push(elapsed.as_nanos() as i64)?;
-            sizes.push(payload_bytes.len() as i64)?;
+            sizes.add(size);
             measured += 1;
             let (handled, event) = match outcome {
                 Ok(handled) if check_type && !handled.is_exact_instance_of::<PyTuple>() => {
@@ -534,110 +554,94 @@ impl FrameRun {
     }
 }
 
-/// A writable, C-contiguous array of 64-bit integers (`array("q")`) and its length.
-fn int64_buffer(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<(PyBuffer<i64>, *mut i64, usize)> {
-    let buffer = PyBuffer::<i64>::get(obj)?;
-    if buffer.readonly() || !buffer.is_c_contiguous() {
-        return Err(PyValueError::new_err(format!(
-            "{what} must be a writable contiguous array('q')"
-        )));
-    }
-    let ptr = buffer.buf_ptr().cast::<i64>();
-    let len = buffer.item_count();
-    Ok((buffer, ptr, len))
+/// Payload sizes and how many messages had each, counted by the timing loop: a few hundred
+/// distinct sizes in a recording of any length, so its memory stays flat; sizes under
+/// `DENSE` are counted in place, larger ones in a map.
+#[pyclass(module = "treasure_rs._native")]
+#[derive(Default)]
+struct SizeCounts {
+    dense: Vec<u64>,
+    sparse: HashMap<usize, u64>,
 }
 
-fn store(ptr: *mut i64, len: usize, at: usize, value: i64, what: &str) -> PyResult<()> {
-    if at >= len {
-        return Err(PyValueError::new_err(format!("{what} is full at {at}")));
-    }
-    // SAFETY: `at` is within the exported buffer, which stays exported (so neither freed
-    // nor resized) while its PyBuffer lives; nothing else writes it during this call.
-    unsafe { ptr.add(at).write(value) };
-    Ok(())
-}
+impl SizeCounts {
+    const DENSE: usize = 1 << 16;
 
-/// The timing pass's measured loop over `frames[start:]`: for each frame, only
-/// `handler(frame.payload)` between two reads of the monotonic clock (the clock
-/// `time.perf_counter_ns` reads), the difference stored at `latencies[at]`, `at + 1`, ...;
-/// its payload size at `sizes[i]` (`i` its place in `frames`); the frame's index at
-/// `routed[routed_at]`, ... when the handler returned a tuple (or `check_type` is false);
-/// then `keep(handled)` (`stateless`) or `keep(frame.user_id, handled)`.
-///
-/// Returns `(next, routed_at after, event, value)` at the end of the list (event 0) or
-/// right after a frame the caller must classify, its bookkeeping done with `handled =
-/// None`: event 1, the handler raised the `Exception` `value`; event 2, it returned the
-/// non-tuple `value`. A `BaseException` that is not an `Exception` propagates.
-#[pyfunction]
-#[pyo3(signature = (handler, frames, start, latencies, at, sizes, routed, routed_at, keep, stateless, check_type))]
-#[allow(clippy::too_many_arguments)]
-fn time_frames<'py>(
-    py: Python<'py>,
-    handler: &Bound<'py, PyAny>,
-    frames: &Bound<'py, PyList>,
-    start: usize,
-    latencies: &Bound<'py, PyAny>,
-    at: usize,
-    sizes: &Bound<'py, PyAny>,
-    routed: &Bound<'py, PyAny>,
-    routed_at: usize,
-    keep: &Bound<'py, PyAny>,
-    stateless: bool,
-    check_type: bool,
-) -> PyResult<(usize, usize, u8, Option<Bound<'py, PyAny>>)> {
-    let (_lat, lat_ptr, lat_len) = int64_buffer(latencies, "latencies")?;
-    let (_sizes, size_ptr, size_len) = int64_buffer(sizes, "sizes")?;
-    let (_routed, routed_ptr, routed_len) = int64_buffer(routed, "routed")?;
-    let (payload_name, index_name, user_name) = (
-        intern!(py, "payload"),
-        intern!(py, "index"),
-        intern!(py, "user_id"),
-    );
-    let none = py.None().into_bound(py);
-    let mut routed_at = routed_at;
-    let mut position = start;
-    let count = frames.len();
-    while position < count {
-        let frame = frames.get_item(position)?;
-        let payload = frame.getattr(payload_name)?;
-        let t0 = Instant::now();
-        let outcome = handler.call1((&payload,));
-        let elapsed = t0.elapsed();
-        store(
-            lat_ptr,
-            lat_len,
-            at + position - start,
-            elapsed.as_nanos() as i64,
-            "latencies",
-        )?;
-        store(size_ptr, size_len, position, payload.len()? as i64, "sizes")?;
-        position += 1;
-        let (handled, event) = match outcome {
-            Ok(handled) if check_type && !handled.is_exact_instance_of::<PyTuple>() => {
-                (none.clone(), Some((2u8, handled)))
+    fn add(&mut self, size: usize) {
+        if size < Self::DENSE {
+            if size >= self.dense.len() {
+                self.dense.resize((size + 1).next_power_of_two().min(Self::DENSE), 0);
             }
-            Ok(handled) => {
-                let index: i64 = frame.getattr(index_name)?.extract()?;
-                store(routed_ptr, routed_len, routed_at, index, "routed")?;
-                routed_at += 1;
-                (handled, None)
-            }
-            Err(err) if err.is_instance_of::<PyException>(py) => (
-                none.clone(),
-                Some((1u8, err.into_value(py).into_bound(py).into_any())),
-            ),
-            Err(err) => return Err(err),
-        };
-        if stateless {
-            keep.call1((handled,))?;
+            self.dense[size] += 1;
         } else {
-            keep.call1((frame.getattr(user_name)?, handled))?;
-        }
-        if let Some((event, value)) = event {
-            return Ok((position, routed_at, event, Some(value)));
+            *self.sparse.entry(size).or_default() += 1;
         }
     }
-    Ok((position, routed_at, 0, None))
+}
+
+#[pymethods]
+impl SizeCounts {
+    /// `(size, messages)` for every size counted, smallest first.
+    fn items(&self) -> Vec<(usize, u64)> {
+        let mut items: Vec<(usize, u64)> = self
+            .dense
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(size, count)| (size, *count))
+            .chain(self.sparse.iter().map(|(size, count)| (*size, *count)))
+            .collect();
+        items.sort_unstable();
+        items
+    }
+
+    /// Messages counted.
+    fn total(&self) -> u64 {
+        self.dense.iter().sum::<u64>() + self.sparse.values().sum::<u64>()
+    }
+}
+
+/// Where the timing loop writes: a writable, C-contiguous `array("q")`, from `at` on.
+struct Column {
+    _buffer: PyBuffer<i64>,
+    ptr: *mut i64,
+    len: usize,
+    at: usize,
+    what: &'static str,
+}
+
+impl Column {
+    fn new(obj: &Bound<'_, PyAny>, at: usize, what: &'static str) -> PyResult<Self> {
+        let buffer = PyBuffer::<i64>::get(obj)?;
+        if buffer.readonly() || !buffer.is_c_contiguous() {
+            return Err(PyValueError::new_err(format!(
+                "{what} must be a writable contiguous array('q')"
+            )));
+        }
+        let ptr = buffer.buf_ptr().cast::<i64>();
+        let len = buffer.item_count();
+        Ok(Self {
+            _buffer: buffer,
+            ptr,
+            len,
+            at,
+            what,
+        })
+    }
+
+    fn push(&mut self, value: i64) -> PyResult<()> {
+        if self.at >= self.len {
+            return Err(PyValueError::new_err(format!(
+                "{} is full at {}",
+                self.what, self.at
+            )));
+        }
+        // SAFETY: `at` is within the exported buffer, which stays exported (so neither freed
+        // nor resized) while its PyBuffer lives; nothing else writes it during this call.
+        unsafe { self.ptr.add(self.at).write(value) };
+        self.at += 1;
+        Ok(())
+    }
 }
 
 #[pymodule]
@@ -647,7 +651,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<ScanRouter>()?;
     module.add_function(wrap_pyfunction!(_panic_for_test, module)?)?;
     module.add_class::<FrameRun>()?;
-    module.add_function(wrap_pyfunction!(time_frames, module)?)?;
+    module.add_class::<SizeCounts>()?;
     crate::heap_capture_py::register(module)?;
     module.add(
         "DEFAULT_RELEASE_GIL_MIN_BYTES",

@@ -9,13 +9,12 @@ sequence number and, at the end, the trailer's frame count and whole-file checks
 from __future__ import annotations
 
 import os
-from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol
 
 import zstandard
 from isal.isal_zlib import crc32  # zlib's CRC-32 by ISA-L: ~3× faster on a frame
@@ -41,51 +40,12 @@ from treasure.recording_format import (
 )
 from treasure.recording_writer import RecordingWriter
 
-
-class Run(Protocol):
-    """The native decoder's run of intact frames (rust/src/python.rs `FrameRun`), validated
-    when it is made and held as offsets into the buffer: a `Frame` is built only when one is
-    asked for. After the frames taken: where the next one starts, the index it must carry;
-    and what was taken."""
-
-    @property
-    def pos(self) -> int: ...
-    @property
-    def expected(self) -> int: ...
-    @property
-    def count(self) -> int: ...
-    @property
-    def payload_bytes(self) -> int: ...
-    @property
-    def remaining(self) -> int: ...
-
-    def __iter__(self) -> Iterator[Frame]: ...
-    def take_all(self) -> int: ...
-    def time(  # the timing pass's measured loop over it (treasure.passes.timing)
-        self,
-        handler: Callable[[bytes], object],
-        latencies: array[int],
-        at: int,
-        sizes: array[int],
-        sizes_at: int,
-        routed: array[int],
-        routed_at: int,
-        keep: Callable[..., object],
-        stateless: bool,
-        check_type: bool,
-        most: int,
-        users: Any = None,
-        owns: Callable[[str], bool] | None = None,
-        end: int | None = None,
-    ) -> tuple[int, int, int, object, int]: ...
-
-
-# (frame type, buffer, position, v2, index expected) -> the run of frames from there
-Decode = Callable[[type[Frame], bytes, int, bool, int], Run]
+if TYPE_CHECKING:  # the native decoder's run of intact frames (treasure_rs/_native.pyi)
+    from treasure_rs._native import FrameRun as Run
 try:
     from treasure_rs._native import FrameRun as _NativeRun
 except ImportError:  # treasure-rs not built, or built before the decoder: pure Python
-    NATIVE_DECODE: Decode | None = None
+    NATIVE_DECODE: type[Run] | None = None
 else:
     NATIVE_DECODE = _NativeRun
 
@@ -99,7 +59,6 @@ __all__ = [
     "OnCorrupt",
     "RecordingReader",
     "RecordingWriter",
-    "Run",
     "count_frames",
     "encode_frame",
     "encode_header",
@@ -241,7 +200,9 @@ class _ZstdSource:
 
 class _Cursor:
     """The unread bytes of a frame stream, refilled in chunks; keeps the running CRC-32 of
-    every byte consumed (the header's included), which the v2 trailer is checked against."""
+    every byte consumed (the header's included), which the v2 trailer is checked against:
+    `checksum` covers the bytes before `buf[checked]`, the rest up to `pos` is added when
+    the buffer is refilled (a native run adds its own frames' bytes once used up)."""
 
     def __init__(self, source: _Source, header: Header) -> None:
         self.source = source
@@ -250,6 +211,7 @@ class _Cursor:
         self.base = header.data_offset  # uncompressed-layout offset of buf[0]
         self.eof = False
         self.checksum = header.checksum
+        self.checked = 0
 
     @property
     def offset(self) -> int:
@@ -261,7 +223,8 @@ class _Cursor:
         have = len(self.buf) - self.pos
         if have >= need or self.eof:
             return have
-        self.checksum = crc32(memoryview(self.buf)[: self.pos], self.checksum)
+        self.checksum = self.consumed_checksum()
+        self.checked = 0
         parts = [self.buf[self.pos :]] if have else []
         self.base += self.pos
         self.pos = 0
@@ -280,7 +243,13 @@ class _Cursor:
         return have
 
     def consumed_checksum(self) -> int:
-        return crc32(memoryview(self.buf)[: self.pos], self.checksum)
+        return crc32(memoryview(self.buf)[self.checked : self.pos], self.checksum)
+
+    def add_run(self, start: int, run: Run) -> None:
+        """Add the bytes of a used-up native run that began at `start` in `buf`."""
+        if self.checked != start:
+            self.checksum = crc32(memoryview(self.buf)[self.checked : start], self.checksum)
+        self.checksum, self.checked = run.checksum(self.checksum), run.pos
 
     def rest_is_empty(self) -> bool:
         return self.available(1) == 0
@@ -353,6 +322,8 @@ class RecordingReader:
                 if decode is not None and end - pos >= head_size:
                     run = decode(frame, buf, pos, v2, index)
                     yield run  # resumed once the caller has taken all of it
+                    if run.count:
+                        cur.add_run(pos, run)
                     pos, index = run.pos, run.expected
                     payload_seen += run.payload_bytes
                     integrity.frames_ok += run.count

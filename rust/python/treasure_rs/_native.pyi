@@ -53,15 +53,21 @@ class FrameRun:
     def __iter__(self) -> FrameRun: ...
     def __next__(self) -> Frame: ...
     def take_all(self) -> int: ...
+    def checksum(self, crc: int) -> int: ...
+    @staticmethod
+    def single(
+        frame_type: type[Frame], index: int, timestamp_ns: int, user_id: str, payload: bytes
+    ) -> FrameRun: ...
     @staticmethod
     def user_ids(capacity: int) -> UserIds: ...
+    @staticmethod
+    def size_counts() -> SizeCounts: ...
     def time(
         self,
         handler: Callable[[bytes], object],
         latencies: array[int],
         at: int,
-        sizes: array[int],
-        sizes_at: int,
+        sizes: SizeCounts,
         routed: array[int],
         routed_at: int,
         keep: Callable[..., object],
@@ -73,19 +79,9 @@ class FrameRun:
         end: int | None = None,
     ) -> tuple[int, int, int, object, int]: ...
 
-def time_frames(
-    handler: Callable[[bytes], object],
-    frames: list[Frame],
-    start: int,
-    latencies: array[int],
-    at: int,
-    sizes: array[int],
-    routed: array[int],
-    routed_at: int,
-    keep: Callable[..., object],
-    stateless: bool,
-    check_type: bool,
-) -> tuple[int, int, int, object]: ...
+class SizeCounts:
+    def items(self) -> list[tuple[int, int]]: ...
+    def total(self) -> int: ...
 
 MEMRAY_FORMAT_VERSION: int
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from treasure._version import __version__
 from treasure.pacing import Pacer, wait_until
@@ -29,7 +29,7 @@ from treasure.passes.rss_harness import HARNESS_BACKEND, harness_growth
 from treasure.probes.gc import GcProbe
 from treasure.probes.latency import counted_histogram, distribution_of, summarize
 from treasure.probes.rss import RssSampler, reset_peak
-from treasure.recordings import Frame, Run, count_frames, open_recording
+from treasure.recordings import Frame, count_frames, open_recording
 from treasure.results import ErrorSample, HostInfo, RecordingInfo, ReplayConfig, RunResult
 from treasure.sessions import SessionModel, handler_for
 from treasure.shards import (
@@ -43,21 +43,16 @@ from treasure.shards import (
     window_end,
 )
 
-# The measured loop in Rust (rust/src/python.rs): the same window, less around it.
-# `FrameRun.time` runs it over a native run of frames, no Python object per frame but the
-# payload; `time_frames` over a list of Frame objects: (handler, frames, start, latencies,
-# at, sizes, routed, routed_at, keep, stateless, check_type) -> (next, routed_at, event, value)
-TimeFrames = Callable[..., tuple[int, int, int, object]]
-UserIds = Callable[[int], object]  # capacity -> a table of user ids for FrameRun.time
+# The measured loop in Rust (rust/src/python.rs `FrameRun.time`): the same window, less
+# around it, over a native run of frames, no Python object per frame but the payload.
+if TYPE_CHECKING:
+    from treasure_rs._native import FrameRun as Run
 try:
     from treasure_rs._native import FrameRun as _NativeRun
-    from treasure_rs._native import time_frames as _native_time_frames
-except ImportError:  # treasure-rs not built, or built before it: the loop below in Python
-    NATIVE_TIMING: TimeFrames | None = None
-    NATIVE_USER_IDS: UserIds | None = None
+except ImportError:  # treasure-rs not built: the loop below in Python
+    NATIVE_TIMING: type[Run] | None = None
 else:
-    NATIVE_TIMING = _native_time_frames
-    NATIVE_USER_IDS = _NativeRun.user_ids
+    NATIVE_TIMING = _NativeRun
 
 Progress = Callable[[int], None]
 MAX_ERROR_SAMPLES = 20
@@ -201,16 +196,13 @@ class _Runs:
 
 @dataclass(slots=True)
 class _Chunk:
-    """The native loop's sizes and routed indices since the last flush (SAMPLE_EVERY at most)."""
+    """The native loop's routed indices since the last flush (SAMPLE_EVERY at most)."""
 
-    sizes: array[int] = field(default_factory=lambda: _preallocated(SAMPLE_EVERY))
     routed: array[int] = field(default_factory=lambda: _preallocated(SAMPLE_EVERY))
-    scratch: array[int] = field(default_factory=lambda: _preallocated(1))
     measured: int = 0
     routed_at: int = 0
 
     def hand_over(self, out: _Measured) -> None:
-        out.pending_sizes.extend(self.sizes[: self.measured])
         out.pending_routed.extend(self.routed[: self.routed_at])
         self.measured = self.routed_at = 0
 
@@ -228,46 +220,34 @@ def _measure_natively(
     out: _Measured,
     limit: int,
 ) -> int:
-    """The unpaced measured loop with its per-message part in Rust: a native run's frames
-    through `FrameRun.time` with no Frame object built, the odd Frame (the first measured,
-    one the Python reader judged) through `time_frames`. Per message, the same window
-    (`handler(payload)` between two clock reads), the same stores, the same session model
-    calls and the same shard selection as the Python loop; what it stops at (an exception,
-    a non-tuple) is classified here. Returns the messages measured."""
+    """The unpaced measured loop with its per-message part in Rust: each native run's
+    frames through `FrameRun.time` with no Frame object built, the odd Frame (the first
+    measured, one the Python reader judged) as a run of its own. Per message, the same
+    window (`handler(payload)` between two clock reads), the same stores, the same session
+    model calls and the same shard selection as the Python loop; what it stops at (an
+    exception, a non-tuple) is classified here. Returns the messages measured."""
     assert NATIVE_TIMING is not None
-    assert NATIVE_USER_IDS is not None
-    timed = NATIVE_TIMING
     stateless = config.keep == "nothing"
     keep: Callable[..., object] = session.in_flight.append if stateless else session.admit
     check_type = config.keep != "document"
     # the session model's user ids (and a shard's verdicts), one string per distinct user
-    users = NATIVE_USER_IDS(OWNED_CACHE) if shard is not None or not stateless else None
+    users = NATIVE_TIMING.user_ids(OWNED_CACHE) if shard is not None or not stateless else None
     owns = shard.owns if shard is not None else None
-    latencies, chunk = out.latencies, _Chunk()
+    latencies, chunk, sizes = out.latencies, _Chunk(), NATIVE_TIMING.size_counts()
     pending = runs.rest()
     run: Run | tuple[Frame] | None = (first,) if first is not None else next(pending, None)
     measured = 0
     while run is not None and measured < limit:
-        most = min(limit - measured, SAMPLE_EVERY - chunk.measured)
         if isinstance(run, tuple):
-            frame = run[0]
-            if end is not None and frame.index >= end:
-                break
-            run = None
-            if shard is not None and not shard.owns(frame.user_id):
-                run = next(pending, None)
-                continue
-            _, routed_at, event, value = timed(
-                handler, [frame], 0, latencies, measured, chunk.scratch, chunk.routed,
-                chunk.routed_at, keep, stateless, check_type,
-            )  # fmt: skip
-            chunk.sizes[chunk.measured] = chunk.scratch[0]
-            taken, index = 1, frame.index
-        else:
-            taken, routed_at, event, value, index = run.time(
-                handler, latencies, measured, chunk.sizes, chunk.measured, chunk.routed,
-                chunk.routed_at, keep, stateless, check_type, most, users, owns, end,
-            )  # fmt: skip
+            (frame,) = run
+            run = NATIVE_TIMING.single(
+                Frame, frame.index, frame.timestamp_ns, frame.user_id, frame.payload
+            )
+        most = min(limit - measured, SAMPLE_EVERY - chunk.measured)
+        taken, routed_at, event, value, index = run.time(
+            handler, latencies, measured, sizes, chunk.routed, chunk.routed_at, keep,
+            stateless, check_type, most, users, owns, end,
+        )  # fmt: skip
         measured += taken
         chunk.measured += taken
         chunk.routed_at = routed_at
@@ -284,10 +264,11 @@ def _measure_natively(
             rss.sample(measured)
             if progress is not None:
                 progress(measured)
-        if run is None or (not event and taken < most):  # used up
+        if not event and taken < most:  # used up
             run = next(pending, None)
     chunk.hand_over(out)
     out.flush()
+    out.sizes.update(dict(sizes.items()))
     return measured
 
 
