@@ -5,7 +5,9 @@ error; on the same backends both loops count the same messages, errors and route
 from __future__ import annotations
 
 import random
+import re
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -18,7 +20,7 @@ from tests.unit.test_recordings import v1_recording
 
 import treasure.passes.timing as timing
 from treasure.errors import RecordingError
-from treasure.parsers import BackendKind
+from treasure.parsers import BackendKind, ErrorCategory, ParseError
 from treasure.recording_format import CRC, HEAD_V2, encode_header
 from treasure.recordings import (
     NATIVE_DECODE,
@@ -237,3 +239,56 @@ def test_the_native_loop_classifies_contract_violations_and_bugs(
     assert native == python
     assert native["errors"] == {"unclassified": 35, "contract-violation": 21}
     assert native["routed"][0] == 140 - 35 - 21
+
+
+class RejectOddBytes:
+    """Rejects a payload whose first byte is odd (random payloads: about half), routes the
+    rest: errors and routed frames both depend on which frames the reader gave."""
+
+    name: ClassVar[str] = "reject-odd-bytes"
+    kind: ClassVar[BackendKind] = BackendKind.PLUGIN
+    library: ClassVar[str] = ""
+
+    def __init__(self, **_: object) -> None:
+        pass
+
+    def route(self, payload: bytes) -> tuple[str, str, str]:
+        if payload[:1] and payload[0] & 1:
+            raise ParseError(ErrorCategory.SYNTAX, "odd on purpose")
+        return ("a", "b", str(len(payload)))
+
+
+@pytest.mark.skipif(timing.NATIVE_TIMING is None, reason="treasure-rs is not built")
+@pytest.mark.parametrize(
+    ("keep", "shard", "warmup"),
+    [("nothing", "", 0), ("record", "", 2), ("nothing", "1/2", 1), ("record", "0/3", 0)],
+)
+def test_the_native_loop_measures_damaged_recordings_as_the_python_loop_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: str, shard: str, warmup: int
+) -> None:
+    """Every damaged recording the readers are held to, through the whole timing pass: the
+    same frames measured, skipped as corrupt, routed, rejected, and the same stop."""
+    path = tmp_path / "mutated.trec"
+    kinds: Counter[str] = Counter()
+    for index, (kind, data) in enumerate(damaged_files(tmp_path, seed=7)):
+        if index % 8:  # an eighth of them: every kind, bounded in time
+            continue
+        path.write_bytes(data)
+        config = ReplayConfig(
+            backend=f"{__name__}:RejectOddBytes",
+            recording=str(path),
+            warmup=warmup,
+            keep=keep,  # type: ignore[arg-type]
+            shard=shard,
+        )
+        try:
+            native, python = both_loops(monkeypatch, config)
+        except RecordingError as exc:  # a header the pass refuses: refused by both
+            with pytest.raises(RecordingError, match=re.escape(str(exc))):
+                timing.run_timing_pass(config)
+            kinds["refused"] += 1
+            continue
+        assert native == python, (kind, index)
+        kinds[kind] += 1
+    assert kinds["intact"] == 1
+    assert len(kinds) > 8, kinds
