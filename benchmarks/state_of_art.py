@@ -8,8 +8,9 @@
   msgspec-json, and each backend's peak heap per message (p50, a memray heap pass);
 - rust-scan's ratio to each backend: the median of the per-round ratios, with their range;
 - rust-scan's and rapidyaml's fallbacks per 1k messages; callgrind's instructions per message;
-- the harness: a no-op backend through the timing pass (whole loop per message, and inside
-  the timing window); recording read speed, uncompressed and zstd;
+- the harness: a no-op backend through the timing pass (whole loop per message, the part of
+  it outside the timing window, and inside the window); recording read speed, uncompressed
+  and zstd, as Frame objects and through the native runs the timing loop reads;
 - the heap pass's cost with the tracer's profile function on and off (benchmarks/truth.py).
 
 Each figure is measured here, in this run; one that could not be (no valgrind, a backend
@@ -25,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,51 +85,81 @@ def json_recording(payloads: Sequence[bytes], folder: Path) -> Path:
     return recording
 
 
-def read_speed(recording: Path) -> tuple[float, float, int]:
-    """Best of three full reads (every check on): wall and CPU seconds per frame, frames read."""
-    best = best_cpu = float("inf")
+HARNESS_RUNS = 5
+
+
+def read_frames(recording: Path) -> int:
+    """Every frame as a `Frame` object: the reader's public iteration."""
+    with open_recording(recording) as reader:
+        frames = sum(1 for _ in reader)
+        ok = reader.integrity.clean
+    if not ok:
+        raise SystemExit(f"{recording}: not clean")
+    return frames
+
+
+def read_runs(recording: Path) -> int:
+    """Every frame through the path the timing loop reads: native runs, no object per frame."""
     frames = 0
-    for _ in range(3):
-        start, cpu = time.perf_counter(), time.thread_time()
-        with open_recording(recording) as reader:
-            frames = sum(1 for _ in reader)
-            if not reader.integrity.clean:
-                raise SystemExit(f"{recording}: not clean: {reader.integrity.stop_reason()}")
-        best = min(best, time.perf_counter() - start)
-        best_cpu = min(best_cpu, time.thread_time() - cpu)
-    return best / frames, best_cpu / frames, frames
+    with open_recording(recording) as reader:
+        for run in reader.runs():
+            frames += 1 if isinstance(run, tuple) else run.take_all()
+        ok = reader.integrity.clean
+    if not ok:
+        raise SystemExit(f"{recording}: not clean")
+    return frames
 
 
-HARNESS_RUNS = 3
+def read_speed(recording: Path, read: Callable[[Path], int]) -> tuple[list[float], int]:
+    """HARNESS_RUNS full reads, every check on (frame and whole-file checksums, sequence,
+    trailer): the seconds of each, frames read."""
+    seconds, frames = [], 0
+    for _ in range(HARNESS_RUNS):
+        start = time.perf_counter()
+        frames = read(recording)
+        seconds.append(time.perf_counter() - start)
+    return sorted(seconds), frames
 
 
 def harness(recording: Path, compressed: Path) -> None:
     """The no-op backend through the whole timing pass, HARNESS_RUNS times: the loop's wall
     time per message (the pass's duration covers the measured loop alone: frame reading,
-    the handler call and the bookkeeping around it), median and range."""
-    loops, windows = [], []
+    the handler call and the bookkeeping around it), and the part of it outside the timing
+    window (the duration less the sum of the measured windows); then the recording read
+    speeds, medians and ranges."""
+    loops, outside, windows = [], [], []
     for _ in range(HARNESS_RUNS):
         noop = treasure.replay(recording, NOOP, limit=20_000, warmup=500)
-        assert noop.latency is not None
-        loops.append(1e6 / noop.throughput_per_s)
-        windows.append(noop.latency.uncorrected.p50)
-    loops.sort()
+        if noop.latency is None or not noop.messages:
+            raise SystemExit(f"harness: the no-op pass measured nothing ({noop.stopped_early})")
+        window = noop.latency.uncorrected
+        loops.append(noop.duration_ns / noop.messages / 1e3)
+        outside.append((noop.duration_ns - window.mean * window.count) / noop.messages / 1e3)
+        windows.append(window.p50)
     print(
-        f"harness (no-op backend, timing pass): whole loop {statistics.median(loops):.2f} "
-        f"µs/msg (median of {HARNESS_RUNS}, range {loops[0]:.2f}-{loops[-1]:.2f}), "
-        f"inside the timing window p50 {statistics.median(windows):.0f} ns"
+        f"harness (no-op backend, timing pass, {HARNESS_RUNS} runs): whole loop "
+        f"{_spread(loops)} µs/msg, outside the timing window {_spread(outside)} µs/msg, "
+        f"inside it p50 {statistics.median(windows):.0f} ns"
     )
     native = "native frame decoder" if NATIVE_DECODE is not None else "pure-Python reader"
     frames_bytes = recording.stat().st_size  # the same frames, uncompressed layout
+    reads = (("Frame objects", read_frames), ("native runs", read_runs))
     for label, path in (("uncompressed", recording), ("zstd", compressed)):
-        seconds_per_frame, cpu_per_frame, frames = read_speed(path)
-        speed = frames_bytes / (seconds_per_frame * frames) / 1e9
-        cpu_speed = frames_bytes / (cpu_per_frame * frames) / 1e9
-        print(
-            f"recording read, {label}: {speed:.3f} GB/s of uncompressed frames "
-            f"({cpu_speed:.3f} GB/s of CPU time), {seconds_per_frame * 1e6:.2f} µs/frame, "
-            f"every checksum verified ({native})"
-        )
+        for way, read in reads:
+            seconds, frames = read_speed(path, read)
+            speeds = sorted(frames_bytes / second / 1e9 for second in seconds)
+            per_frame = statistics.median(seconds) / frames * 1e6
+            print(
+                f"recording read, {label}, {way}: {_spread(speeds, 3)} GB/s of uncompressed "
+                f"frames, {per_frame:.2f} µs/frame, every checksum verified ({native})"
+            )
+
+
+def _spread(values: list[float], digits: int = 2) -> str:
+    """The median and the range of `values`."""
+    ordered = sorted(values)
+    middle = statistics.median(ordered)
+    return f"{middle:.{digits}f} ({ordered[0]:.{digits}f}-{ordered[-1]:.{digits}f})"
 
 
 def heap_pass_cost(recording: Path, repeats: int = 3) -> None:

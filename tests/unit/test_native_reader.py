@@ -292,3 +292,21 @@ def test_the_native_loop_measures_damaged_recordings_as_the_python_loop_does(
         kinds[kind] += 1
     assert kinds["intact"] == 1
     assert len(kinds) > 8, kinds
+
+
+@pytest.mark.skipif(timing.NATIVE_TIMING is None, reason="treasure-rs is not built")
+def test_the_native_loop_counts_payload_sizes_of_every_range(
+    make_recording: MakeRecording, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sizes counted in place (under 64 KiB) and in the map above it, an empty payload and
+    frames larger than a read chunk: the same size histogram and payload bytes either way."""
+    sizes = [0, 1, 511, 512, 513, 65_535, 65_536, 70_000, 200_000, 513, 0, 65_536] * 3
+    recording = make_recording([b"k" * size for size in sizes])
+    config = ReplayConfig(backend=f"{GT}:NoOp", recording=str(recording), warmup=0)
+    native, python = both_loops(monkeypatch, config)
+    assert native == python
+    run = timing.run_timing_pass(config)
+    assert run.recording.payload_bytes_measured == sum(sizes)
+    assert run.payload_size is not None
+    assert run.payload_size.count == len(sizes)
+    assert run.payload_size.max == pytest.approx(200_000, rel=1e-3)  # HDR: 3 figures
