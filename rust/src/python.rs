@@ -451,7 +451,7 @@ impl FrameRun {
     /// A new table of payload sizes for [`FrameRun::time`].
     #[staticmethod]
     fn size_counts() -> SizeCounts {
-        SizeCounts::default()
+        SizeCounts::new()
     }
 
     /// The timing pass's measured loop over the frames left, at most `most` messages: for
@@ -554,27 +554,31 @@ impl FrameRun {
     }
 }
 
-/// Payload sizes and how many messages had each, counted by the timing loop: a few hundred
-/// distinct sizes in a recording of any length, so its memory stays flat; sizes under
-/// `DENSE` are counted in place, larger ones in a map.
+/// Payload sizes and how many messages had each, counted by the timing loop: sizes under
+/// `DENSE` in place (a table made and written whole before the loop, so the loop's memory
+/// stays flat), larger ones in a map (a few distinct sizes in any recording).
 #[pyclass(module = "treasure_rs._native")]
-#[derive(Default)]
 struct SizeCounts {
     dense: Vec<u64>,
     sparse: HashMap<usize, u64>,
 }
 
 impl SizeCounts {
-    const DENSE: usize = 1 << 16;
+    const DENSE: usize = 4096;
+
+    fn new() -> Self {
+        let mut dense = Vec::with_capacity(Self::DENSE);
+        dense.resize(Self::DENSE, 0); // written, not calloc'd: its pages are touched now
+        Self {
+            dense,
+            sparse: HashMap::new(),
+        }
+    }
 
     fn add(&mut self, size: usize) {
-        if size < Self::DENSE {
-            if size >= self.dense.len() {
-                self.dense.resize((size + 1).next_power_of_two().min(Self::DENSE), 0);
-            }
-            self.dense[size] += 1;
-        } else {
-            *self.sparse.entry(size).or_default() += 1;
+        match self.dense.get_mut(size) {
+            Some(count) => *count += 1,
+            None => *self.sparse.entry(size).or_default() += 1,
         }
     }
 }

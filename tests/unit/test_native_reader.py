@@ -298,9 +298,9 @@ def test_the_native_loop_measures_damaged_recordings_as_the_python_loop_does(
 def test_the_native_loop_counts_payload_sizes_of_every_range(
     make_recording: MakeRecording, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Sizes counted in place (under 64 KiB) and in the map above it, an empty payload and
+    """Sizes counted in place (under 4 KiB) and in the map above it, an empty payload and
     frames larger than a read chunk: the same size histogram and payload bytes either way."""
-    sizes = [0, 1, 511, 512, 513, 65_535, 65_536, 70_000, 200_000, 513, 0, 65_536] * 3
+    sizes = [0, 1, 511, 512, 513, 4095, 4096, 65_536, 70_000, 200_000, 513, 0, 4096] * 3
     recording = make_recording([b"k" * size for size in sizes])
     config = ReplayConfig(backend=f"{GT}:NoOp", recording=str(recording), warmup=0)
     native, python = both_loops(monkeypatch, config)
