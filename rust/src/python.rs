@@ -9,6 +9,8 @@
 //! call, so the parser reads it in place without a copy while other Python threads run.
 
 use std::collections::HashMap;
+use std::io::Read;
+use std::os::fd::FromRawFd;
 use std::panic::AssertUnwindSafe;
 
 use std::time::Instant;
@@ -648,6 +650,62 @@ impl Column {
     }
 }
 
+/// The bytes of `buf` from `pos` on, then up to `want` more read from the file descriptor
+/// `fd` at its position, as one new bytes object: what was left over is copied, the rest is
+/// read into place, so a refill never copies a whole chunk a second time. Reading stops at
+/// end of file, or once the object holds `need` bytes and a read came back short (a pipe);
+/// a short object is copied to its length. The reader's refill of an uncompressed recording.
+#[pyfunction]
+fn read_after<'py>(
+    py: Python<'py>,
+    fd: i32,
+    buf: &[u8],
+    pos: usize,
+    want: usize,
+    need: usize,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let kept = buf.get(pos..).unwrap_or_default();
+    let size = kept.len() + want;
+    // a bytes object left uninitialised (PyBytes::new_with zeroes it first: a second pass
+    // over every chunk), owned from here on, filled below before Python can see it
+    // SAFETY: a NULL source with a length is CPython's documented way to get that object.
+    let full = unsafe {
+        let raw =
+            pyo3::ffi::PyBytes_FromStringAndSize(std::ptr::null(), size as pyo3::ffi::Py_ssize_t);
+        Bound::from_owned_ptr_or_err(py, raw)?.cast_into_unchecked::<PyBytes>()
+    };
+    // SAFETY: the object is new, `size` bytes long (bytes of CPython's allocator, of no value
+    // yet but never read before written), and referenced by this function alone.
+    let out = unsafe {
+        std::slice::from_raw_parts_mut(
+            pyo3::ffi::PyBytes_AsString(full.as_ptr()).cast::<u8>(),
+            size,
+        )
+    };
+    out[..kept.len()].copy_from_slice(kept);
+    // SAFETY: the descriptor belongs to the caller's open file, which outlives this call;
+    // ManuallyDrop keeps this File from closing it.
+    let mut file = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
+    let mut got = 0;
+    while got < want {
+        match file.read(&mut out[kept.len() + got..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                got += n;
+                if kept.len() + got >= need && got < want {
+                    break; // a pipe: what is there now is enough
+                }
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => py.check_signals()?,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    if got == want {
+        return Ok(full);
+    }
+    Ok(PyBytes::new(py, &out[..kept.len() + got]))
+}
+
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<SerdeRouter>()?;
@@ -656,6 +714,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(_panic_for_test, module)?)?;
     module.add_class::<FrameRun>()?;
     module.add_class::<SizeCounts>()?;
+    module.add_function(wrap_pyfunction!(read_after, module)?)?;
     crate::heap_capture_py::register(module)?;
     module.add(
         "DEFAULT_RELEASE_GIL_MIN_BYTES",

@@ -9,7 +9,7 @@ sequence number and, at the end, the trailer's frame count and whole-file checks
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
@@ -42,12 +42,18 @@ from treasure.recording_writer import RecordingWriter
 
 if TYPE_CHECKING:  # the native decoder's run of intact frames (treasure_rs/_native.pyi)
     from treasure_rs._native import FrameRun as Run
+# (fd, buffer, position, want, need) -> the buffer's bytes from position on, then up to
+# `want` more read from fd: the native reader's refill of an uncompressed recording
+ReadAfter = Callable[[int, bytes, int, int, int], bytes]
 try:
     from treasure_rs._native import FrameRun as _NativeRun
+    from treasure_rs._native import read_after as _native_read_after
 except ImportError:  # treasure-rs not built, or built before the decoder: pure Python
     NATIVE_DECODE: type[Run] | None = None
+    READ_AFTER: ReadAfter | None = None
 else:
     NATIVE_DECODE = _NativeRun
+    READ_AFTER = _native_read_after
 
 __all__ = [
     "MAGIC",
@@ -65,7 +71,7 @@ __all__ = [
     "open_recording",
 ]
 
-READ_CHUNK = 64 << 10  # under the mmap threshold: larger buffers mapped per refill move RSS
+READ_CHUNK = 120 << 10  # under the mmap threshold: larger buffers mapped per refill move RSS
 ZSTD_INPUT_CHUNK = 4 << 10  # small input steps keep decompressed output per step small
 MAX_PROBLEMS = 20
 
@@ -204,8 +210,9 @@ class _Cursor:
     `checksum` covers the bytes before `buf[checked]`, the rest up to `pos` is added when
     the buffer is refilled (a native run adds its own frames' bytes once used up)."""
 
-    def __init__(self, source: _Source, header: Header) -> None:
+    def __init__(self, source: _Source, header: Header, fd: int | None = None) -> None:
         self.source = source
+        self.fd = fd  # an uncompressed file read natively: refilled by READ_AFTER
         self.buf = b""
         self.pos = 0
         self.base = header.data_offset  # uncompressed-layout offset of buf[0]
@@ -225,6 +232,13 @@ class _Cursor:
             return have
         self.checksum = self.consumed_checksum()
         self.checked = 0
+        if self.fd is not None and READ_AFTER is not None:
+            # a chunk read into place after the bytes left over: only they are copied
+            buf = READ_AFTER(self.fd, self.buf, self.pos, max(READ_CHUNK, need) - have, need)
+            self.base += self.pos
+            self.buf, self.pos = buf, 0
+            self.eof = len(buf) < need
+            return len(buf)
         parts = [self.buf[self.pos :]] if have else []
         self.base += self.pos
         self.pos = 0
@@ -286,7 +300,13 @@ class RecordingReader:
         self._raw.seek(self.header.data_offset)
         source = _ZstdSource(self._raw) if self.header.compressed else None
         self.integrity = Integrity(version=self.header.version)
-        return self._read_to_end(_Cursor(source or self._raw, self.header), source)
+        # an uncompressed file read natively is refilled in Rust, straight into the buffer
+        fd = None
+        if self._decode is not None and READ_AFTER is not None and source is None:
+            fd = self._raw.fileno()  # its own position: a buffered seek may not move it
+            os.lseek(fd, self.header.data_offset, os.SEEK_SET)
+        cursor = _Cursor(source or self._raw, self.header, fd)
+        return self._read_to_end(cursor, source)
 
     def _read_to_end(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Run | tuple[Frame]]:
         try:
