@@ -71,7 +71,7 @@ __all__ = [
     "open_recording",
 ]
 
-READ_CHUNK = 120 << 10  # under the mmap threshold: larger buffers mapped per refill move RSS
+READ_CHUNK = 64 << 10  # under the mmap threshold: larger buffers mapped per refill move RSS
 ZSTD_INPUT_CHUNK = 4 << 10  # small input steps keep decompressed output per step small
 MAX_PROBLEMS = 20
 
