@@ -600,11 +600,6 @@ impl SizeCounts {
         items.sort_unstable();
         items
     }
-
-    /// Messages counted.
-    fn total(&self) -> u64 {
-        self.dense.iter().sum::<u64>() + self.sparse.values().sum::<u64>()
-    }
 }
 
 /// Where the timing loop writes: a writable, C-contiguous `array("q")`, from `at` on.

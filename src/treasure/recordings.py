@@ -261,9 +261,8 @@ class _Cursor:
 
     def add_run(self, start: int, run: Run) -> None:
         """Add the bytes of a used-up native run that began at `start` in `buf`."""
-        if self.checked != start:
-            self.checksum = crc32(memoryview(self.buf)[self.checked : start], self.checksum)
-        self.checksum, self.checked = run.checksum(self.checksum), run.pos
+        before = crc32(memoryview(self.buf)[self.checked : start], self.checksum)  # a gap
+        self.checksum, self.checked = run.checksum(before), run.pos
 
     def rest_is_empty(self) -> bool:
         return self.available(1) == 0

@@ -83,7 +83,6 @@ def read_after(fd: int, buf: bytes, pos: int, want: int, need: int) -> bytes: ..
 
 class SizeCounts:
     def items(self) -> list[tuple[int, int]]: ...
-    def total(self) -> int: ...
 
 MEMRAY_FORMAT_VERSION: int
 
