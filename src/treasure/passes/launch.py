@@ -127,17 +127,39 @@ def kill_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def _follow(process: subprocess.Popen[bytes], report_fd: int, reader: _Reader) -> None:
-    """Read reports until the worker exits (a grandchild holding the pipe cannot stall us)."""
+    """Read reports until the worker exits (a grandchild holding the pipe cannot stall us).
+
+    The worker's exit is watched through a pidfd where the kernel has them, so this thread
+    sleeps until a report or the exit arrives: a parent woken by a timer can preempt the
+    timed windows of the passes beside it (the shards of a local cluster share its cores).
+    Elsewhere the exit is polled every POLL_S."""
+    exited = _exit_fd(process)
     with selectors.DefaultSelector() as selector:
         selector.register(report_fd, selectors.EVENT_READ)
-        while True:
-            if selector.select(POLL_S):
-                chunk = os.read(report_fd, 1 << 16)
-                if not chunk:
-                    break  # every writer closed: the worker and all it started are done
-                reader.feed(chunk)
-            elif process.poll() is not None:
-                break
+        if exited is not None:
+            selector.register(exited, selectors.EVENT_READ)
+        timeout = None if exited is not None else POLL_S
+        try:
+            while True:
+                ready = {key.fd for key, _ in selector.select(timeout)}
+                if report_fd in ready:
+                    chunk = os.read(report_fd, 1 << 16)
+                    if not chunk:
+                        break  # every writer closed: the worker and all it started are done
+                    reader.feed(chunk)
+                elif process.poll() is not None:
+                    break
+        finally:
+            if exited is not None:
+                os.close(exited)
+
+
+def _exit_fd(process: subprocess.Popen[bytes]) -> int | None:
+    """A descriptor readable once `process` has exited (Linux >= 5.3), else None."""
+    try:
+        return os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # not Linux, an older kernel, or a sandbox refusing it
+        return None
 
 
 def _drain(report_fd: int, reader: _Reader) -> None:
