@@ -16,11 +16,13 @@ for the run and shut down at its end.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import logging
 import math
 import os
+import queue
 import time
 import uuid
 from collections.abc import Iterator
@@ -39,7 +41,9 @@ from treasure.runner.replay import check_inputs, run_replay
 
 START_MARGIN_S = 5.0  # from submission to the shared start: worker start-up and warm-up
 SHARD_STALL_S = 300.0  # a shard silent this long (no progress report) is taken as hung
-POLL_S = 0.25
+# The driver sleeps until a shard reports or ends; with neither it wakes this often to look
+# for a shard gone silent (a timer here wakes nothing but the driver's own thread).
+WAKE_S = 2.0
 CONNECT_TIMEOUT_S = 10
 # A local cluster shares its machine's cores with the shards it runs: Dask's own periodic
 # work (the workers' stack profiler every 10 ms, the event loops' 20 ms tick, memory and
@@ -51,6 +55,9 @@ QUIET = {
     "distributed.admin.tick.interval": "1s",
     "distributed.worker.memory.monitor-interval": "5s",
     "distributed.admin.system-monitor.interval": "5s",
+    # The scheduler's search for tasks to move ran every 100 ms, in the driver's process;
+    # a shard must never move anyway: it waits for a start shared with the others.
+    "distributed.scheduler.work-stealing": False,
 }
 SHARD_RESULTS = "shards"  # the folder, under the run's artefacts, of each shard's result
 
@@ -71,7 +78,7 @@ def recording_digest(path: Path) -> str:
 
 
 def run_shard(
-    config_json: bytes, artefacts: str, start_at_ns: int, digest: str, queue: str
+    config_json: bytes, artefacts: str, start_at_ns: int, digest: str, topic: str
 ) -> bytes:
     """One shard, in a Dask worker (a task): the ordinary replay, its result as JSON."""
     config = msgspec.json.decode(config_json, type=ReplayConfig)
@@ -80,10 +87,11 @@ def run_shard(
         raise TreasureError(f"{os.uname().nodename}: no recording at {path} on this worker")
     if recording_digest(path) != digest:
         raise TreasureError(f"{os.uname().nodename}: {path} is not the driver's recording")
-    progress = dask_distributed().Queue(queue)
+    worker = dask_distributed().get_worker()
 
     def report(pass_name: str, done: int, total: int) -> None:
-        progress.put((config.shard, pass_name, done, total))
+        # An event pushed to the driver on the worker's batched stream: no round trip
+        worker.log_event(topic, [config.shard, pass_name, done, total])
 
     result = run_replay(
         config, artefact_dir=Path(artefacts), progress=report, checked=True,
@@ -140,18 +148,14 @@ class _Shards:
     results: dict[int, RunResult] = field(default_factory=dict)
     failures: dict[int, str] = field(default_factory=dict)
 
-    def listen(self, queue: Any) -> None:
-        """Progress of every shard, summed per pass: one bar for the N shards' timing."""
-        for shard, pass_name, done, total in queue.get(batch=True):
-            self.heard[shard] = time.monotonic()
-            self.done[shard, pass_name] = (done, total)
-            if self.progress is not None:
-                ours = [figures for (_, name), figures in self.done.items() if name == pass_name]
-                self.progress(
-                    f"{self.count} shards' {pass_name}",
-                    sum(d for d, _ in ours),
-                    sum(t for _, t in ours),
-                )
+    def hear(self, shard: str, pass_name: str, done: int, total: int) -> None:
+        """A shard's progress, summed per pass: one bar for the N shards' timing."""
+        self.heard[shard] = time.monotonic()
+        self.done[shard, pass_name] = (done, total)
+        if self.progress is not None:
+            ours = [figures for (_, name), figures in self.done.items() if name == pass_name]
+            done_all, total_all = sum(d for d, _ in ours), sum(t for _, t in ours)
+            self.progress(f"{self.count} shards' {pass_name}", done_all, total_all)
 
 
 def run_sharded(
@@ -162,7 +166,9 @@ def run_sharded(
     digest = recording_digest(Path(config.recording))
     token = uuid.uuid4().hex[:12]
     with connected(config) as client:
-        queue = dask_distributed().Queue(f"treasure-progress-{token}", client=client)
+        topic = f"treasure-progress-{token}"
+        events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        client.subscribe_topic(topic, lambda event: events.put(("progress", event[1])))
         start_at_ns = time.time_ns() + int(START_MARGIN_S * 1e9)
         futures = {
             index: client.submit(
@@ -171,14 +177,16 @@ def run_sharded(
                 str(artefact_dir / f"shard-{index}"),
                 start_at_ns,
                 digest,
-                queue.name,
+                topic,
                 key=f"treasure-shard-{index}-of-{config.shards}-{token}",
                 pure=False,
             )
             for index in range(config.shards)
         }
+        for index, future in futures.items():
+            future.add_done_callback(lambda _, index=index: events.put(("ended", index)))
         shards = _Shards(config.shards, progress)
-        _follow(futures, queue, shards)
+        _follow(futures, events, shards)
         client.cancel([futures[index] for index in shards.failures])
     _keep(shards, artefact_dir / SHARD_RESULTS)
     if shards.failures:
@@ -197,12 +205,19 @@ def _shard_config(config: ReplayConfig, index: int) -> ReplayConfig:
     )
 
 
-def _follow(futures: dict[int, Any], queue: Any, shards: _Shards) -> None:
-    """Until every shard has finished, failed, or been silent for SHARD_STALL_S."""
+def _follow(
+    futures: dict[int, Any], events: queue.SimpleQueue[tuple[str, Any]], shards: _Shards
+) -> None:
+    """Until every shard has finished, failed, or been silent for SHARD_STALL_S: woken by
+    the shards' progress events and their futures' ends, never by asking the scheduler (a
+    queue read every 0.25 s woke the scheduler's and the client's threads while shards on
+    the same cores measured)."""
     started = time.monotonic()
     while len(shards.results) + len(shards.failures) < shards.count:
-        time.sleep(POLL_S)
-        shards.listen(queue)
+        with contextlib.suppress(queue.Empty):
+            kind, what = events.get(timeout=WAKE_S)
+            if kind == "progress":
+                shards.hear(*what)
         for index, future in futures.items():
             if index in shards.results or index in shards.failures:
                 continue
