@@ -25,9 +25,8 @@ from treasure.passes.timing import MAX_ERROR_SAMPLES, now_iso
 from treasure.probes.gc import KEPT_PAUSES
 from treasure.probes.latency import (
     HistogramError,
-    counted_histogram,
+    counted_distribution,
     decode_histogram,
-    distribution_of,
     exact_distribution,
     new_histogram,
     summary_of_histograms,
@@ -204,7 +203,7 @@ def _payload_size(shards: Sequence[ShardResult]) -> Distribution | None:
     for shard in shards:
         for size, count in shard.plan.payload_sizes:
             sizes[size] += count
-    return distribution_of(counted_histogram(sizes)) if sizes else None
+    return counted_distribution(sizes) if sizes else None
 
 
 def _latency(shards: Sequence[ShardResult]) -> LatencySummary | None:

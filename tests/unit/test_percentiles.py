@@ -9,7 +9,12 @@ import pytest
 
 from treasure.percentiles import nearest_rank, percentile_of, percentile_of_counts
 from treasure.probes.gc import GcProbe
-from treasure.probes.latency import distribution_of, exact_distribution, histogram_of
+from treasure.probes.latency import (
+    counted_distribution,
+    distribution_of,
+    exact_distribution,
+    histogram_of,
+)
 from treasure.recording_stats import percentile_of_counts as payload_percentile
 
 
@@ -64,3 +69,15 @@ def test_heap_and_payload_distributions_follow_the_same_rank() -> None:
     assert (exact.p50, exact.p90, exact.p99, exact.p999) == (80, 144, 159, 160)
     sizes = Counter(values)
     assert [payload_percentile(sizes, f) for f in (0.5, 0.9, 0.99)] == [80, 144, 159]
+
+
+def test_counted_sizes_are_summarized_exactly_zero_and_large_ones_too() -> None:
+    # given sizes an HDR histogram would clamp (0 to its lowest, 1) or round (past 2048)
+    counts = {0: 2, 5: 1, 70_001: 96, 123_457: 1}
+    summary = counted_distribution(counts)
+    assert summary.count == 100
+    assert (summary.min, summary.p50, summary.p99, summary.p999, summary.max) == (
+        0, 70_001, 70_001, 123_457, 123_457,
+    )  # fmt: skip
+    assert summary.mean == (5 + 96 * 70_001 + 123_457) / 100
+    assert counted_distribution({}).count == 0

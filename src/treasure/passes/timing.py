@@ -27,7 +27,7 @@ from treasure.pacing import Pacer, wait_until
 from treasure.parsers import BackendInfo, ParseError, create, resolve
 from treasure.passes.rss_harness import HARNESS_BACKEND, harness_growth
 from treasure.probes.gc import GcProbe
-from treasure.probes.latency import counted_histogram, distribution_of, summarize
+from treasure.probes.latency import counted_distribution, summarize
 from treasure.probes.rss import RssSampler, reset_peak
 from treasure.recordings import Frame, count_frames, open_recording
 from treasure.results import ErrorSample, HostInfo, RecordingInfo, ReplayConfig, RunResult
@@ -456,7 +456,7 @@ def run_timing_pass(
         stopped_early=stopped_early,
         duration_ns=duration,
         throughput_per_s=measured / (duration / 1e9) if duration else 0.0,
-        payload_size=distribution_of(counted_histogram(sizes)) if sizes else None,
+        payload_size=counted_distribution(sizes) if sizes else None,
         latency=summarize(latencies, corrected, plan is not None) if latencies else None,
         gc=gcp.summary(measured),
         rss=rss.summary(

@@ -38,14 +38,6 @@ def histogram_of(values: Sequence[int]) -> HdrHistogram:
     return histogram
 
 
-def counted_histogram(counts: Mapping[int, int]) -> HdrHistogram:
-    """The histogram of values given as value -> how many times it occurred."""
-    histogram = new_histogram()
-    for value, count in counts.items():
-        histogram.record_value(min(max(value, 1), HIGHEST_NS), count)
-    return histogram
-
-
 def encode_histogram(histogram: HdrHistogram) -> str:
     """HdrHistogram's own compressed, base64 form: every bucket, exactly."""
     encoded: bytes = histogram.encode()
@@ -120,6 +112,25 @@ def distribution_of(histogram: HdrHistogram) -> Distribution:
         p99=float(at[99]),
         p999=float(at[99.9]),
         max=float(histogram.get_max_value()),
+    )
+
+
+def counted_distribution(counts: Mapping[int, int]) -> Distribution:
+    """The exact distribution of values given as value -> how many times it occurred
+    (payload sizes: every size is counted, so no bucket of a histogram rounds them)."""
+    pairs = sorted((value, count) for value, count in counts.items() if count > 0)
+    total = sum(count for _, count in pairs)
+    if total == 0:
+        return Distribution(count=0, mean=0.0, p50=0.0, p90=0.0, p99=0.0, p999=0.0, max=0.0)
+    return Distribution(
+        count=total,
+        mean=sum(value * count for value, count in pairs) / total,
+        min=float(pairs[0][0]),
+        p50=float(percentile_of_counts(pairs, 50)),
+        p90=float(percentile_of_counts(pairs, 90)),
+        p99=float(percentile_of_counts(pairs, 99)),
+        p999=float(percentile_of_counts(pairs, 99.9)),
+        max=float(pairs[-1][0]),
     )
 
 
