@@ -260,18 +260,31 @@ class RejectOddBytes:
 
 @pytest.mark.skipif(timing.NATIVE_TIMING is None, reason="treasure-rs is not built")
 @pytest.mark.parametrize(
-    ("keep", "shard", "warmup"),
-    [("nothing", "", 0), ("record", "", 2), ("nothing", "1/2", 1), ("record", "0/3", 0)],
+    ("keep", "shard", "warmup", "share"),
+    [
+        ("nothing", "", 0, 0),
+        ("record", "", 2, 1),
+        ("nothing", "1/2", 1, 2),
+        ("record", "0/3", 0, 3),
+    ],
 )
 def test_the_native_loop_measures_damaged_recordings_as_the_python_loop_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: str, shard: str, warmup: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: str, shard: str, warmup: int, share: int
 ) -> None:
-    """Every damaged recording the readers are held to, through the whole timing pass: the
-    same frames measured, skipped as corrupt, routed, rejected, and the same stop."""
+    """Every kind of damaged recording the readers are held to, through the whole timing
+    pass: the same frames measured, skipped as corrupt, routed, rejected, and the same stop.
+    Bounded in time: every file of the kinds that move, lose or repeat frames (a few
+    each), and of the many cuts and bit flips the first and one in 32 of the rest, a
+    different one for each case (`share`)."""
     path = tmp_path / "mutated.trec"
     kinds: Counter[str] = Counter()
-    for index, (kind, data) in enumerate(damaged_files(tmp_path, seed=7)):
-        if index % 8:  # an eighth of them: every kind, bounded in time
+    files = list(damaged_files(tmp_path, seed=7))
+    of_kind = Counter(kind for kind, _ in files)
+    seen: Counter[str] = Counter()
+    for index, (kind, data) in enumerate(files):
+        ordinal = seen[kind]
+        seen[kind] += 1
+        if of_kind[kind] > 16 and ordinal and ordinal % 32 != 8 * share + 1:
             continue
         path.write_bytes(data)
         config = ReplayConfig(
