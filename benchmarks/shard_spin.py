@@ -1,11 +1,14 @@
-"""Sharded timing against ground truth: four shards of a 1 ms spin, merged, against one
-unsharded run of the same recording, in interleaved rounds.
+"""Sharded timing against ground truth: four shards of a 1 ms spin on a local cluster,
+merged, against one unsharded run and against the same four shards without the engine
+(four `treasure replay --shard i/4 --start-at T` processes), in interleaved rounds.
 
     python benchmarks/shard_spin.py [--rounds R]
 
 Both replay 1,176 messages at rate:250/s (the four shards at 62.5/s each, staggered by
 1/R) through `tests.groundtruth.timing:Spin1ms`; the unsharded run goes through the same
-replay path as shard 0 of 1 (every frame, one process). Reported per kind: the p50 and p99
+replay path as shard 0 of 1 (every frame, one process). The shards without the engine
+are what the machine allows the shards' layout (four processes taking turns on its cores);
+the cluster's excess over them is the engine's. Reported per kind: the p50 and p99
 to the spin (median and range over the rounds) and the cores the machine kept busy while
 each timed loop ran (from /proc/stat): a p99 read while other work kept the cores busy is
 the machine's, not the sharding's.
@@ -32,7 +35,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.groundtruth.timing import Spin1ms
-from tests.integration.test_cluster import RATE, write_recording
+from tests.integration.test_cluster import METER_S, RATE, engineless_run, write_recording
 
 from treasure.cluster import run_sharded
 from treasure.results import ReplayConfig, RunResult
@@ -68,7 +71,7 @@ def sampled(action: Callable[[], RunResult]) -> tuple[RunResult, list[tuple[int,
     stop = threading.Event()
 
     def sample() -> None:
-        while not stop.wait(0.05):
+        while not stop.wait(METER_S):
             samples.append((time.time_ns(), *busy_jiffies()))
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -85,7 +88,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    figures: dict[str, list[tuple[float, float, float]]] = {"unsharded": [], "4 shards": []}
+    # the shards without the engine are `treasure replay` processes: they import it too
+    root = str(Path(__file__).resolve().parents[1])
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    figures: dict[str, list[tuple[float, float, float]]] = {
+        "unsharded": [], "4 shards, local cluster": [], "4 shards, no engine": []
+    }  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="treasure-bench-spin-") as scratch:
         folder = Path(scratch)
         recording = write_recording(folder / "r.trec", [f"user-{k}" for k in range(48)])
@@ -99,7 +107,9 @@ def main() -> None:
             run, samples = sampled(partial(run_replay, alone, artefact_dir=here / "alone"))
             figures["unsharded"].append(measured(run, samples))
             run, samples = sampled(partial(run_sharded, sharded, here / "sharded"))
-            figures["4 shards"].append(measured(run, samples))
+            figures["4 shards, local cluster"].append(measured(run, samples))
+            run, samples = sampled(partial(engineless_run, recording, here / "engineless"))
+            figures["4 shards, no engine"].append(measured(run, samples))
     show(figures, args.rounds)
 
 
