@@ -4,7 +4,7 @@ merged, against one unsharded run and against the same four shards without the e
 
     python benchmarks/shard_spin.py [--rounds R]
 
-Both replay 1,176 messages at rate:250/s (the four shards at 62.5/s each, staggered by
+All three replay 1,176 messages at rate:250/s (four shards at 62.5/s each, staggered by
 1/R) through `tests.groundtruth.timing:Spin1ms`; the unsharded run goes through the same
 replay path as shard 0 of 1 (every frame, one process). The shards without the engine
 are what the machine allows the shards' layout (four processes taking turns on its cores);
