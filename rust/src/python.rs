@@ -8,7 +8,7 @@
 //! is a `bytes` object, immutable and kept alive by the caller's reference for the whole
 //! call, so the parser reads it in place without a copy while other Python threads run.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 use std::os::fd::FromRawFd;
 use std::panic::AssertUnwindSafe;
@@ -461,10 +461,11 @@ impl FrameRun {
     /// `time.perf_counter_ns` reads), the difference stored at `latencies[at]`, `at + 1`,
     /// ...; the payload size counted in `sizes`; the frame's index at `routed[routed_at]`,
     /// ... when the handler returned a tuple (or `check_type` is false); then
-    /// `keep(handled)` (`stateless`) or `keep(user_id, handled)`, the user id's string from
-    /// `users` (one per distinct id). With `owns`, a frame whose user `owns(user_id)` refuses
-    /// is taken and passed over (a shard's selection, one verdict per user, kept in `users`);
-    /// with `end`, a frame whose index is `end` or more is taken and ends the loop.
+    /// `keep(handled)` (`stateless`; `keep` an [`InFlight`] window: kept there, no call) or
+    /// `keep(user_id, handled)`, the user id's string from `users` (one per distinct id).
+    /// With `owns`, a frame whose user `owns(user_id)` refuses is taken and passed over (a
+    /// shard's selection, one verdict per user, kept in `users`); with `end`, a frame whose
+    /// index is `end` or more is taken and ends the loop.
     ///
     /// Returns `(measured, routed_at after, event, value, index)` once the run is used up or
     /// `most` are measured (event 0), or right after a frame the caller must handle, its
@@ -496,6 +497,8 @@ impl FrameRun {
                 "a user id table is needed to keep users' state or select a shard",
             ));
         }
+        // a stateless run's in-flight window, kept natively when it is one
+        let ring = keep.cast::<InFlight>().ok().filter(|_| stateless);
         let mut latencies = Column::new(latencies, at, "latencies")?;
         let mut routed = Column::new(routed, routed_at, "routed")?;
         let buf = self.buf.bind(py).clone();
@@ -544,15 +547,86 @@ impl FrameRun {
                 ),
                 Err(err) => return Err(err),
             };
-            match user {
-                Some(user) if !stateless => keep.call1((user, handled))?,
-                _ => keep.call1((handled,))?,
-            };
+            match (user, ring) {
+                (Some(user), _) if !stateless => {
+                    keep.call1((user, handled))?;
+                }
+                (_, Some(ring)) => {
+                    let evicted = ring.borrow_mut().push(handled.unbind());
+                    drop(evicted);
+                }
+                _ => {
+                    keep.call1((handled,))?;
+                }
+            }
             if let Some((event, value)) = event {
                 return Ok((measured, routed.at, event, Some(value), frame.index));
             }
         }
         Ok((measured, routed.at, 0, None, 0))
+    }
+}
+
+/// The results of the last `maxlen` messages, kept referenced as if still being handled:
+/// the session model's in-flight window (`collections.deque(maxlen=...)`'s `append` and
+/// `clear`), held natively so that [`FrameRun::time`] keeps each result without a Python call.
+#[pyclass(module = "treasure_rs._native")]
+struct InFlight {
+    items: VecDeque<Py<PyAny>>,
+    maxlen: usize,
+}
+
+impl InFlight {
+    /// Keep `item`; the result it evicts, if any, is handed back to be released once this
+    /// object is no longer borrowed (releasing it may run Python code).
+    fn push(&mut self, item: Py<PyAny>) -> Option<Py<PyAny>> {
+        let evicted = if self.items.len() == self.maxlen {
+            self.items.pop_front()
+        } else {
+            None
+        };
+        self.items.push_back(item);
+        evicted
+    }
+}
+
+#[pymethods]
+impl InFlight {
+    #[new]
+    fn new(maxlen: usize) -> PyResult<Self> {
+        if maxlen == 0 {
+            return Err(PyValueError::new_err(
+                "an in-flight window keeps at least 1 result",
+            ));
+        }
+        Ok(Self {
+            items: VecDeque::with_capacity(maxlen.min(1 << 16)),
+            maxlen,
+        })
+    }
+
+    fn append(slf: &Bound<'_, Self>, item: Py<PyAny>) {
+        let evicted = slf.borrow_mut().push(item);
+        drop(evicted); // after the borrow: a __del__ may use this window
+    }
+
+    fn clear(slf: &Bound<'_, Self>) {
+        let items = std::mem::take(&mut slf.borrow_mut().items);
+        drop(items);
+    }
+
+    #[getter]
+    fn maxlen(&self) -> usize {
+        self.maxlen
+    }
+
+    fn __len__(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The results kept, oldest first.
+    fn items(&self, py: Python<'_>) -> Vec<Py<PyAny>> {
+        self.items.iter().map(|item| item.clone_ref(py)).collect()
     }
 }
 
@@ -709,6 +783,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(_panic_for_test, module)?)?;
     module.add_class::<FrameRun>()?;
     module.add_class::<SizeCounts>()?;
+    module.add_class::<InFlight>()?;
     module.add_function(wrap_pyfunction!(read_after, module)?)?;
     crate::heap_capture_py::register(module)?;
     module.add(

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from treasure.errors import BackendError
 from treasure.parsers import Backend, DocumentBackend, ParseError, route_from_document
 from treasure.routing import DEFAULT_ROUTING
 
 Keep = Literal["nothing", "record", "document"]
+
+
+class Window(Protocol):
+    """The last results, kept referenced: a `deque(maxlen=...)`, or the timing pass's
+    native window (treasure_rs `InFlight`), which its Rust loop appends to directly."""
+
+    def append(self, item: Any, /) -> None: ...
+    def clear(self) -> None: ...
 
 
 class SessionModel:
@@ -29,7 +37,7 @@ class SessionModel:
         self.users = users
         self.keep = keep
         self.state: OrderedDict[str, Any] = OrderedDict()
-        self.in_flight: deque[Any] = deque(maxlen=in_flight)
+        self.in_flight: Window = deque(maxlen=in_flight)
 
     def admit(self, user_id: str, handled: Any) -> None:
         self.in_flight.append(handled)

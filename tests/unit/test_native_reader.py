@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import random
 import re
+import weakref
 import zlib
-from collections import Counter
+from array import array
+from collections import Counter, deque
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pytest
 from tests.conftest import EVENT_MESSAGE, MakeRecording
@@ -327,3 +329,53 @@ def test_the_native_loop_counts_payload_sizes_of_every_range(
     assert run.payload_size.p50 == ordered[len(sizes) // 2]
     assert run.payload_size.p99 == ordered[-1]
     assert run.payload_size.mean == pytest.approx(sum(sizes) / len(sizes), rel=1e-12)
+
+
+class Held:
+    """A routing field that can be watched: alive while a result holding it is kept."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+@pytest.mark.skipif(timing.NATIVE_IN_FLIGHT is None, reason="treasure-rs is not built")
+@pytest.mark.parametrize("in_flight", [1, 3, 50])
+def test_the_native_window_keeps_exactly_the_last_results(
+    make_recording: MakeRecording, in_flight: int
+) -> None:
+    """The timing loop's native in-flight window against a deque of the same length, fed
+    by the same loop: the same results kept, in order, and every older one released."""
+    assert timing.NATIVE_IN_FLIGHT is not None
+    recording = make_recording([b"a: %d\n" % i for i in range(40)])
+    results: list[weakref.ref[Held]] = []
+
+    def route(payload: bytes) -> tuple[object, ...]:
+        field = Held(len(results))
+        results.append(weakref.ref(field))
+        return (field, "p", "s")
+
+    kept: dict[str, list[int]] = {}
+    window = timing.NATIVE_IN_FLIGHT(in_flight)
+    for way in ("native", "deque"):
+        fallback: deque[Any] = deque(maxlen=in_flight)
+        results.clear()
+        with open_recording(recording) as reader:
+            (run,) = list(islice(reader.runs(), 1))
+            assert not isinstance(run, tuple)
+            latencies, routed = array("q", [0]) * 40, array("q", [0]) * 40
+            sizes = run.size_counts()
+            keep = window if way == "native" else fallback.append
+            taken = run.time(route, latencies, 0, sizes, routed, 0, keep, True, True, 40)
+            assert taken[:3] == (40, 40, 0)
+        held = window.items() if way == "native" else list(fallback)
+        kept[way] = [cast("tuple[Held, str, str]", item)[0].index for item in held]
+        alive = [i for i, ref in enumerate(results) if ref() is not None]
+        assert alive == kept[way], way  # the rest were released as they were evicted
+        del held
+    assert kept["native"] == kept["deque"] == list(range(40 - min(in_flight, 40), 40))
+    assert len(window) == min(in_flight, 40)
+    assert window.maxlen == in_flight
+    window.clear()
+    assert len(window) == 0
+    with pytest.raises(ValueError, match="at least 1"):
+        timing.NATIVE_IN_FLIGHT(0)

@@ -70,7 +70,7 @@ class FrameRun:
         sizes: SizeCounts,
         routed: array[int],
         routed_at: int,
-        keep: Callable[..., object],
+        keep: Callable[..., object] | InFlight,
         stateless: bool,
         check_type: bool,
         most: int,
@@ -83,6 +83,15 @@ def read_after(fd: int, buf: bytes, pos: int, want: int, need: int) -> bytes: ..
 
 class SizeCounts:
     def items(self) -> list[tuple[int, int]]: ...
+
+class InFlight:
+    def __init__(self, maxlen: int) -> None: ...
+    def append(self, item: object, /) -> None: ...
+    def clear(self) -> None: ...
+    @property
+    def maxlen(self) -> int: ...
+    def __len__(self) -> int: ...
+    def items(self) -> list[object]: ...
 
 MEMRAY_FORMAT_VERSION: int
 

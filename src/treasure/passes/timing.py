@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from treasure._version import __version__
 from treasure.pacing import Pacer, wait_until
@@ -47,12 +47,15 @@ from treasure.shards import (
 # around it, over a native run of frames, no Python object per frame but the payload.
 if TYPE_CHECKING:
     from treasure_rs._native import FrameRun as Run
+    from treasure_rs._native import InFlight
 try:
     from treasure_rs._native import FrameRun as _NativeRun
+    from treasure_rs._native import InFlight as _NativeInFlight
 except ImportError:  # treasure-rs not built: the loop below in Python
     NATIVE_TIMING: type[Run] | None = None
+    NATIVE_IN_FLIGHT: type[InFlight] | None = None
 else:
-    NATIVE_TIMING = _NativeRun
+    NATIVE_TIMING, NATIVE_IN_FLIGHT = _NativeRun, _NativeInFlight
 
 Progress = Callable[[int], None]
 MAX_ERROR_SAMPLES = 20
@@ -228,7 +231,11 @@ def _measure_natively(
     exception, a non-tuple) is classified here. Returns the messages measured."""
     assert NATIVE_TIMING is not None
     stateless = config.keep == "nothing"
-    keep: Callable[..., object] = session.in_flight.append if stateless else session.admit
+    window = session.in_flight
+    keep: Callable[..., object] | InFlight = session.admit
+    if stateless:  # a native in-flight window is kept by the loop itself, with no call
+        native = NATIVE_IN_FLIGHT is not None and isinstance(window, NATIVE_IN_FLIGHT)
+        keep = cast("InFlight", window) if native else window.append
     check_type = config.keep != "document"
     # the session model's user ids (and a shard's verdicts), one string per distinct user
     users = NATIVE_TIMING.user_ids(OWNED_CACHE) if shard is not None or not stateless else None
@@ -397,10 +404,12 @@ def run_timing_pass(
     users = recording_users(Path(config.recording))  # before the loop: it stays flat
     if intact_frames is None:
         intact_frames = count_frames(Path(config.recording))
-    gc.collect()
-    reset_peak()
     # the measured loop in Rust, over the reader's runs, unless paced or asked for in Python
     native = NATIVE_TIMING is not None and not pacer.paced and not python_loop
+    if native and NATIVE_IN_FLIGHT is not None:
+        session.in_flight = NATIVE_IN_FLIGHT(config.in_flight)  # the same window, in Rust
+    gc.collect()
+    reset_peak()
     with open_recording(Path(config.recording), on_corrupt="skip") as reader, GcProbe() as gcp:
         runs = _Runs(reader.runs()) if native else None
         source = runs.frames() if runs is not None else iter(reader)
