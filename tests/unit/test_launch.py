@@ -28,7 +28,13 @@ sys.exit(7)
 """
 
 
-def follow(pid_file: Path) -> PassExit:
+# The same, but the grandchild writes progress reports to the pipe without end: the pipe is
+# never quiet, and never reaches end-of-file.
+REPORT = """os.write(fd, b'{"type": "progress", "done": 3, "total": 9}\\n')"""
+CHATTY_WORKER = WORKER.replace("    time.sleep(3600)\n", f"    while True:\n        {REPORT}\n")
+
+
+def follow(pid_file: Path, worker: str = WORKER) -> PassExit:
     """The pass run to its end on a thread: the test fails, not hangs, if it never ends."""
     ended: list[PassExit] = []
     heard: list[tuple[str, int, int]] = []
@@ -36,7 +42,7 @@ def follow(pid_file: Path) -> PassExit:
     thread = threading.Thread(
         target=lambda: ended.append(
             run_pass_process(
-                lambda fds: [sys.executable, "-c", WORKER, str(pid_file), *fds],
+                lambda fds: [sys.executable, "-c", worker, str(pid_file), *fds],
                 "timing",
                 lambda *report: heard.append(report),
             )
@@ -46,7 +52,10 @@ def follow(pid_file: Path) -> PassExit:
     thread.start()
     thread.join(timeout=60)
     assert ended, "the pass was still followed a minute after its worker exited"
-    assert heard == [("timing", 3, 9)]
+    assert heard
+    assert set(heard) == {("timing", 3, 9)}
+    if worker == WORKER:
+        assert len(heard) == 1
     return ended[0]
 
 
@@ -77,5 +86,18 @@ def test_without_pidfds_the_exit_is_polled(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(launch, "POLL_S", 0.05)
     done = follow(tmp_path / "grandchild")
     assert opened  # the fallback was taken
+    assert done.code == 7
+    assert grandchild_is_gone(tmp_path / "grandchild")
+
+
+@pytest.mark.parametrize("pidfds", [True, False])
+def test_a_grandchild_writing_reports_without_end_does_not_hold_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pidfds: bool
+) -> None:
+    if not pidfds:
+        monkeypatch.setattr(launch, "_exit_fd", lambda process: None)
+        monkeypatch.setattr(launch, "POLL_S", 0.05)
+    monkeypatch.setattr(launch, "DRAIN_BYTES", 1 << 20)
+    done = follow(tmp_path / "grandchild", CHATTY_WORKER)
     assert done.code == 7
     assert grandchild_is_gone(tmp_path / "grandchild")

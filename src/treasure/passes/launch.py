@@ -35,6 +35,7 @@ PassProgress = Callable[[str, int, int], None]
 STDERR_TAIL = 2000
 MAX_REPORT_LINE = 64 << 20  # a result is ~100 KB; anything near this is not our worker
 POLL_S = 0.2
+DRAIN_BYTES = MAX_REPORT_LINE  # read from the pipe after the worker's exit, at most
 
 
 class Progress(msgspec.Struct, tag="progress"):
@@ -147,7 +148,9 @@ def _follow(process: subprocess.Popen[bytes], report_fd: int, reader: _Reader) -
                     if not chunk:
                         break  # every writer closed: the worker and all it started are done
                     reader.feed(chunk)
-                elif process.poll() is not None:
+                # checked even while reports come: a grandchild writing to the pipe without
+                # end must not keep the parent reading after the worker itself has exited
+                if (exited in ready) if exited is not None else process.poll() is not None:
                     break
         finally:
             if exited is not None:
@@ -163,10 +166,14 @@ def _exit_fd(process: subprocess.Popen[bytes]) -> int | None:
 
 
 def _drain(report_fd: int, reader: _Reader) -> None:
+    """What the exited worker left in the pipe: at most DRAIN_BYTES, so a grandchild still
+    writing to it cannot keep this reading."""
     os.set_blocking(report_fd, False)
+    drained = 0
     try:
-        while chunk := os.read(report_fd, 1 << 16):
+        while drained < DRAIN_BYTES and (chunk := os.read(report_fd, 1 << 16)):
             reader.feed(chunk)
+            drained += len(chunk)
     except BlockingIOError:
         pass
 
