@@ -43,6 +43,7 @@ fn u64_at(buf: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(buf[at..at + 8].try_into().expect("8 bytes"))
 }
 
+#[cfg(test)]
 fn crc32(data: &[u8], start: u32) -> u32 {
     let mut hasher = crc32fast::Hasher::new_with_initial(start);
     hasher.update(data);
@@ -53,6 +54,18 @@ fn crc32(data: &[u8], start: u32) -> u32 {
 /// take (see the module docs). `expected` is the index the frame must carry (v2) or is
 /// given (v1).
 pub fn next_frame(buf: &[u8], pos: usize, v2: bool, expected: u64) -> Option<FrameRef> {
+    frame_at(buf, pos, v2, expected, &crc32fast::Hasher::new())
+}
+
+/// [`next_frame`], its checksums continuing clones of `fresh` (a hasher at 0, its CPU
+/// features detected once per run rather than twice per frame).
+fn frame_at(
+    buf: &[u8],
+    pos: usize,
+    v2: bool,
+    expected: u64,
+    fresh: &crc32fast::Hasher,
+) -> Option<FrameRef> {
     let head_size = if v2 { HEAD_V2_SIZE } else { HEAD_V1_SIZE };
     let head = buf.get(pos..pos.checked_add(head_size)?)?;
     let payload_len = u32_at(head, 0);
@@ -63,7 +76,12 @@ pub fn next_frame(buf: &[u8], pos: usize, v2: bool, expected: u64) -> Option<Fra
         (expected, u64_at(head, 6) as i64)
     };
     let head_crc = u32_at(head, head_size - CRC_SIZE);
-    if payload_len > MAX_PAYLOAD_BYTES || crc32(&head[..head_size - CRC_SIZE], 0) != head_crc {
+    if payload_len > MAX_PAYLOAD_BYTES {
+        return None;
+    }
+    let mut hasher = fresh.clone();
+    hasher.update(&head[..head_size - CRC_SIZE]);
+    if hasher.clone().finalize() != head_crc {
         return None;
     }
     let body = pos + head_size;
@@ -72,8 +90,10 @@ pub fn next_frame(buf: &[u8], pos: usize, v2: bool, expected: u64) -> Option<Fra
     if stop > buf.len() || sequence != expected {
         return None;
     }
-    let start = if v2 { head_crc } else { 0 };
-    if crc32(&buf[body..crc_at], start) != u32_at(buf, crc_at) {
+    // v2: the body's checksum continues the head's (the head's bytes are in `hasher`)
+    let mut body_hasher = if v2 { hasher } else { fresh.clone() };
+    body_hasher.update(&buf[body..crc_at]);
+    if body_hasher.finalize() != u32_at(buf, crc_at) {
         return None;
     }
     let user_id = body..body + user_len;
@@ -111,6 +131,7 @@ pub struct Frames<'a> {
     pub pos: usize,
     pub expected: u64,
     v2: bool,
+    fresh: crc32fast::Hasher,
 }
 
 impl<'a> Frames<'a> {
@@ -120,6 +141,7 @@ impl<'a> Frames<'a> {
             pos,
             expected,
             v2,
+            fresh: crc32fast::Hasher::new(),
         }
     }
 }
@@ -128,7 +150,7 @@ impl Iterator for Frames<'_> {
     type Item = FrameRef;
 
     fn next(&mut self) -> Option<FrameRef> {
-        let frame = next_frame(self.buf, self.pos, self.v2, self.expected)?;
+        let frame = frame_at(self.buf, self.pos, self.v2, self.expected, &self.fresh)?;
         self.pos = frame.stop;
         self.expected = frame.index + 1;
         Some(frame)
