@@ -34,6 +34,7 @@ from treasure.runner.replay import run_replay
 BUSY_BACKEND = "tests.integration.test_cpu_pass:FixedWork"
 NO_OP_BACKEND = "tests.groundtruth.timing:NoOp"  # returns at once: the loop is all harness
 RATE_HZ = 250  # more samples from short replays than the default
+NO_OP_MESSAGES = 150_000  # the no-op loop's ~0.3 s: ~50 of its samples at RATE_HZ
 RECORD: Routed = ("ground.truth", "p-0", "s-0")
 
 
@@ -115,18 +116,25 @@ def test_flamegraph_is_svg_drawn_from_the_same_samples(recording: Path, tmp_path
 @pytest.mark.integration
 @pytest.mark.usefixtures("py_spy_may_attach")
 def test_backend_share_tells_a_busy_backend_from_an_idle_one(
-    recording: Path, tmp_path: Path
+    recording: Path, make_recording: MakeRecording, tmp_path: Path
 ) -> None:
-    # given a backend doing ~0.3 ms of work per message and one that returns at once
+    # given a backend doing ~0.3 ms of work per message, and one that returns at once over
+    # enough messages for its loop to be sampled ~50 times (over the 1,500 of the busy one's
+    # recording the no-op loop lasts a few ms: 4-20 samples, a share read from a handful)
+    long = make_recording([EVENT_MESSAGE] * NO_OP_MESSAGES, name="long.trec")
     # when both replays are profiled
     busy = profile(BUSY_BACKEND, recording, tmp_path / "busy")
-    no_op = profile(NO_OP_BACKEND, recording, tmp_path / "no-op")
+    no_op = profile(NO_OP_BACKEND, long, tmp_path / "no-op")
     # then the busy backend owns nearly all the loop's samples (the harness costs a few µs
     # per message; on a loaded machine preemption lands some samples in harness frames)
-    # and the idle one far less: the timing loop is now about as cheap as a call that
-    # returns at once, so an idle backend's share reads about one half, never the busy's
+    # and the idle one far less: its loop is nearly all harness (~0.02 here)
+    assert no_op.loop_samples >= 20, no_op
     assert busy.backend_share > 0.85
-    assert no_op.backend_share < 0.7
+    assert no_op.backend_share < 0.5
+    busy_interval, no_op_interval = busy.share_interval, no_op.share_interval
+    assert busy_interval is not None
+    assert no_op_interval is not None
+    assert no_op_interval[1] < busy_interval[0]  # told apart at 95 % confidence
     # and the overhead figures are filled in
     assert busy.loop_ns > 0
     assert busy.pass_seconds > 0
