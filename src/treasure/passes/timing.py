@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from treasure._version import __version__
 from treasure.pacing import Pacer, wait_until
@@ -230,12 +230,12 @@ def _measure_natively(
     model calls and the same shard selection as the Python loop; what it stops at (an
     exception, a non-tuple) is classified here. Returns the messages measured."""
     assert NATIVE_TIMING is not None
+    assert NATIVE_IN_FLIGHT is not None  # imported with NATIVE_TIMING
     stateless = config.keep == "nothing"
-    window = session.in_flight
     keep: Callable[..., object] | InFlight = session.admit
     if stateless:  # a native in-flight window is kept by the loop itself, with no call
-        native = NATIVE_IN_FLIGHT is not None and isinstance(window, NATIVE_IN_FLIGHT)
-        keep = cast("InFlight", window) if native else window.append
+        window = session.in_flight
+        keep = window if isinstance(window, NATIVE_IN_FLIGHT) else window.append
     check_type = config.keep != "document"
     # the session model's user ids (and a shard's verdicts), one string per distinct user
     users = NATIVE_TIMING.user_ids(OWNED_CACHE) if shard is not None or not stateless else None
