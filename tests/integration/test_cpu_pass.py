@@ -3,6 +3,8 @@ functions, and the backend share separates a backend's time from the harness's."
 
 from __future__ import annotations
 
+import math
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import ClassVar
@@ -39,7 +41,7 @@ RECORD: Routed = ("ground.truth", "p-0", "s-0")
 
 
 class FixedWork:
-    """A fixed amount of CPU work per message (~0.3 ms), in this module's own code.
+    """A fixed amount of CPU work per message (0.1-0.3 ms), in this module's own code.
 
     Not a spin on the clock: py-spy pauses the process for each sample, and a spin that
     waits for a deadline would spend the pause instead of its work."""
@@ -55,6 +57,17 @@ class FixedWork:
         for _ in range(10_000):
             pass
         return RECORD
+
+
+def messages_lasting(seconds: float) -> int:
+    """How many FixedWork messages last about `seconds` of CPU on this machine (its speed
+    differs threefold between machines), timed on 200 calls; at least 2,000."""
+    work = FixedWork(limits=Limits())
+    started = time.process_time()
+    for _ in range(200):
+        work.route(EVENT_MESSAGE)
+    per_message = max((time.process_time() - started) / 200, 1e-6)
+    return max(2000, math.ceil(seconds / per_message))
 
 
 @pytest.fixture
@@ -251,9 +264,9 @@ def test_rust_symbols_read_back_without_mangling() -> None:
 def test_cpu_share_of_a_busy_backend_is_its_share_of_the_clock(
     make_recording: MakeRecording, tmp_path: Path
 ) -> None:
-    # given a backend doing ~0.3 ms of pure-Python work per message, profiled at 500 Hz over
-    # 20,000 messages (over 2,000 loop samples)
-    recording = make_recording([EVENT_MESSAGE] * 20_000)
+    # given a backend doing 0.1-0.3 ms of pure-Python work per message, profiled at 500 Hz
+    # over enough messages for ~6 s of it (~3,000 loop samples)
+    recording = make_recording([EVENT_MESSAGE] * messages_lasting(6.0))
     config = ReplayConfig(
         backend=BUSY_BACKEND, recording=str(recording), warmup=50, cpu=True, cpu_rate_hz=500
     )
