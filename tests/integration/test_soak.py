@@ -17,6 +17,7 @@ from tests.groundtruth.growth import LINK_BYTES, Leak64KEvery, NoisyTinyLeak, ma
 
 from treasure.cli import cli
 from treasure.errors import ExitCode
+from treasure.growth.slope import GrowthEstimate
 from treasure.growth.soak import SoakConfig
 from treasure.results import ReplayConfig, RunResult, load, save
 from treasure.runner.soak import run_soak
@@ -29,6 +30,16 @@ PYTHON_LEAK = "tests.groundtruth.growth:PythonLeakEvery3rd"
 FLAT = "tests.groundtruth.growth:FlatChurn"
 NOISY = "tests.groundtruth.growth:NoisyTinyLeak"
 LEAK_64K = "tests.groundtruth.growth:Leak64KEvery"
+
+
+def assert_measures(estimate: GrowthEstimate, truth: float) -> None:
+    """The fitted slope is the ground truth's: inside its interval, or, where the series is
+    so clean that the interval is narrower than the harness's own one-off allocations after
+    the warm-up (64 B over 26,000 messages moved a 16 B-a-message leak to 16.004), within
+    0.1 % of it. A fit thrown off by the harness, as a last sample taken after the
+    backend was freed once did (15.0 for 16), fails both."""
+    inside = estimate.low <= truth <= estimate.high
+    assert inside or abs(estimate.slope - truth) <= truth / 1000, (truth, estimate)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +78,7 @@ def test_a_native_leak_every_7th_message_is_inside_the_interval_and_zero_is_not(
     assert heap is not None
     assert rss is not None
     truth = malloc_chunk(4096) / 7  # 587.4 B per message
-    assert heap.low <= truth <= heap.high, heap
+    assert_measures(heap, truth)
     assert heap.low > 0
     assert heap.verdict == "growing"
     assert leaking.soak.verdict == "growing"
@@ -85,7 +96,7 @@ def test_a_python_leak_is_seen_by_the_pymalloc_counter(recording: Path) -> None:
     assert run.soak is not None
     heap = run.soak.heap
     assert heap is not None
-    assert heap.low <= LINK_BYTES / 3 <= heap.high, heap  # 16 B per message
+    assert_measures(heap, LINK_BYTES / 3)  # 16 B per message
     assert heap.verdict == "growing"
 
 

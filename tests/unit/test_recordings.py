@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from treasure.errors import RecordingError
+from treasure.recording_format import FIXED, MAGIC, VERSION
 from treasure.recording_stats import percentile_of_counts, scan
 from treasure.recordings import (
     Frame,
@@ -264,6 +265,22 @@ def test_a_damaged_header_is_refused(tmp_path: Path) -> None:
     path.write_bytes(flip(whole, 20))
 
     with pytest.raises(RecordingError, match="header checksum mismatch"), open_recording(path):
+        pass
+
+
+@pytest.mark.parametrize(
+    "document",
+    [b'{"created_at":"t","metadata":[1,2]}', b'{"created_at":"t","metadata":"x"}', b"[]"],
+)
+def test_a_header_whose_metadata_is_not_an_object_is_refused(
+    tmp_path: Path, document: bytes
+) -> None:
+    # given a header, checksum intact, whose JSON is not an object holding an object
+    start = FIXED.pack(MAGIC, VERSION, 0, len(document)) + document
+    path = tmp_path / "odd.trec"
+    path.write_bytes(start + struct.pack("<I", zlib.crc32(start)))
+    # when it is opened, then it is one recording error naming the header
+    with pytest.raises(RecordingError, match="header metadata is not valid"), open_recording(path):
         pass
 
 
