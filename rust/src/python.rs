@@ -17,7 +17,6 @@ use std::time::Instant;
 
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyException, PyValueError};
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyString, PyTuple, PyType};
@@ -234,8 +233,9 @@ fn _panic_for_test(py: Python<'_>, message: &str) -> PyResult<()> {
     }
 }
 
-/// The intact frames of a recording's buffer from `pos` on, up to the first frame the
-/// Python reader must judge itself (crate::frames), validated in one go when the run is
+/// The intact frames of a recording's buffer from `pos` on (to `end`, the bytes read into
+/// it), up to the first frame the Python reader must judge itself (crate::frames),
+/// validated in one go when the run is
 /// made and kept as offsets into the buffer: no Python object per frame until one is asked
 /// for. `expected` is the index the first must carry (v2) or is given (v1).
 ///
@@ -247,13 +247,37 @@ fn _panic_for_test(py: Python<'_>, message: &str) -> PyResult<()> {
 #[pyclass(module = "treasure_rs._native")]
 struct FrameRun {
     frame_type: Py<PyAny>,
-    buf: Py<PyBytes>,
+    buf: Held,
     frames: Vec<FrameRef>,
     start: usize,
     first_expected: u64,
     taken: usize,
     #[pyo3(get)]
     payload_bytes: u64,
+}
+
+/// The contiguous bytes a run's frames are in: a bytes object, or the reader's refill buffer
+/// (an anonymous mapping, see [`refill`]), kept exported while the run lives so that it can be neither
+/// freed nor resized under the run's offsets. The reader writes its buffer again only once
+/// every run over it is used up (`RecordingReader.runs`), and a run only reads it.
+struct Held(PyBuffer<u8>);
+
+impl Held {
+    fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let buffer = PyBuffer::<u8>::get(obj)?;
+        if !buffer.is_c_contiguous() {
+            return Err(PyValueError::new_err(
+                "a run's frames must be in a contiguous buffer",
+            ));
+        }
+        Ok(Self(buffer))
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: the buffer is exported while `self` lives, so its memory stays where it is
+        // and is not freed; nothing writes it while a run over it is being taken (above).
+        unsafe { std::slice::from_raw_parts(self.0.buf_ptr().cast::<u8>(), self.0.len_bytes()) }
+    }
 }
 
 /// A user id's string, and the shard's verdict on it once asked.
@@ -323,16 +347,20 @@ impl UserIds {
 #[pymethods]
 impl FrameRun {
     #[new]
+    #[pyo3(signature = (frame_type, buf, pos, v2, expected, end = None))]
     fn new(
-        py: Python<'_>,
         frame_type: Py<PyAny>,
-        buf: Py<PyBytes>,
+        buf: &Bound<'_, PyAny>,
         pos: usize,
         v2: bool,
         expected: u64,
-    ) -> Self {
-        let frames = decode_run(buf.bind(py).as_bytes(), pos, v2, expected);
-        Self {
+        end: Option<usize>,
+    ) -> PyResult<Self> {
+        let buf = Held::new(buf)?;
+        let bytes = buf.bytes();
+        let bytes = &bytes[..end.map_or(bytes.len(), |end| end.min(bytes.len()))];
+        let frames = decode_run(bytes, pos, v2, expected);
+        Ok(Self {
             frame_type,
             buf,
             frames,
@@ -340,7 +368,7 @@ impl FrameRun {
             first_expected: expected,
             taken: 0,
             payload_bytes: 0,
-        }
+        })
     }
 
     /// Where the first frame not taken starts.
@@ -379,7 +407,7 @@ impl FrameRun {
         let Some(frame) = self.frames.get(self.taken) else {
             return Ok(None);
         };
-        let bytes = self.buf.bind(py).as_bytes();
+        let bytes = self.buf.bytes();
         let user_id = std::str::from_utf8(&bytes[frame.user_id.clone()])
             .map_err(|_| PyValueError::new_err("a user id that is not UTF-8 in an intact run"))?;
         let payload = &bytes[frame.payload.clone()];
@@ -419,7 +447,7 @@ impl FrameRun {
         timestamp_ns: i64,
         user_id: &str,
         payload: &[u8],
-    ) -> Self {
+    ) -> PyResult<Self> {
         let user = user_id.as_bytes();
         let stop = user.len() + payload.len();
         let frame = FrameRef {
@@ -429,22 +457,22 @@ impl FrameRun {
             payload: user.len()..stop,
             stop,
         };
-        Self {
+        Ok(Self {
             frame_type,
-            buf: PyBytes::new(py, &[user, payload].concat()).unbind(),
+            buf: Held::new(PyBytes::new(py, &[user, payload].concat()).as_any())?,
             frames: vec![frame],
             start: 0,
             first_expected: index,
             taken: 0,
             payload_bytes: 0,
-        }
+        })
     }
 
     /// The CRC-32 of the bytes of the frames taken (from where the run starts to `pos`),
     /// continuing `crc`: the reader's whole-file checksum, taken over a run's bytes in one
     /// call instead of a second pass per refill.
-    fn checksum(&self, py: Python<'_>, crc: u32) -> u32 {
-        let bytes = self.buf.bind(py).as_bytes();
+    fn checksum(&self, crc: u32) -> u32 {
+        let bytes = self.buf.bytes();
         let mut hasher = crc32fast::Hasher::new_with_initial(crc);
         hasher.update(&bytes[self.start..self.pos()]);
         hasher.finalize()
@@ -501,14 +529,14 @@ impl FrameRun {
         let ring = keep.cast::<InFlight>().ok().filter(|_| stateless);
         let mut latencies = Column::new(latencies, at, "latencies")?;
         let mut routed = Column::new(routed, routed_at, "routed")?;
-        let buf = self.buf.bind(py).clone();
-        let bytes = buf.as_bytes();
         let none = py.None().into_bound(py);
         let mut measured = 0;
         while measured < most {
             let Some(frame) = self.frames.get(self.taken) else {
                 break;
             };
+            // taken afresh each turn: no view of the buffer lives across the handler's call
+            let bytes = self.buf.bytes();
             self.taken += 1;
             let size = frame.payload.len();
             self.payload_bytes += size as u64;
@@ -775,6 +803,64 @@ fn read_after<'py>(
     Ok(PyBytes::new(py, &out[..kept.len() + got]))
 }
 
+/// The reader's refill of an uncompressed regular file into its own buffer `chunk` (a
+/// writable buffer made once per read, an anonymous mapping, so that refills neither move a
+/// replay's memory nor pass through the allocator the measured backend uses): the bytes of
+/// `buf` from `pos` to `end` (what is left of the frames read; `buf` may be `chunk` itself)
+/// moved to its start, then read from `fd` at its position until `chunk` is full or the
+/// file ends. Returns how many bytes from its start now hold the file's (the rest is stale).
+#[pyfunction]
+fn refill(
+    py: Python<'_>,
+    fd: i32,
+    chunk: &Bound<'_, PyAny>,
+    buf: &Bound<'_, PyAny>,
+    pos: usize,
+    end: usize,
+) -> PyResult<usize> {
+    let target = PyBuffer::<u8>::get(chunk)?;
+    if target.readonly() || !target.is_c_contiguous() {
+        return Err(PyValueError::new_err(
+            "the refill buffer must be writable and contiguous",
+        ));
+    }
+    let same = chunk.as_ptr() == buf.as_ptr();
+    let held = if same { None } else { Some(Held::new(buf)?) };
+    let len = held.as_ref().map_or(target.len_bytes(), |held| held.bytes().len());
+    let end = end.min(len);
+    let kept = end.saturating_sub(pos);
+    if kept > target.len_bytes() {
+        return Err(PyValueError::new_err(format!(
+            "{kept} bytes left over do not fit a {}-byte buffer",
+            target.len_bytes()
+        )));
+    }
+    // SAFETY: the buffer is exported (so not freed nor resized) while `target` lives, is
+    // writable, and is written only here, with the GIL held and no Python code run until
+    // this returns; the runs over it are used up (see `Held`). `held` views another object.
+    let out = unsafe {
+        std::slice::from_raw_parts_mut(target.buf_ptr().cast::<u8>(), target.len_bytes())
+    };
+    match &held {
+        _ if kept == 0 => {}
+        None => out.copy_within(pos..end, 0),
+        Some(held) => out[..kept].copy_from_slice(&held.bytes()[pos..end]),
+    }
+    // SAFETY: the descriptor belongs to the caller's open file, which outlives this call;
+    // ManuallyDrop keeps this File from closing it.
+    let mut file = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
+    let mut have = kept;
+    while have < out.len() {
+        match file.read(&mut out[have..]) {
+            Ok(0) => break,
+            Ok(n) => have += n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => py.check_signals()?,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(have)
+}
+
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<SerdeRouter>()?;
@@ -785,6 +871,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<SizeCounts>()?;
     module.add_class::<InFlight>()?;
     module.add_function(wrap_pyfunction!(read_after, module)?)?;
+    module.add_function(wrap_pyfunction!(refill, module)?)?;
     crate::heap_capture_py::register(module)?;
     module.add(
         "DEFAULT_RELEASE_GIL_MIN_BYTES",

@@ -8,9 +8,11 @@ sequence number and, at the end, the trailer's frame count and whole-file checks
 
 from __future__ import annotations
 
+import mmap
 import os
+import stat
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -45,15 +47,21 @@ if TYPE_CHECKING:  # the native decoder's run of intact frames (treasure_rs/_nat
 # (fd, buffer, position, want, need) -> the buffer's bytes from position on, then up to
 # `want` more read from fd: the native reader's refill of an uncompressed recording
 ReadAfter = Callable[[int, bytes, int, int, int], bytes]
+# (fd, chunk, buffer, position, end) -> bytes in chunk: the buffer's from position to end
+# moved to the chunk's start, then the chunk filled from fd (a regular file's refill)
+Refill = Callable[[int, mmap.mmap, "bytes | mmap.mmap", int, int], int]
 try:
     from treasure_rs._native import FrameRun as _NativeRun
     from treasure_rs._native import read_after as _native_read_after
+    from treasure_rs._native import refill as _native_refill
 except ImportError:  # treasure-rs not built, or built before the decoder: pure Python
     NATIVE_DECODE: type[Run] | None = None
     READ_AFTER: ReadAfter | None = None
+    REFILL: Refill | None = None
 else:
     NATIVE_DECODE = _NativeRun
     READ_AFTER = _native_read_after
+    REFILL = _native_refill
 
 __all__ = [
     "MAGIC",
@@ -71,11 +79,15 @@ __all__ = [
     "open_recording",
 ]
 
-# Two buffers of it live at once stay under glibc's 128 KiB trim and mmap thresholds, so
-# refills reuse memory and RSS stays flat: 120 KiB saved ~35 ns a 550-byte frame (a refill
-# costs ~8 µs of Python and a syscall) but a no-op run's RSS then moved with heap trims
-# (-3.3 B/msg over 20,000 messages in test_harness_flat), so the chunk stays at 64 KiB.
+# Refills of a compressed recording, or of a file that is not a regular one (a pipe), make a
+# new buffer each: under glibc's 128 KiB mmap and trim thresholds, so they reuse memory and
+# RSS stays flat.
 READ_CHUNK = 64 << 10
+# An uncompressed regular file read natively is refilled into one buffer of this size, made
+# once per read: larger refills cost less a frame (~40 ns a 550-byte one against 64 KiB), and
+# a buffer that is never freed cannot move RSS; it fits a core's L2 with room to spare, for
+# the passes over it (the frames' checks, the payloads' copies, the whole-file checksum).
+REFILL_CHUNK = 256 << 10
 ZSTD_INPUT_CHUNK = 4 << 10  # small input steps keep decompressed output per step small
 MAX_PROBLEMS = 20
 
@@ -208,16 +220,29 @@ class _ZstdSource:
         return b"".join(out)
 
 
+def _anonymous(size: int) -> mmap.mmap:
+    """A private anonymous mapping of `size` bytes: a buffer outside the allocator."""
+    return mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE)
+
+
 class _Cursor:
     """The unread bytes of a frame stream, refilled in chunks; keeps the running CRC-32 of
     every byte consumed (the header's included), which the v2 trailer is checked against:
     `checksum` covers the bytes before `buf[checked]`, the rest up to `pos` is added when
     the buffer is refilled (a native run adds its own frames' bytes once used up)."""
 
-    def __init__(self, source: _Source, header: Header, fd: int | None = None) -> None:
+    def __init__(
+        self,
+        source: _Source,
+        header: Header,
+        fd: int | None = None,
+        chunk: mmap.mmap | None = None,
+    ) -> None:
         self.source = source
         self.fd = fd  # an uncompressed file read natively: refilled by READ_AFTER
-        self.buf = b""
+        self.chunk = chunk  # ... and a regular file: refilled in place by REFILL, into this
+        self.buf: bytes | mmap.mmap = b""
+        self.end = 0  # the bytes of `buf` read: the chunk's tail after a short read is stale
         self.pos = 0
         self.base = header.data_offset  # uncompressed-layout offset of buf[0]
         self.eof = False
@@ -231,16 +256,28 @@ class _Cursor:
     def available(self, need: int) -> int:
         """Bytes from `pos` on, after reading until `need` are there or the stream ends.
         Raises _StreamDamaged when a compressed stream cannot be decoded further."""
-        have = len(self.buf) - self.pos
+        have = self.end - self.pos
         if have >= need or self.eof:
             return have
         self.checksum = self.consumed_checksum()
         self.checked = 0
+        own = self.chunk
+        if self.fd is not None and REFILL is not None and own is not None and need <= len(own):
+            # what is left moved to the buffer's start, the rest read after it: a run over
+            # the buffer was used up before the reader asked for more (RecordingReader._frames)
+            got = REFILL(self.fd, own, self.buf, self.pos, self.end)
+            self.base += self.pos
+            self.buf, self.pos, self.end = own, 0, got  # short: the file's end
+            self.eof = got < need
+            return got
         if self.fd is not None and READ_AFTER is not None:
             # a chunk read into place after the bytes left over: only they are copied
-            buf = READ_AFTER(self.fd, self.buf, self.pos, max(READ_CHUNK, need) - have, need)
+            buf, pos = self.buf, self.pos
+            if not isinstance(buf, bytes):  # a frame larger than the chunk: in bytes from here
+                buf, pos = memoryview(buf)[pos : self.end].tobytes(), 0
+            buf = READ_AFTER(self.fd, buf, pos, max(READ_CHUNK, need) - have, need)
             self.base += self.pos
-            self.buf, self.pos = buf, 0
+            self.buf, self.pos, self.end = buf, 0, len(buf)
             self.eof = len(buf) < need
             return len(buf)
         parts = [self.buf[self.pos :]] if have else []
@@ -258,6 +295,7 @@ class _Cursor:
                 have += len(chunk)
         finally:
             self.buf = parts[0] if len(parts) == 1 else b"".join(parts)
+            self.end = len(self.buf)
         return have
 
     def consumed_checksum(self) -> int:
@@ -289,6 +327,19 @@ class RecordingReader:
         self.header = read_header(raw, path)
         self.integrity = Integrity(version=self.header.version)
         self._next_index = 0
+        # the native reader's refill buffer for a regular file, made by the first `runs` and
+        # unmapped by `close`: mapped, not allocated (freeing a buffer this size would move
+        # glibc's mmap and trim thresholds, for the measured backend too), and kept until the
+        # recording closes: unmapped when the frames ran out, it dropped a paced no-op run's
+        # last RSS sample by its 256 KiB, read as -3.8 B per message over 20,000
+        self._chunk: mmap.mmap | None = None
+
+    def close(self) -> None:
+        """Release the refill buffer (`open_recording` calls this as the file closes)."""
+        chunk, self._chunk = self._chunk, None
+        if chunk is not None:
+            with suppress(BufferError):  # a run or view the caller still holds: unmapped
+                chunk.close()  # with it
 
     def __iter__(self) -> Iterator[Frame]:
         # runs of frames, flattened in C: no Python frame resumed per frame
@@ -308,7 +359,10 @@ class RecordingReader:
         if self._decode is not None and READ_AFTER is not None and source is None:
             fd = self._raw.fileno()  # its own position: a buffered seek may not move it
             os.lseek(fd, self.header.data_offset, os.SEEK_SET)
-        cursor = _Cursor(source or self._raw, self.header, fd)
+            if stat.S_ISREG(os.fstat(fd).st_mode) and REFILL is not None:
+                self._chunk = self._chunk or _anonymous(REFILL_CHUNK)
+        chunk = self._chunk if fd is not None else None
+        cursor = _Cursor(source or self._raw, self.header, fd, chunk)
         return self._read_to_end(cursor, source)
 
     def _read_to_end(self, cur: _Cursor, zstd: _ZstdSource | None) -> Iterator[Run | tuple[Frame]]:
@@ -338,12 +392,12 @@ class RecordingReader:
         index = 0  # v1: frames in file order; v2: the sequence number expected next
         payload_seen = 0
         buf, pos = cur.buf, cur.pos
-        view, end = memoryview(buf), len(buf)
+        view, end = memoryview(buf), cur.end
         run: Run | None = None
         try:
             while True:
                 if decode is not None and end - pos >= head_size:
-                    run = decode(frame, buf, pos, v2, index)
+                    run = decode(frame, buf, pos, v2, index, end)
                     yield run  # resumed once the caller has taken all of it
                     if run.count:
                         cur.add_run(pos, run)
@@ -355,9 +409,9 @@ class RecordingReader:
                     cur.pos = pos
                     have = cur.available(head_size)
                     buf, pos = cur.buf, cur.pos
-                    view, end = memoryview(buf), len(buf)
+                    view, end = memoryview(buf), cur.end
                     if have < head_size:
-                        if v2 and have and buf.startswith(TRAILER_MAGIC[:have], pos):
+                        if v2 and have and buf[pos:end] == TRAILER_MAGIC[:have]:
                             self._finish(cur, zstd, index, payload_seen)
                         elif have:
                             integrity.torn_tail, integrity.torn_offset = True, cur.offset
@@ -374,7 +428,7 @@ class RecordingReader:
                     or crc32(view[pos : pos + head_bytes]) != head_crc
                 ):
                     cur.pos = pos  # a trailer's magic reads as a length over the limit
-                    if v2 and buf.startswith(TRAILER_MAGIC, pos):
+                    if v2 and buf[pos : min(end, pos + len(TRAILER_MAGIC))] == TRAILER_MAGIC:
                         self._finish(cur, zstd, index, payload_seen)
                     else:
                         self.damaged(index, "frame head checksum mismatch", offset=cur.offset)
@@ -387,7 +441,7 @@ class RecordingReader:
                         return
                     stop += cur.pos - pos
                     buf, pos = cur.buf, cur.pos
-                    view, end = memoryview(buf), len(buf)
+                    view, end = memoryview(buf), cur.end
                     if decode is not None:
                         continue  # the whole frame is in the buffer now
                 body, pos = pos + head_size, stop
@@ -404,9 +458,9 @@ class RecordingReader:
                     self.damaged(sequence, "user id is not UTF-8")
                     continue
                 integrity.frames_ok += 1
-                yield (
-                    frame(sequence, timestamp_ns, user_id, buf[body + user_len : stop - CRC.size]),
-                )
+                # bytes, whatever the buffer is (the native reader's own is a mapping)
+                payload = view[body + user_len : stop - CRC.size].tobytes()
+                yield (frame(sequence, timestamp_ns, user_id, payload),)
         finally:
             if run is not None:  # the caller stopped inside a run: count what it was given
                 integrity.frames_ok += run.count
@@ -442,7 +496,7 @@ class RecordingReader:
             integrity.torn_tail, integrity.torn_offset = True, at
             return
         checksum = cur.consumed_checksum()
-        trailer = decode_trailer(cur.buf[cur.pos : cur.pos + TRAILER_SIZE])
+        trailer = decode_trailer(bytes(cur.buf[cur.pos : cur.pos + TRAILER_SIZE]))
         cur.pos += TRAILER_SIZE
         if trailer is None:
             problem = "its own checksum does not match"
@@ -516,7 +570,11 @@ def open_recording(
     except OSError as exc:
         raise RecordingError(f"{recording}: cannot open: {exc.strerror}") from exc
     with raw:
-        yield RecordingReader(recording, raw, on_corrupt, native)
+        reader = RecordingReader(recording, raw, on_corrupt, native)
+        try:
+            yield reader
+        finally:
+            reader.close()
 
 
 def count_frames(path: str | os.PathLike[str]) -> int:

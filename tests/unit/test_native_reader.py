@@ -21,6 +21,7 @@ from tests.unit.test_recording_mutations import byte_flips, frame_mutations, mak
 from tests.unit.test_recordings import v1_recording
 
 import treasure.passes.timing as timing
+import treasure.recordings as recordings
 from treasure.errors import RecordingError
 from treasure.parsers import BackendKind, ErrorCategory, ParseError
 from treasure.recording_format import CRC, HEAD_V2, encode_header
@@ -99,6 +100,40 @@ def test_frames_larger_than_a_read_chunk_and_a_bad_user_id(tmp_path: Path) -> No
     assert [len(frame.payload) for frame in native[0]] == sizes
     assert native[1] is not None
     assert native[1].clean
+
+
+@pytest.mark.parametrize("chunk", [40, 300, 1_000])
+def test_both_readers_agree_when_the_refill_buffer_cuts_frames_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    # given the native reader's own buffer smaller than a frame, about one, a few frames
+    monkeypatch.setattr(recordings, "REFILL_CHUNK", chunk)
+    path = tmp_path / "mutated.trec"
+    for kind, data in damaged_files(tmp_path, seed=7):
+        path.write_bytes(data)
+        # then refills in place read what the pure-Python reader reads, damage and all
+        for on_corrupt in ("raise", "skip"):
+            python = read(path, on_corrupt, native=False)
+            assert read(path, on_corrupt, native=True) == python, (kind, chunk, on_corrupt)
+
+
+def test_what_a_short_last_refill_leaves_in_the_buffer_is_never_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given v1 frames (no sequence numbers) of one size, the buffer four of them long: the
+    # last refill reads two, and the buffer's tail still holds intact frames 2 and 3
+    rows = [(i, "u", bytes([65 + i]) * 50) for i in range(6)]
+    path = tmp_path / "old.trec"
+    path.write_bytes(v1_recording(rows))
+    frame_size = 18 + 1 + 50 + 4
+    monkeypatch.setattr(recordings, "REFILL_CHUNK", 4 * frame_size)
+    frames, integrity, error = read(path, "raise", native=True)
+    # then the frames are the file's six, and the file ends clean after them
+    assert not error
+    assert [frame.payload[:1] for frame in frames] == [bytes([65 + i]) for i in range(6)]
+    assert integrity is not None
+    assert integrity.clean
+    assert (frames, integrity, error) == read(path, "raise", native=False)
 
 
 def v2_frame(sequence: int, user: bytes, payload: bytes) -> bytes:

@@ -1,5 +1,6 @@
 from array import array
 from collections.abc import Callable
+from mmap import mmap
 from typing import Final
 
 from treasure.parsers import Limits, RoutedEvent
@@ -48,7 +49,13 @@ class FrameRun:
     @property
     def remaining(self) -> int: ...
     def __init__(
-        self, frame_type: type[Frame], buf: bytes, pos: int, v2: bool, expected: int
+        self,
+        frame_type: type[Frame],
+        buf: bytes | mmap,
+        pos: int,
+        v2: bool,
+        expected: int,
+        end: int | None = None,
     ) -> None: ...
     def __iter__(self) -> FrameRun: ...
     def __next__(self) -> Frame: ...
@@ -80,6 +87,7 @@ class FrameRun:
     ) -> tuple[int, int, int, object, int]: ...
 
 def read_after(fd: int, buf: bytes, pos: int, want: int, need: int) -> bytes: ...
+def refill(fd: int, chunk: mmap, buf: bytes | mmap, pos: int, end: int) -> int: ...
 
 class SizeCounts:
     def items(self) -> list[tuple[int, int]]: ...
