@@ -168,12 +168,6 @@ impl<'r> Gen<'r> {
         }
     }
 
-    /// A message: the routing fields and decoys at the top level, in column 0.
-    pub fn message(self) -> Message {
-        let paths: Vec<Vec<&'static str>> = FIELDS.iter().map(|f| vec![*f]).collect();
-        self.message_for(&paths)
-    }
-
     /// A message for a routing spec of dotted paths: intermediate keys get nested mappings.
     pub fn message_for(mut self, paths: &[Vec<&'static str>]) -> Message {
         if self.rng.chance(5) {
