@@ -10,7 +10,7 @@ parser's events:
 - `rust-scan`: one forward pass over the bytes that finds the routing fields without a
   parser, handing what it does not handle to the `rust-events` walk (`fallbacks` counts them).
 
-Both subclass their native router, so `route` is the compiled method itself: no Python frame
+Each subclasses its native router, so `route` is the compiled method itself: no Python frame
 per message. The parse runs with the GIL released.
 """
 
