@@ -235,9 +235,8 @@ fn _panic_for_test(py: Python<'_>, message: &str) -> PyResult<()> {
 
 /// The intact frames of a recording's buffer from `pos` on (to `end`, the bytes read into
 /// it), up to the first frame the Python reader must judge itself (crate::frames),
-/// validated in one go when the run is
-/// made and kept as offsets into the buffer: no Python object per frame until one is asked
-/// for. `expected` is the index the first must carry (v2) or is given (v1).
+/// validated in one go when the run is made and kept as offsets into the buffer: no Python
+/// object per frame until one is asked for. `expected` is the index the first must carry (v2) or is given (v1).
 ///
 /// Frames are taken in order, either one `Frame` per `next()` (built
 /// `frame_type(index, timestamp_ns, user_id, payload)`, as the pure-Python reader builds
@@ -780,23 +779,13 @@ fn read_after<'py>(
         )
     };
     out[..kept.len()].copy_from_slice(kept);
-    // SAFETY: the descriptor belongs to the caller's open file, which outlives this call;
-    // ManuallyDrop keeps this File from closing it.
-    let mut file = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
-    let mut got = 0;
-    while got < want {
-        match file.read(&mut out[kept.len() + got..]) {
-            Ok(0) => break,
-            Ok(n) => {
-                got += n;
-                if kept.len() + got >= need && got < want {
-                    break; // a pipe: what is there now is enough
-                }
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => py.check_signals()?,
-            Err(err) => return Err(err.into()),
-        }
-    }
+    // a pipe: what is there once `need` bytes are is enough
+    let got = read_into(
+        py,
+        fd,
+        &mut out[kept.len()..],
+        need.saturating_sub(kept.len()),
+    )?;
     if got == want {
         return Ok(full);
     }
@@ -826,7 +815,9 @@ fn refill(
     }
     let same = chunk.as_ptr() == buf.as_ptr();
     let held = if same { None } else { Some(Held::new(buf)?) };
-    let len = held.as_ref().map_or(target.len_bytes(), |held| held.bytes().len());
+    let len = held
+        .as_ref()
+        .map_or(target.len_bytes(), |held| held.bytes().len());
     let end = end.min(len);
     let kept = end.saturating_sub(pos);
     if kept > target.len_bytes() {
@@ -846,19 +837,27 @@ fn refill(
         None => out.copy_within(pos..end, 0),
         Some(held) => out[..kept].copy_from_slice(&held.bytes()[pos..end]),
     }
+    let room = out.len() - kept;
+    Ok(kept + read_into(py, fd, &mut out[kept..], room)?)
+}
+
+/// Reads `fd` from its position into `out` until it is full, the file ends, or at least
+/// `enough` bytes came (a pipe's reads stop at what is there); returns the bytes read.
+fn read_into(py: Python<'_>, fd: i32, out: &mut [u8], enough: usize) -> PyResult<usize> {
     // SAFETY: the descriptor belongs to the caller's open file, which outlives this call;
     // ManuallyDrop keeps this File from closing it.
     let mut file = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
-    let mut have = kept;
-    while have < out.len() {
-        match file.read(&mut out[have..]) {
+    let mut got = 0;
+    while got < out.len() {
+        match file.read(&mut out[got..]) {
             Ok(0) => break,
-            Ok(n) => have += n,
+            Ok(n) if got + n >= enough => return Ok(got + n),
+            Ok(n) => got += n,
             Err(err) if err.kind() == std::io::ErrorKind::Interrupted => py.check_signals()?,
             Err(err) => return Err(err.into()),
         }
     }
-    Ok(have)
+    Ok(got)
 }
 
 #[pymodule]
