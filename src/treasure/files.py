@@ -36,7 +36,8 @@ class OutputError(TreasureError):
     """An output path treasure must not or cannot write: one line, exit 3."""
 
 
-def _kind_of(mode: int) -> str:
+def kind_of(mode: int) -> str:
+    """What a file of `mode` is, as an error names it (\"a FIFO\")."""
     for test, name in _KINDS:
         if test(mode):
             return name
@@ -54,7 +55,7 @@ def check_output(path: Path) -> None:
         raise OutputError(f"cannot write {path}: {exc.strerror}") from None
     if not stat.S_ISREG(mode):
         raise OutputError(
-            f"refusing to write {path}: it is {_kind_of(mode)}, not a regular file "
+            f"refusing to write {path}: it is {kind_of(mode)}, not a regular file "
             "(treasure only replaces regular files)"
         )
 

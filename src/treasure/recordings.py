@@ -22,6 +22,7 @@ import zstandard
 from isal.isal_zlib import crc32  # zlib's CRC-32 by ISA-L: ~3× faster on a frame
 
 from treasure.errors import RecordingError
+from treasure.files import kind_of
 from treasure.recording_format import (
     CRC,
     CRC_RESIDUE,
@@ -79,8 +80,8 @@ __all__ = [
     "open_recording",
 ]
 
-# Refills of a compressed recording, or of a file that is not a regular one (a pipe), make a
-# new buffer each: under glibc's 128 KiB mmap and trim thresholds, so they reuse memory and
+# Refills of a compressed recording, or of a reader given a stream that is not a regular file
+# (open_recording refuses those), make a new buffer each: under glibc's 128 KiB mmap and trim thresholds, so they reuse memory and
 # RSS stays flat.
 READ_CHUNK = 64 << 10
 # An uncompressed regular file read natively is refilled into one buffer of this size, made
@@ -566,6 +567,14 @@ def open_recording(
     """
     recording = Path(path)
     try:
+        mode = recording.stat().st_mode
+        # a FIFO would block the open until a writer came, and every pass reads a recording
+        # again from its start: only a regular file (or a link to one) can be replayed
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            raise RecordingError(
+                f"{recording}: not a regular file ({kind_of(mode)}): a recording is read "
+                "more than once, from its start; copy it to a file first"
+            )
         raw = recording.open("rb")
     except OSError as exc:
         raise RecordingError(f"{recording}: cannot open: {exc.strerror}") from exc

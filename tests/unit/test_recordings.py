@@ -4,6 +4,7 @@ Mutations of whole frames (lost, repeated, swapped) are in test_recording_mutati
 
 from __future__ import annotations
 
+import os
 import random
 import struct
 import subprocess
@@ -282,6 +283,27 @@ def test_a_header_whose_metadata_is_not_an_object_is_refused(
     # when it is opened, then it is one recording error naming the header
     with pytest.raises(RecordingError, match="header metadata is not valid"), open_recording(path):
         pass
+
+
+def test_a_recording_that_is_not_a_regular_file_is_refused_before_it_is_opened(
+    tmp_path: Path,
+) -> None:
+    # given a FIFO no one writes to (opening it would block) and a character device
+    fifo = tmp_path / "capture.trec"
+    os.mkfifo(fifo)
+    # when each is opened as a recording, then it is one clear error naming its kind
+    for path, kind in ((fifo, "a FIFO"), (Path("/dev/null"), "a character device")):
+        refused = pytest.raises(RecordingError, match=f"not a regular file \\({kind}\\)")
+        with refused, open_recording(path):
+            pass
+
+
+def test_a_link_to_a_recording_is_read_through(tmp_path: Path) -> None:
+    link = tmp_path / "link.trec"
+    link.symlink_to(write(tmp_path / "r.trec", FRAMES))
+
+    with open_recording(link) as reader:
+        assert [frame.payload for frame in reader] == [payload for _, _, payload in FRAMES]
 
 
 def test_a_missing_recording_is_one_clear_error(tmp_path: Path) -> None:
