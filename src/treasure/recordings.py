@@ -81,8 +81,8 @@ __all__ = [
 ]
 
 # Refills of a compressed recording, or of a reader given a stream that is not a regular file
-# (open_recording refuses those), make a new buffer each: under glibc's 128 KiB mmap and trim thresholds, so they reuse memory and
-# RSS stays flat.
+# (open_recording refuses those), make a new buffer each: under glibc's 128 KiB mmap and
+# trim thresholds, so they reuse memory and RSS stays flat.
 READ_CHUNK = 64 << 10
 # An uncompressed regular file read natively is refilled into one buffer of this size, made
 # once per read: larger refills cost less a frame (~40 ns a 550-byte one against 64 KiB), and
